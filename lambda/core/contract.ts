@@ -1,0 +1,90 @@
+/**
+ * The one source of truth for every name and default that crosses a boundary:
+ * the CDK constructs, the Lambda handlers, the local stack and the ops tools all
+ * import from here, so a rename happens in one place.
+ */
+
+/** Provider headers, lowercased (HTTP API lowercases them; we normalise the rest). */
+export const HEADERS = {
+  event: 'x-webhook-event',
+  deliveryId: 'x-webhook-delivery-id',
+  timestamp: 'x-webhook-timestamp',
+  signature: 'x-webhook-signature',
+} as const;
+
+export const EVENT_TYPES = ['job.started', 'job.completed', 'job.failed'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Environment variables read by the Lambda handlers (set by CDK, or by the local stack). */
+export const ENV = {
+  deliveriesTable: 'DELIVERIES_TABLE_NAME',
+  jobsTable: 'JOBS_TABLE_NAME',
+  archiveBucket: 'ARCHIVE_BUCKET_NAME',
+  queueUrl: 'QUEUE_URL',
+  signingSecretArn: 'SIGNING_SECRET_ARN',
+  requireSignature: 'REQUIRE_SIGNATURE',
+  timestampToleranceSeconds: 'TIMESTAMP_TOLERANCE_SECONDS',
+  maxBodyBytes: 'MAX_BODY_BYTES',
+  dedupeTtlDays: 'DEDUPE_TTL_DAYS',
+  leaseSeconds: 'LEASE_SECONDS',
+  rotationGraceSeconds: 'ROTATION_GRACE_SECONDS',
+  secretCacheSeconds: 'SECRET_CACHE_SECONDS',
+  inlinePayloadMaxBytes: 'INLINE_PAYLOAD_MAX_BYTES',
+} as const;
+
+/** Safe defaults, shared by the construct props and the handler config parser. */
+export const DEFAULTS = {
+  timestampToleranceSeconds: 300,
+  /** Far below API Gateway's 10 MB and Lambda's 6 MB: provider payloads are small JSON. */
+  maxBodyBytes: 1024 * 1024,
+  dedupeTtlDays: 30,
+  /** Longer than the receiver's timeout, so a live attempt never loses its lease. */
+  leaseSeconds: 30,
+  rotationGraceSeconds: 24 * 60 * 60,
+  secretCacheSeconds: 60,
+  /** SQS bills per 64 KiB chunk: messages up to one chunk carry the payload inline. */
+  inlinePayloadMaxBytes: 64 * 1024,
+  maxReceiveCount: 5,
+  receiverTimeoutSeconds: 10,
+  workerTimeoutSeconds: 30,
+  workerBatchSize: 10,
+  workerMaxConcurrency: 10,
+  archiveRetentionDays: 365,
+  archiveColdAfterDays: 30,
+  throttleRateLimit: 100,
+  throttleBurstLimit: 200,
+} as const;
+
+/** Key schemas: CDK creates the tables from these and the local stack reads them back from the template. */
+export const TABLE_KEYS = {
+  deliveries: { partitionKey: 'deliveryId', ttlAttribute: 'expiresAt' },
+  jobs: { partitionKey: 'jobId' },
+} as const;
+
+/** Exact `CfnOutput` keys (design section 3), also written by the local stack. */
+export const OUTPUT_KEYS = {
+  webhookUrl: 'WebhookUrl',
+  jobsTableName: 'JobsTableName',
+  deliveriesTableName: 'DeliveriesTableName',
+  archiveBucketName: 'ArchiveBucketName',
+  queueUrl: 'QueueUrl',
+  deadLetterQueueUrl: 'DeadLetterQueueUrl',
+} as const;
+
+export const STACK_NAME = 'WebhookIngestionStack';
+export const WEBHOOK_PATH = '/webhooks';
+export const ARCHIVE_PREFIX = 'raw/';
+
+/** S3 user metadata keys on every archived object: enough for a replay to re-verify. */
+export const ARCHIVE_METADATA = {
+  event: 'webhook-event',
+  deliveryId: 'webhook-delivery-id',
+  timestamp: 'webhook-timestamp',
+  signature: 'webhook-signature',
+  receivedAt: 'received-at',
+  bodySha256: 'body-sha256',
+  jobId: 'job-id',
+} as const;
+
+export const METRICS_NAMESPACE = 'WebhookIngestion';
+export const QUEUE_MESSAGE_VERSION = 1;
