@@ -1,0 +1,37 @@
+/**
+ * One structured logger and one metrics emitter per function, configured here.
+ * Log a fixed message plus keys; never a secret, a signature value or a body.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from '../core/contract';
+
+export { Logger, Metrics, MetricUnit };
+
+export function createLogger(serviceName: string): Logger {
+  return new Logger({ serviceName, logLevel: (process.env.POWERTOOLS_LOG_LEVEL as 'INFO' | undefined) ?? 'INFO' });
+}
+
+export function createMetrics(serviceName: string): Metrics {
+  return new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+}
+
+/** Metric names, shared by the handlers and the dashboard/alarms in `lib/`. */
+export const METRIC = {
+  accepted: 'DeliveryAccepted',
+  duplicate: 'DeliveryDuplicate',
+  rejected: 'DeliveryRejected',
+  conflict: 'DeliveryConflict',
+  inProgress: 'DeliveryInProgress',
+  transientFailure: 'DeliveryTransientFailure',
+  enqueueFailure: 'EnqueueFailure',
+  archiveFailure: 'ArchiveFailure',
+  secretUnset: 'SigningSecretUnset',
+  signatureInvalid: 'SignatureInvalid',
+  applied: 'EventApplied',
+  alreadyApplied: 'EventAlreadyApplied',
+  staleIgnored: 'EventStaleIgnored',
+  terminalConflict: 'TerminalConflict',
+  poisonMessage: 'PoisonMessage',
+  workerRecordFailure: 'WorkerRecordFailure',
+} as const;
