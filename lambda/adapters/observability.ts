@@ -16,22 +16,4 @@ export function createMetrics(serviceName: string): Metrics {
   return new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 }
 
-/** Metric names, shared by the handlers and the dashboard/alarms in `lib/`. */
-export const METRIC = {
-  accepted: 'DeliveryAccepted',
-  duplicate: 'DeliveryDuplicate',
-  rejected: 'DeliveryRejected',
-  conflict: 'DeliveryConflict',
-  inProgress: 'DeliveryInProgress',
-  transientFailure: 'DeliveryTransientFailure',
-  enqueueFailure: 'EnqueueFailure',
-  archiveFailure: 'ArchiveFailure',
-  secretUnset: 'SigningSecretUnset',
-  signatureInvalid: 'SignatureInvalid',
-  applied: 'EventApplied',
-  alreadyApplied: 'EventAlreadyApplied',
-  staleIgnored: 'EventStaleIgnored',
-  terminalConflict: 'TerminalConflict',
-  poisonMessage: 'PoisonMessage',
-  workerRecordFailure: 'WorkerRecordFailure',
-} as const;
+export { METRIC } from '../core/contract';

@@ -88,3 +88,23 @@ export const ARCHIVE_METADATA = {
 
 export const METRICS_NAMESPACE = 'WebhookIngestion';
 export const QUEUE_MESSAGE_VERSION = 1;
+
+/** Metric names, shared by the handlers and the dashboard and alarms in `lib/`. */
+export const METRIC = {
+  accepted: 'DeliveryAccepted',
+  duplicate: 'DeliveryDuplicate',
+  rejected: 'DeliveryRejected',
+  conflict: 'DeliveryConflict',
+  inProgress: 'DeliveryInProgress',
+  transientFailure: 'DeliveryTransientFailure',
+  enqueueFailure: 'EnqueueFailure',
+  archiveFailure: 'ArchiveFailure',
+  secretUnset: 'SigningSecretUnset',
+  signatureInvalid: 'SignatureInvalid',
+  applied: 'EventApplied',
+  alreadyApplied: 'EventAlreadyApplied',
+  staleIgnored: 'EventStaleIgnored',
+  terminalConflict: 'TerminalConflict',
+  poisonMessage: 'PoisonMessage',
+  workerRecordFailure: 'WorkerRecordFailure',
+} as const;
