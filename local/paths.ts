@@ -1,0 +1,13 @@
+/** Where the local stack keeps its state: `.local/` at the repository root (git-ignored). */
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+export const DEFAULT_STATE_DIR = path.join(REPO_ROOT, '.local');
+export const OUTPUTS_FILE_NAME = 'outputs.json';
+export const PID_FILE_NAME = 'local-stack.pid.json';
+
+export function ensureDir(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
