@@ -1,0 +1,18 @@
+/**
+ * JSON with every non-ASCII UTF-16 code unit written as a `\uXXXX` escape.
+ * The output is valid JSON that parses back to the same value; it exists because
+ * the local SQS emulator rejects characters outside the Basic Multilingual Plane,
+ * and escaped surrogate pairs are accepted everywhere. Being pure ASCII, its
+ * string length is also its size in bytes.
+ */
+const NON_ASCII = /[\u0080-\uffff]/g;
+
+function escape(char: string): string {
+  return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+export function toAsciiJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new TypeError('value has no JSON representation');
+  return json.replace(NON_ASCII, escape);
+}

@@ -1,0 +1,79 @@
+/**
+ * Domain errors of the webhook module. Adapters convert SDK errors into these at
+ * the boundary, so the core decides on kinds, never on AWS exception names.
+ */
+import type { DeliveryRecord } from './ports';
+
+export class WebhookError extends Error {
+  /** True when a later attempt may succeed (the provider's retry, or ours). */
+  readonly transient: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; transient?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'WebhookError';
+    this.transient = options?.transient ?? false;
+  }
+}
+
+/** The deliveries table could not be read or written. */
+export class DeliveryStoreError extends WebhookError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, transient: true });
+    this.name = 'DeliveryStoreError';
+  }
+}
+
+/**
+ * The conditional write found a record it may not take over. Carries the
+ * existing record so the caller can tell a duplicate from a conflict.
+ */
+export class DeliveryExistsError extends WebhookError {
+  readonly record: DeliveryRecord;
+
+  constructor(record: DeliveryRecord, options?: { cause?: unknown }) {
+    super(`delivery ${record.deliveryId} already has a record`, options);
+    this.name = 'DeliveryExistsError';
+    this.record = record;
+  }
+}
+
+/** Our attempt no longer owns the delivery (another attempt took it over). */
+export class DeliveryLeaseLostError extends WebhookError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, transient: true });
+    this.name = 'DeliveryLeaseLostError';
+  }
+}
+
+export class ArchiveError extends WebhookError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, transient: true });
+    this.name = 'ArchiveError';
+  }
+}
+
+export class QueueError extends WebhookError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, transient: true });
+    this.name = 'QueueError';
+  }
+}
+
+/** Secrets Manager could not be reached; distinct from a secret that is reachable but unset. */
+export class SecretUnavailableError extends WebhookError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, transient: true });
+    this.name = 'SecretUnavailableError';
+  }
+}
+
+/** Invalid configuration; every problem is listed so one deploy fixes them all. */
+export class ConfigurationError extends WebhookError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid receiver configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigurationError';
+    this.problems = problems;
+  }
+}

@@ -1,0 +1,427 @@
+/**
+ * The receiver's ingest steps as one pure function over ports. Order matters and
+ * is part of the contract: cheap, local checks first, and no AWS call before the
+ * signature has passed, except fetching the (cached) signing secret it needs.
+ *
+ *   size -> headers -> delivery id -> timestamp -> signature -> JSON + schema ->
+ *   event consistency -> claim -> archive || enqueue -> mark accepted
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { EVENT_TYPES, HEADERS, METRIC, QUEUE_MESSAGE_VERSION, type EventType } from './contract';
+import { archiveKey } from './archive-key';
+import { toAsciiJson } from './ascii-json';
+import { WebhookError } from './errors';
+import { checkPayload, isEventType } from './payload';
+import type { Archive, DeliveryRecord, DeliveryStore, Queue, QueueMessage, SecretSource, SigningSecrets } from './ports';
+import type { ReceiverPolicy } from './receiver-config';
+import { isSigningSecretUnset, verifyWithSecrets } from './signature';
+import { checkTimestamp } from './timestamp';
+
+export interface WebhookRequest {
+  /** Header names in any case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string | undefined;
+  readonly isBase64Encoded: boolean;
+  readonly receivedAt: Date;
+  readonly sourceIp?: string;
+}
+
+export type RejectionReason =
+  | 'payload_too_large'
+  | 'missing_header'
+  | 'unknown_event'
+  | 'invalid_delivery_id'
+  | 'malformed_timestamp'
+  | 'stale_timestamp'
+  | 'missing_signature'
+  | 'invalid_signature'
+  | 'invalid_json'
+  | 'schema_violation'
+  | 'event_mismatch'
+  | 'conflict'
+  | 'in_progress';
+
+export type ErrorReason = 'signing_secret_unset' | 'transient';
+export type ReceiveReason = RejectionReason | ErrorReason;
+
+export interface ReceiveResult {
+  readonly statusCode: number;
+  readonly body: {
+    readonly status: 'accepted' | 'duplicate' | 'rejected' | 'error';
+    readonly reason?: ReceiveReason;
+    readonly deliveryId?: string;
+    readonly issues?: string[];
+  };
+}
+
+/** The HTTP status of every outcome: the one place where reasons become codes. */
+export const STATUS_CODES: Readonly<Record<ReceiveReason | 'accepted' | 'duplicate', number>> = {
+  accepted: 202,
+  duplicate: 200,
+  payload_too_large: 413,
+  missing_header: 400,
+  unknown_event: 400,
+  invalid_delivery_id: 400,
+  malformed_timestamp: 400,
+  stale_timestamp: 401,
+  missing_signature: 401,
+  invalid_signature: 401,
+  invalid_json: 400,
+  schema_violation: 400,
+  event_mismatch: 400,
+  conflict: 409,
+  in_progress: 409,
+  signing_secret_unset: 503,
+  transient: 503,
+};
+
+/** The subset of Powertools' Logger the core uses, so tests can capture lines. */
+export interface ReceiverLogger {
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+  setCorrelationId(value: string): void;
+}
+
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+export interface ReceiverMetrics {
+  /** Adds one to the named count, optionally under extra dimensions. */
+  count(name: MetricName, dimensions?: Readonly<Record<string, string>>): void;
+}
+
+export interface ReceiverDeps {
+  readonly policy: ReceiverPolicy;
+  readonly secrets: SecretSource;
+  readonly deliveries: DeliveryStore;
+  readonly archive: Archive;
+  readonly queue: Queue;
+  /** Known up front so the queue message can name the archive object while it is still being written. */
+  readonly archiveBucket: string;
+  readonly logger: ReceiverLogger;
+  readonly metrics: ReceiverMetrics;
+  /** Defaults to random UUIDs; injectable for deterministic tests. */
+  readonly newAttemptId?: () => string;
+}
+
+export type Receiver = (request: WebhookRequest) => Promise<ReceiveResult>;
+
+const DELIVERY_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Header values are attacker-controlled: logs keep only a bounded prefix. */
+const MAX_LOGGED_HEADER_CHARS = 160;
+
+/** What is known about a request so far; every log line carries it. */
+interface RequestFacts {
+  event?: EventType;
+  deliveryId?: string;
+  timestamp?: string;
+  bodyBytes: number;
+  bodySha256?: string;
+  sourceIp?: string;
+}
+
+function lowerCaseHeaders(headers: WebhookRequest['headers']): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value === 'string') map.set(name.toLowerCase(), value);
+  }
+  return map;
+}
+
+function bounded(value: string | undefined): string | undefined {
+  return value === undefined || value.length <= MAX_LOGGED_HEADER_CHARS ? value : `${value.slice(0, MAX_LOGGED_HEADER_CHARS)}...`;
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decoded body text for JSON parsing, or undefined when the bytes are not UTF-8. */
+function bodyText(request: WebhookRequest, bytes: Buffer): string | undefined {
+  if (!request.isBase64Encoded) return request.body ?? '';
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+export function createReceiver(deps: ReceiverDeps): Receiver {
+  const { policy, logger, metrics } = deps;
+  const newAttemptId = deps.newAttemptId ?? randomUUID;
+  let warnedUnsigned = false;
+
+  const respond = (facts: RequestFacts, outcome: 'accepted' | 'duplicate'): ReceiveResult => ({
+    statusCode: STATUS_CODES[outcome],
+    body: { status: outcome, deliveryId: facts.deliveryId },
+  });
+
+  const reject = (
+    facts: RequestFacts,
+    headers: Map<string, string>,
+    reason: RejectionReason,
+    issues?: string[],
+    extra?: Record<string, unknown>,
+  ): ReceiveResult => {
+    logger.info('Webhook rejected', {
+      reason,
+      statusCode: STATUS_CODES[reason],
+      ...describeRequest(facts, headers),
+      ...(issues ? { issues } : {}),
+      ...extra,
+    });
+    metrics.count(METRIC.rejected);
+    metrics.count(METRIC.rejected, { reason });
+    return { statusCode: STATUS_CODES[reason], body: { status: 'rejected', reason, deliveryId: facts.deliveryId, ...(issues ? { issues } : {}) } };
+  };
+
+  const fail = (facts: RequestFacts, reason: ErrorReason): ReceiveResult => ({
+    statusCode: STATUS_CODES[reason],
+    body: { status: 'error', reason, deliveryId: facts.deliveryId },
+  });
+
+  return async function receive(request: WebhookRequest): Promise<ReceiveResult> {
+    const headers = lowerCaseHeaders(request.headers);
+    const body = request.body ?? '';
+
+    // 1. Size of the raw bytes (API Gateway may hand them over base64-encoded).
+    // Decoding and hashing first is bounded by API Gateway's and Lambda's own
+    // payload limits, and gives every rejection log line the body's hash.
+    const rawBytes = request.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+    const facts: RequestFacts = { bodyBytes: rawBytes.length, bodySha256: sha256Hex(rawBytes), sourceIp: request.sourceIp };
+    if (rawBytes.length > policy.maxBodyBytes) return reject(facts, headers, 'payload_too_large');
+
+    // 2. Required headers.
+    const eventHeader = headers.get(HEADERS.event);
+    const deliveryId = headers.get(HEADERS.deliveryId);
+    const timestamp = headers.get(HEADERS.timestamp);
+    const missing: string[] = [];
+    if (!eventHeader) missing.push(HEADERS.event);
+    if (!deliveryId) missing.push(HEADERS.deliveryId);
+    if (!timestamp) missing.push(HEADERS.timestamp);
+    if (missing.length > 0) return reject(facts, headers, 'missing_header', missing.map((name) => `${name} is required`));
+    if (!isEventType(eventHeader)) {
+      return reject(facts, headers, 'unknown_event', [`${HEADERS.event} must be one of ${EVENT_TYPES.join(', ')}`]);
+    }
+    facts.event = eventHeader;
+
+    // 3. Delivery id: it becomes a table key, an S3 key segment and a log correlation id.
+    if (!DELIVERY_ID_PATTERN.test(deliveryId as string)) {
+      return reject(facts, headers, 'invalid_delivery_id', [`${HEADERS.deliveryId} must be 1-128 characters of A-Z a-z 0-9 . _ : -`]);
+    }
+    facts.deliveryId = deliveryId as string;
+    logger.setCorrelationId(facts.deliveryId);
+
+    // 4. Timestamp.
+    const time = checkTimestamp(timestamp, request.receivedAt, policy.timestampToleranceSeconds);
+    if (!time.ok) {
+      if (time.reason === 'malformed_timestamp') {
+        return reject(facts, headers, 'malformed_timestamp', [`${HEADERS.timestamp} must be ISO 8601 with a zone`]);
+      }
+      return reject(facts, headers, 'stale_timestamp', undefined, { skewSeconds: time.skewSeconds });
+    }
+    facts.timestamp = timestamp as string;
+
+    // 5. Signature.
+    const signature = headers.get(HEADERS.signature);
+    if (policy.requireSignature || signature !== undefined) {
+      // The secret is checked before a missing signature: while the receiver is
+      // unconfigured it answers 503 (retryable, alarmed) rather than blame the
+      // sender with a 401 the provider may not retry, which would lose deliveries.
+      let signing: SigningSecrets;
+      try {
+        signing = await deps.secrets.getSigningSecrets();
+      } catch (error) {
+        logger.error('Signing secret unavailable', { ...describeRequest(facts, headers), error: errorSummary(error) });
+        metrics.count(METRIC.transientFailure);
+        return fail(facts, 'transient');
+      }
+      if (isSigningSecretUnset(signing)) {
+        logger.error('Signing secret unset: rejecting every delivery until ops store the provider secret', describeRequest(facts, headers));
+        metrics.count(METRIC.secretUnset);
+        return fail(facts, 'signing_secret_unset');
+      }
+      if (signature === undefined) return reject(facts, headers, 'missing_signature');
+      const verification = verifyWithSecrets(signing, facts.timestamp, rawBytes, signature, {
+        now: request.receivedAt,
+        graceSeconds: policy.rotationGraceSeconds,
+      });
+      if (!verification.valid) {
+        metrics.count(METRIC.signatureInvalid);
+        return reject(facts, headers, 'invalid_signature');
+      }
+      if (verification.version === 'AWSPREVIOUS') {
+        logger.info('Signature matched the previous secret version', { deliveryId: facts.deliveryId, secretVersion: verification.version });
+      }
+    } else if (!warnedUnsigned) {
+      warnedUnsigned = true;
+      logger.warn('Signature verification is disabled: accepting unsigned deliveries', { requireSignature: false });
+    }
+
+    // 6-7. JSON, schema and event consistency (checkPayload keeps this order).
+    const text = bodyText(request, rawBytes);
+    if (text === undefined) return reject(facts, headers, 'invalid_json', ['body is not valid UTF-8']);
+    const checked = checkPayload(text, facts.event);
+    if (!checked.ok) return reject(facts, headers, checked.reason, checked.issues);
+
+    return ingest(request, facts as Required<RequestFacts>, headers, rawBytes, signature, checked.payload, checked.jobId);
+  };
+
+  async function ingest(
+    request: WebhookRequest,
+    facts: Required<RequestFacts>,
+    headers: Map<string, string>,
+    rawBytes: Buffer,
+    signature: string | undefined,
+    payload: unknown,
+    jobId: string,
+  ): Promise<ReceiveResult> {
+    const attemptId = newAttemptId();
+    const context = describeRequest(facts, headers);
+
+    // Round trip 1: claim the delivery id.
+    let record: DeliveryRecord;
+    try {
+      const claim = await deps.deliveries.claim({
+        deliveryId: facts.deliveryId,
+        bodySha256: facts.bodySha256,
+        attemptId,
+        now: request.receivedAt,
+        leaseSeconds: policy.leaseSeconds,
+        ttlSeconds: policy.dedupeTtlSeconds,
+      });
+      if (claim.kind === 'exists') return existing(facts, headers, claim.record);
+      record = claim.record;
+    } catch (error) {
+      return transient(facts, 'Delivery claim failed', error);
+    }
+
+    // Round trip 2: archive and enqueue in parallel. The key comes from the
+    // record's first receipt time, so a retry overwrites the same object.
+    const key = archiveKey(record.receivedAt, facts.deliveryId);
+    const message = queueMessage(facts, jobId, record.receivedAt, { bucket: deps.archiveBucket, key }, payload);
+    const [archived, enqueued] = await Promise.allSettled([
+      deps.archive.put(key, {
+        rawBody: rawBytes,
+        event: facts.event,
+        deliveryId: facts.deliveryId,
+        timestamp: facts.timestamp,
+        signature,
+        receivedAt: record.receivedAt,
+        bodySha256: facts.bodySha256,
+        jobId,
+      }),
+      deps.queue.send(message),
+    ]);
+    if (archived.status === 'rejected' || enqueued.status === 'rejected') {
+      if (archived.status === 'rejected') {
+        metrics.count(METRIC.archiveFailure);
+        logger.error('Archive failed', { ...context, error: errorSummary(archived.reason) });
+      }
+      if (enqueued.status === 'rejected') {
+        metrics.count(METRIC.enqueueFailure);
+        logger.error('Enqueue failed', { ...context, error: errorSummary(enqueued.reason) });
+      }
+      // An enqueue that succeeded beside a failed archive is harmless: the
+      // provider's retry sends the same delivery id again and the worker is
+      // idempotent per delivery id.
+      try {
+        await deps.deliveries.release(facts.deliveryId, attemptId);
+      } catch (error) {
+        logger.error('Delivery release failed; its lease lapses on its own', { ...context, error: errorSummary(error) });
+      }
+      metrics.count(METRIC.transientFailure);
+      return fail(facts, 'transient');
+    }
+
+    // Round trip 3: mark accepted. If this fails the bytes are archived and the
+    // message is queued, yet we still answer 503: the record stays in progress
+    // until its lease lapses, the provider retries, re-archives the same key with
+    // the same bytes and re-enqueues, and the worker ignores the second copy. A
+    // 202 here could instead leave a record that never reaches `accepted`, and a
+    // later retry with the lease lapsed would run the whole path again anyway.
+    try {
+      await deps.deliveries.markAccepted(facts.deliveryId, attemptId);
+    } catch (error) {
+      return transient(facts, 'Marking delivery accepted failed', error);
+    }
+    logger.info('Webhook accepted', {
+      ...context,
+      jobId,
+      archiveKey: key,
+      payloadInline: message.payload !== undefined,
+    });
+    metrics.count(METRIC.accepted);
+    return respond(facts, 'accepted');
+  }
+
+  function existing(facts: Required<RequestFacts>, headers: Map<string, string>, record: DeliveryRecord): ReceiveResult {
+    if (record.bodySha256 !== facts.bodySha256) {
+      metrics.count(METRIC.conflict);
+      return reject(facts, headers, 'conflict', ['delivery id was already used for a different body'], {
+        existingStatus: record.status,
+      });
+    }
+    if (record.status === 'accepted') {
+      logger.info('Duplicate delivery ignored', describeRequest(facts, headers));
+      metrics.count(METRIC.duplicate);
+      return respond(facts, 'duplicate');
+    }
+    metrics.count(METRIC.inProgress);
+    return reject(facts, headers, 'in_progress', undefined, { leaseExpiresAt: new Date(record.leaseExpiresAt).toISOString() });
+  }
+
+  function transient(facts: RequestFacts, message: string, error: unknown): ReceiveResult {
+    logger.error(message, { deliveryId: facts.deliveryId, error: errorSummary(error) });
+    metrics.count(METRIC.transientFailure);
+    return fail(facts, 'transient');
+  }
+
+  function queueMessage(
+    facts: Required<RequestFacts>,
+    jobId: string,
+    receivedAt: string,
+    archive: QueueMessage['archive'],
+    payload: unknown,
+  ): QueueMessage {
+    const withPayload: QueueMessage = {
+      v: QUEUE_MESSAGE_VERSION,
+      deliveryId: facts.deliveryId,
+      event: facts.event,
+      jobId,
+      timestamp: facts.timestamp,
+      receivedAt,
+      archive,
+      payload,
+    };
+    if (toAsciiJson(withPayload).length <= policy.inlinePayloadMaxBytes) return withPayload;
+    // Claim check: the worker reads the payload from the archive.
+    return { ...withPayload, payload: undefined };
+  }
+}
+
+/** Request facts for logs: the signature's presence, never its value; the body's size and hash, never the body. */
+function describeRequest(facts: RequestFacts, headers: Map<string, string>): Record<string, unknown> {
+  return {
+    deliveryId: facts.deliveryId ?? bounded(headers.get(HEADERS.deliveryId)),
+    event: facts.event ?? bounded(headers.get(HEADERS.event)),
+    timestamp: facts.timestamp ?? bounded(headers.get(HEADERS.timestamp)),
+    signaturePresent: headers.has(HEADERS.signature),
+    userAgent: bounded(headers.get('user-agent')),
+    sourceIp: facts.sourceIp,
+    bodyBytes: facts.bodyBytes,
+    bodySha256: facts.bodySha256,
+  };
+}
+
+/** Error name and message only: adapter errors wrap SDK errors, whose messages name resources, not secrets. */
+function errorSummary(error: unknown): Record<string, unknown> {
+  if (error instanceof WebhookError) {
+    const cause = error.cause instanceof Error ? { name: error.cause.name, message: error.cause.message } : undefined;
+    return { name: error.name, message: error.message, ...(cause ? { cause } : {}) };
+  }
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'Unknown', message: String(error) };
+}

@@ -1,0 +1,88 @@
+/**
+ * The receiver's configuration, read from the environment CDK (or the local
+ * stack) sets. Every problem is collected into one error so a broken deploy is
+ * fixed in one pass.
+ */
+import { DEFAULTS, ENV } from './contract';
+import { ConfigurationError } from './errors';
+
+/** The rules the ingest steps apply; independent of where resources live. */
+export interface ReceiverPolicy {
+  /** False only by explicit opt-out: unsigned deliveries are then accepted. */
+  readonly requireSignature: boolean;
+  readonly timestampToleranceSeconds: number;
+  readonly maxBodyBytes: number;
+  readonly dedupeTtlSeconds: number;
+  readonly leaseSeconds: number;
+  readonly rotationGraceSeconds: number;
+  readonly inlinePayloadMaxBytes: number;
+}
+
+export interface ReceiverConfig extends ReceiverPolicy {
+  readonly deliveriesTable: string;
+  readonly archiveBucket: string;
+  readonly queueUrl: string;
+  /** Optional here: the local stack injects a static secret source instead. */
+  readonly signingSecretArn?: string;
+  readonly secretCacheSeconds: number;
+}
+
+export const DEFAULT_RECEIVER_POLICY: ReceiverPolicy = {
+  requireSignature: true,
+  timestampToleranceSeconds: DEFAULTS.timestampToleranceSeconds,
+  maxBodyBytes: DEFAULTS.maxBodyBytes,
+  dedupeTtlSeconds: DEFAULTS.dedupeTtlDays * 24 * 60 * 60,
+  leaseSeconds: DEFAULTS.leaseSeconds,
+  rotationGraceSeconds: DEFAULTS.rotationGraceSeconds,
+  inlinePayloadMaxBytes: DEFAULTS.inlinePayloadMaxBytes,
+};
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadReceiverConfig(env: Env): ReceiverConfig {
+  const problems: string[] = [];
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const required = (name: string): string => {
+    const value = text(name);
+    if (value === undefined) problems.push(`${name} is required`);
+    return value ?? '';
+  };
+  const integer = (name: string, fallback: number, min: number): number => {
+    const value = text(name);
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
+      problems.push(`${name} must be an integer >= ${min}, got "${value}"`);
+      return fallback;
+    }
+    return Number(value);
+  };
+  const flag = (name: string, fallback: boolean): boolean => {
+    const value = text(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    problems.push(`${name} must be "true" or "false", got "${env[name]}"`);
+    return fallback;
+  };
+
+  const config: ReceiverConfig = {
+    deliveriesTable: required(ENV.deliveriesTable),
+    archiveBucket: required(ENV.archiveBucket),
+    queueUrl: required(ENV.queueUrl),
+    signingSecretArn: text(ENV.signingSecretArn),
+    requireSignature: flag(ENV.requireSignature, true),
+    timestampToleranceSeconds: integer(ENV.timestampToleranceSeconds, DEFAULTS.timestampToleranceSeconds, 1),
+    maxBodyBytes: integer(ENV.maxBodyBytes, DEFAULTS.maxBodyBytes, 1),
+    dedupeTtlSeconds: integer(ENV.dedupeTtlDays, DEFAULTS.dedupeTtlDays, 1) * 24 * 60 * 60,
+    leaseSeconds: integer(ENV.leaseSeconds, DEFAULTS.leaseSeconds, 1),
+    rotationGraceSeconds: integer(ENV.rotationGraceSeconds, DEFAULTS.rotationGraceSeconds, 0),
+    secretCacheSeconds: integer(ENV.secretCacheSeconds, DEFAULTS.secretCacheSeconds, 0),
+    // Zero is allowed: every message then uses the claim check.
+    inlinePayloadMaxBytes: integer(ENV.inlinePayloadMaxBytes, DEFAULTS.inlinePayloadMaxBytes, 0),
+  };
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return config;
+}
