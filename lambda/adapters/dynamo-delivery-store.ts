@@ -1,0 +1,169 @@
+/**
+ * The deliveries table as a DeliveryStore. Each operation is one conditional
+ * UpdateItem; a failed condition on claim comes back with the existing item
+ * (ReturnValuesOnConditionCheckFailure), so no second read is needed.
+ */
+import {
+  ConditionalCheckFailedException,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { TABLE_KEYS } from '../core/contract';
+import { DeliveryLeaseLostError, DeliveryStoreError } from '../core/errors';
+import type { ClaimRequest, ClaimResult, DeliveryRecord, DeliveryStore } from '../core/ports';
+
+type Item = Record<string, AttributeValue>;
+
+const PK = TABLE_KEYS.deliveries.partitionKey;
+const TTL = TABLE_KEYS.deliveries.ttlAttribute;
+const NAMES = {
+  '#pk': PK,
+  '#ttl': TTL,
+  '#status': 'status',
+  '#lease': 'leaseExpiresAt',
+  '#attempt': 'attemptId',
+  '#hash': 'bodySha256',
+  '#receivedAt': 'receivedAt',
+} as const;
+
+/**
+ * Who may take the id:
+ * - nobody holds it;
+ * - the holder's TTL has passed (checked here, because DynamoDB deletes
+ *   expired items only eventually, up to days later);
+ * - an in-progress attempt whose lease lapsed (it crashed or was released) for
+ *   the same body. A different body never takes over: that is a conflict.
+ */
+const CLAIM_CONDITION =
+  'attribute_not_exists(#pk) OR #ttl < :nowSeconds OR (#status = :inProgress AND #lease < :nowMs AND #hash = :hash)';
+
+// receivedAt survives a takeover so every retry archives under the same key.
+const CLAIM_UPDATE =
+  'SET #status = :inProgress, #lease = :lease, #attempt = :attempt, #hash = :hash, #ttl = :expiresAt, #receivedAt = if_not_exists(#receivedAt, :now)';
+
+function s(value: string): AttributeValue {
+  return { S: value };
+}
+
+function n(value: number): AttributeValue {
+  return { N: String(value) };
+}
+
+function names<K extends keyof typeof NAMES>(...keys: K[]): Record<string, string> {
+  return Object.fromEntries(keys.map((key) => [key, NAMES[key]]));
+}
+
+export function recordFromItem(item: Item): DeliveryRecord {
+  const text = (name: string): string => {
+    const value = item[name]?.S;
+    if (value === undefined) throw new DeliveryStoreError(`delivery item lacks string attribute ${name}`);
+    return value;
+  };
+  const number = (name: string): number => {
+    const value = Number(item[name]?.N);
+    if (!Number.isFinite(value)) throw new DeliveryStoreError(`delivery item lacks number attribute ${name}`);
+    return value;
+  };
+  const status = text('status');
+  if (status !== 'in_progress' && status !== 'accepted') throw new DeliveryStoreError(`delivery item has unknown status ${status}`);
+  return {
+    deliveryId: text(PK),
+    status,
+    bodySha256: text('bodySha256'),
+    leaseExpiresAt: number('leaseExpiresAt'),
+    receivedAt: text('receivedAt'),
+    expiresAt: number(TTL),
+    attemptId: text('attemptId'),
+  };
+}
+
+export class DynamoDeliveryStore implements DeliveryStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    const nowMs = request.now.getTime();
+    const nowSeconds = Math.floor(nowMs / 1000);
+    try {
+      const output = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: s(request.deliveryId) },
+          UpdateExpression: CLAIM_UPDATE,
+          ConditionExpression: CLAIM_CONDITION,
+          ExpressionAttributeNames: names('#pk', '#ttl', '#status', '#lease', '#attempt', '#hash', '#receivedAt'),
+          ExpressionAttributeValues: {
+            ':inProgress': s('in_progress'),
+            ':lease': n(nowMs + request.leaseSeconds * 1000),
+            ':attempt': s(request.attemptId),
+            ':hash': s(request.bodySha256),
+            ':expiresAt': n(nowSeconds + request.ttlSeconds),
+            ':now': s(request.now.toISOString()),
+            ':nowSeconds': n(nowSeconds),
+            ':nowMs': n(nowMs),
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      if (!output.Attributes) throw new DeliveryStoreError('claim returned no attributes');
+      return { kind: 'claimed', record: recordFromItem(output.Attributes) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        if (!error.Item) throw new DeliveryStoreError('claim condition failed without the existing item', { cause: error });
+        return { kind: 'exists', record: recordFromItem(error.Item) };
+      }
+      throw asStoreError('claim', error);
+    }
+  }
+
+  async markAccepted(deliveryId: string, attemptId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: s(deliveryId) },
+          UpdateExpression: 'SET #status = :accepted',
+          // Idempotent: a repeated mark by the same attempt, or a record another
+          // attempt already accepted, is the outcome we want.
+          ConditionExpression: '#attempt = :mine OR #status = :accepted',
+          ExpressionAttributeNames: names('#status', '#attempt'),
+          ExpressionAttributeValues: { ':accepted': s('accepted'), ':mine': s(attemptId) },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new DeliveryLeaseLostError(`delivery ${deliveryId} was taken over by another attempt`, { cause: error });
+      }
+      throw asStoreError('markAccepted', error);
+    }
+  }
+
+  async release(deliveryId: string, attemptId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: s(deliveryId) },
+          UpdateExpression: 'SET #lease = :zero',
+          ConditionExpression: '#attempt = :mine AND #status = :inProgress',
+          ExpressionAttributeNames: names('#lease', '#attempt', '#status'),
+          ExpressionAttributeValues: { ':zero': n(0), ':mine': s(attemptId), ':inProgress': s('in_progress') },
+        }),
+      );
+    } catch (error) {
+      // Someone else holds the record now: there is nothing of ours to release.
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw asStoreError('release', error);
+    }
+  }
+}
+
+function asStoreError(operation: string, error: unknown): DeliveryStoreError {
+  if (error instanceof DeliveryStoreError) return error;
+  const name = error instanceof Error ? error.name : 'Error';
+  return new DeliveryStoreError(`deliveries table ${operation} failed (${name})`, { cause: error });
+}
