@@ -50,3 +50,139 @@ export interface JobItem {
   readonly deliveryIds?: readonly string[];
   readonly [other: string]: unknown;
 }
+
+/** What applying one event to the current item does. */
+export type Decision = 'apply' | 'duplicate' | 'stale' | 'conflict';
+
+export interface ApplyOptions {
+  /** Forced replay: skip the delivery-id guard and allow re-applying the current winner (never a regression). */
+  readonly force: boolean;
+}
+
+export const JOB_STATUSES: readonly JobStatus[] = ['started', 'completed', 'failed'];
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed'];
+
+/** Fields describing the job (not its outcome): the winner overwrites them, ignored events only fill gaps. */
+export const DESCRIPTIVE_FIELDS = ['model', 'outputFormat', 'background', 'inputRef'] as const;
+/** Fields owned by the terminal winner: set when present, removed when absent, untouched by `started`. */
+export const TERMINAL_FIELDS = ['outputUrl', 'error', 'creditsUsed'] as const;
+
+export function statusOf(event: EventType): JobStatus {
+  switch (event) {
+    case 'job.started':
+      return 'started';
+    case 'job.completed':
+      return 'completed';
+    case 'job.failed':
+      return 'failed';
+  }
+}
+
+/** 0 = no winner yet (absent, or a status the product wrote that is not ours), 1 = started, 2 = terminal. */
+export function rankOf(status: unknown): 0 | 1 | 2 {
+  if (status === 'started') return 1;
+  if (status === 'completed' || status === 'failed') return 2;
+  return 0;
+}
+
+/**
+ * Byte order of the UTF-8 encodings, which is how DynamoDB compares strings; the
+ * pure model must order exactly as the condition expression does.
+ */
+export function compareStrings(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * Compares the event's (eventAt, deliveryId) with the winner's. A missing or
+ * non-string key on the item compares as "unknown", reported as `undefined`:
+ * the caller lets the event win then, so a product-written status without our
+ * bookkeeping never blocks the provider's events.
+ */
+function compareKeys(event: JobEvent, current: JobItem): number | undefined {
+  if (typeof current.lastEventAt !== 'string') return undefined;
+  const byTime = compareStrings(event.eventAt, current.lastEventAt);
+  if (byTime !== 0) return byTime;
+  if (typeof current.lastDeliveryId !== 'string') return undefined;
+  return compareStrings(event.deliveryId, current.lastDeliveryId);
+}
+
+/**
+ * Whether the event replaces the current winner. This is a strict total order
+ * over deliveries (rank first; among `started` the latest wins; among terminal
+ * events the earliest wins), so the final winner is the same whatever the
+ * arrival order, and an event that lost once loses forever.
+ */
+export function beats(current: JobItem | undefined, event: JobEvent, options: ApplyOptions): boolean {
+  const currentRank = rankOf(current?.status);
+  if (current === undefined || currentRank === 0) return true;
+  const eventRank = rankOf(statusOf(event.event));
+  if (eventRank !== currentRank) return eventRank > currentRank;
+  const order = compareKeys(event, current);
+  if (order === undefined) return true;
+  // Re-applying the winner itself (equal keys) is only for forced replays.
+  if (order === 0) return options.force;
+  return eventRank === 1 ? order > 0 : order < 0;
+}
+
+export function hasDelivery(current: JobItem | undefined, deliveryId: string): boolean {
+  return current?.deliveryIds?.includes(deliveryId) ?? false;
+}
+
+/** Classifies one event against the current item; the DynamoDB adapter uses it on the item a failed condition returns. */
+export function decide(current: JobItem | undefined, event: JobEvent, options: ApplyOptions): Decision {
+  if (!options.force && hasDelivery(current, event.deliveryId)) return 'duplicate';
+  if (beats(current, event, options)) return 'apply';
+  const status = statusOf(event.event);
+  const bothTerminal = rankOf(status) === 2 && rankOf(current?.status) === 2;
+  return bothTerminal && current?.status !== status ? 'conflict' : 'stale';
+}
+
+export function historyEntry(event: JobEvent, outcome: HistoryEntry['outcome'], now: Date): HistoryEntry {
+  return {
+    deliveryId: event.deliveryId,
+    event: event.event,
+    eventAt: event.eventAt,
+    outcome,
+    at: now.toISOString(),
+    ...(event.replay ? { replay: true } : {}),
+  };
+}
+
+/**
+ * The in-memory reference of what one event does to the job item. The DynamoDB
+ * adapter implements exactly this with one conditional UpdateItem (plus one
+ * record-only UpdateItem for ignored events).
+ */
+export function applyToItem(current: JobItem | undefined, event: JobEvent, options: ApplyOptions, now: Date): JobItem {
+  const decision = decide(current, event, options);
+  const base: JobItem = current ?? { jobId: event.jobId };
+  if (decision === 'duplicate') return base;
+
+  const next: Record<string, unknown> = { ...base };
+  if (decision === 'apply') {
+    const status = statusOf(event.event);
+    next.status = status;
+    next.lastEventAt = event.eventAt;
+    next.lastDeliveryId = event.deliveryId;
+    next.updatedAt = now.toISOString();
+    for (const field of DESCRIPTIVE_FIELDS) {
+      if (event[field] !== undefined) next[field] = event[field];
+    }
+    if (rankOf(status) === 2) {
+      for (const field of TERMINAL_FIELDS) {
+        if (event[field] !== undefined) next[field] = event[field];
+        else delete next[field];
+      }
+    }
+  } else {
+    for (const field of DESCRIPTIVE_FIELDS) {
+      if (event[field] !== undefined && next[field] === undefined) next[field] = event[field];
+    }
+  }
+  const outcome = decision === 'apply' ? 'applied' : decision;
+  next.history = [...(base.history ?? []), historyEntry(event, outcome, now)];
+  const ids = base.deliveryIds ?? [];
+  next.deliveryIds = ids.includes(event.deliveryId) ? [...ids] : [...ids, event.deliveryId];
+  return next as JobItem;
+}

@@ -1,0 +1,281 @@
+/**
+ * The jobs table behind the `JobStore` port. One conditional UpdateItem applies
+ * an event; when the condition fails, the item DynamoDB returns (ALL_OLD) is
+ * classified by the same pure `decide` the in-memory model uses, and an ignored
+ * event is recorded with a second, record-only UpdateItem.
+ */
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  type UpdateItemCommandInput,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { TABLE_KEYS } from '../core/contract';
+import {
+  type ApplyOptions,
+  DESCRIPTIVE_FIELDS,
+  type HistoryEntry,
+  type JobEvent,
+  type JobItem,
+  TERMINAL_FIELDS,
+  decide,
+  historyEntry,
+  rankOf,
+  statusOf,
+} from '../core/job-state';
+import type { ApplyOutcome, JobStore } from '../core/ports';
+import { JobStoreError } from '../core/worker';
+
+export interface DynamoJobStoreProps {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+}
+
+export class DynamoJobStore implements JobStore {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+
+  constructor(props: DynamoJobStoreProps) {
+    this.client = props.client;
+    this.tableName = props.tableName;
+  }
+
+  async apply(event: JobEvent, options: { readonly force: boolean; readonly now: Date }): Promise<ApplyOutcome> {
+    let current: JobItem | undefined;
+    try {
+      await this.client.send(new UpdateItemCommand(buildApplyUpdate(this.tableName, event, options, options.now)));
+      return 'applied';
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw storeError('apply', event, error);
+      current = unmarshallJobItem(error.Item);
+    }
+
+    const decision = decide(current, event, options);
+    if (decision === 'duplicate') return 'duplicate';
+    if (decision === 'apply') {
+      // ALL_OLD is the item the condition was evaluated on, so this means the
+      // expression and the pure model disagree: fail loudly (retries, then DLQ).
+      throw new JobStoreError(`condition rejected delivery ${event.deliveryId} that the job model would apply`, {
+        transient: false,
+      });
+    }
+    try {
+      await this.client.send(new UpdateItemCommand(buildRecordUpdate(this.tableName, event, decision, options, options.now)));
+      return decision;
+    } catch (error) {
+      // A concurrent attempt recorded this delivery first: the retry is a duplicate.
+      if (isConditionalCheckFailed(error)) return 'duplicate';
+      throw storeError('record', event, error);
+    }
+  }
+
+  async get(jobId: string): Promise<JobItem | undefined> {
+    try {
+      const result = await this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { [TABLE_KEYS.jobs.partitionKey]: { S: jobId } },
+          ConsistentRead: true,
+        }),
+      );
+      return unmarshallJobItem(result.Item);
+    } catch (error) {
+      throw new JobStoreError(`could not read job ${jobId}`, { cause: error });
+    }
+  }
+}
+
+/** Registers placeholders as they are used, so no unused name or value ever reaches DynamoDB (a ValidationException). */
+class Expression {
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, AttributeValue> = {};
+
+  name(attribute: string): string {
+    const placeholder = `#${attribute}`;
+    this.names[placeholder] = attribute;
+    return placeholder;
+  }
+
+  value(key: string, value: AttributeValue): string {
+    const placeholder = `:${key}`;
+    this.values[placeholder] = value;
+    return placeholder;
+  }
+}
+
+/**
+ * The "event beats the current winner" rule of `job-state.ts#beats` as a
+ * condition expression. A missing or non-string lastEventAt / lastDeliveryId
+ * counts as unknown and lets the event win, as in the pure model; a status that
+ * is not one of ours (absent, or the product's own) is "no winner yet".
+ */
+function beatsCondition(x: Expression, event: JobEvent, options: ApplyOptions): string {
+  const status = x.name('status');
+  const at = x.name('lastEventAt');
+  const id = x.name('lastDeliveryId');
+  const eventAt = x.value('eventAt', { S: event.eventAt });
+  const deliveryId = x.value('deliveryId', { S: event.deliveryId });
+  const stringType = x.value('stringType', { S: 'S' });
+  const started = x.value('started', { S: 'started' });
+  const completed = x.value('completed', { S: 'completed' });
+  const failed = x.value('failed', { S: 'failed' });
+
+  // The winner's key compared with ours: among `started` the later event wins,
+  // among terminal events the EARLIER one does ("first terminal wins" by provider
+  // time, whatever the arrival order). A forced replay may re-apply an equal key.
+  const terminal = rankOf(statusOf(event.event)) === 2;
+  const later = terminal ? '>' : '<';
+  const laterOrEqual = options.force ? `${later}=` : later;
+  const keyLoses =
+    `(NOT attribute_type(${at}, ${stringType}) OR ${at} ${later} ${eventAt} OR ` +
+    `(${at} = ${eventAt} AND (NOT attribute_type(${id}, ${stringType}) OR ${id} ${laterOrEqual} ${deliveryId})))`;
+
+  const noWinner = `attribute_not_exists(${status})`;
+  if (terminal) {
+    // A terminal event beats anything below terminal rank outright.
+    return `(${noWinner} OR NOT (${status} IN (${completed}, ${failed})) OR ${keyLoses})`;
+  }
+  return `(${noWinner} OR NOT (${status} IN (${started}, ${completed}, ${failed})) OR (${status} = ${started} AND ${keyLoses}))`;
+}
+
+function notRecorded(x: Expression, event: JobEvent): string {
+  return `(NOT contains(${x.name('deliveryIds')}, ${x.value('deliveryId', { S: event.deliveryId })}))`;
+}
+
+function appendHistory(x: Expression, entry: HistoryEntry): string {
+  const history = x.name('history');
+  return `${history} = list_append(if_not_exists(${history}, ${x.value('emptyList', { L: [] })}), ${x.value('entry', { L: [marshallHistoryEntry(entry)] })})`;
+}
+
+/** The fast path: one UpdateItem that applies the event if, and only if, it beats the winner and is new. */
+export function buildApplyUpdate(tableName: string, event: JobEvent, options: ApplyOptions, now: Date): UpdateItemCommandInput {
+  const x = new Expression();
+  const status = statusOf(event.event);
+  const set = [
+    `${x.name('status')} = ${x.value('status', { S: status })}`,
+    `${x.name('lastEventAt')} = ${x.value('eventAt', { S: event.eventAt })}`,
+    `${x.name('lastDeliveryId')} = ${x.value('deliveryId', { S: event.deliveryId })}`,
+    `${x.name('updatedAt')} = ${x.value('now', { S: now.toISOString() })}`,
+    appendHistory(x, historyEntry(event, 'applied', now)),
+  ];
+  const remove: string[] = [];
+  for (const field of DESCRIPTIVE_FIELDS) {
+    const value = event[field];
+    if (value !== undefined) set.push(`${x.name(field)} = ${x.value(field, { S: value })}`);
+  }
+  // Terminal-owned fields follow the terminal winner exactly: a terminal event
+  // replacing another must not leave the loser's output URL or error behind.
+  // `started` never touches them.
+  if (rankOf(status) === 2) {
+    for (const field of TERMINAL_FIELDS) {
+      const value = marshallTerminalField(event, field);
+      if (value !== undefined) set.push(`${x.name(field)} = ${x.value(field, value)}`);
+      else remove.push(x.name(field));
+    }
+  }
+  const add = `${x.name('deliveryIds')} ${x.value('deliveryIdSet', { SS: [event.deliveryId] })}`;
+
+  const condition = options.force ? beatsCondition(x, event, options) : `${beatsCondition(x, event, options)} AND ${notRecorded(x, event)}`;
+  return {
+    TableName: tableName,
+    Key: { [TABLE_KEYS.jobs.partitionKey]: { S: event.jobId } },
+    UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''} ADD ${add}`,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: x.names,
+    ExpressionAttributeValues: x.values,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+/**
+ * Records an ignored (stale or conflicting) delivery: history entry and
+ * delivery id, and descriptive fields only where the item has none, so the
+ * final item does not depend on arrival order. Guarded by the delivery id so a
+ * retry never records twice; forced replays record every time.
+ */
+export function buildRecordUpdate(
+  tableName: string,
+  event: JobEvent,
+  outcome: 'stale' | 'conflict',
+  options: ApplyOptions,
+  now: Date,
+): UpdateItemCommandInput {
+  const x = new Expression();
+  const set = [appendHistory(x, historyEntry(event, outcome, now))];
+  for (const field of DESCRIPTIVE_FIELDS) {
+    const value = event[field];
+    if (value !== undefined) {
+      const name = x.name(field);
+      set.push(`${name} = if_not_exists(${name}, ${x.value(field, { S: value })})`);
+    }
+  }
+  const add = `${x.name('deliveryIds')} ${x.value('deliveryIdSet', { SS: [event.deliveryId] })}`;
+  return {
+    TableName: tableName,
+    Key: { [TABLE_KEYS.jobs.partitionKey]: { S: event.jobId } },
+    UpdateExpression: `SET ${set.join(', ')} ADD ${add}`,
+    ...(options.force ? {} : { ConditionExpression: notRecorded(x, event) }),
+    ExpressionAttributeNames: x.names,
+    ...(Object.keys(x.values).length > 0 ? { ExpressionAttributeValues: x.values } : {}),
+  };
+}
+
+function marshallTerminalField(event: JobEvent, field: (typeof TERMINAL_FIELDS)[number]): AttributeValue | undefined {
+  switch (field) {
+    case 'outputUrl':
+      return event.outputUrl === undefined ? undefined : { S: event.outputUrl };
+    case 'error':
+      return event.error === undefined
+        ? undefined
+        : { M: { code: { S: event.error.code }, message: { S: event.error.message } } };
+    case 'creditsUsed':
+      return event.creditsUsed === undefined ? undefined : { N: String(event.creditsUsed) };
+  }
+}
+
+function marshallHistoryEntry(entry: HistoryEntry): AttributeValue {
+  return {
+    M: {
+      deliveryId: { S: entry.deliveryId },
+      event: { S: entry.event },
+      eventAt: { S: entry.eventAt },
+      outcome: { S: entry.outcome },
+      at: { S: entry.at },
+      ...(entry.replay ? { replay: { BOOL: true } } : {}),
+    },
+  };
+}
+
+/** Plain values for the item's attributes; sets become arrays (the model's `deliveryIds` is a list of ids). */
+export function unmarshallValue(value: AttributeValue): unknown {
+  if (value.S !== undefined) return value.S;
+  if (value.N !== undefined) return Number(value.N);
+  if (value.BOOL !== undefined) return value.BOOL;
+  if (value.NULL !== undefined) return null;
+  if (value.M !== undefined) return unmarshallMap(value.M);
+  if (value.L !== undefined) return value.L.map(unmarshallValue);
+  if (value.SS !== undefined) return [...value.SS];
+  if (value.NS !== undefined) return value.NS.map(Number);
+  if (value.B !== undefined) return value.B;
+  if (value.BS !== undefined) return [...value.BS];
+  return undefined;
+}
+
+function unmarshallMap(map: Record<string, AttributeValue>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(map).map(([key, value]) => [key, unmarshallValue(value)]));
+}
+
+export function unmarshallJobItem(item: Record<string, AttributeValue> | undefined): JobItem | undefined {
+  if (item === undefined || Object.keys(item).length === 0) return undefined;
+  return unmarshallMap(item) as JobItem;
+}
+
+function isConditionalCheckFailed(error: unknown): error is Error & { Item?: Record<string, AttributeValue> } {
+  // By name, not instanceof: bundles or tests may load a second copy of the SDK.
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+function storeError(step: 'apply' | 'record', event: JobEvent, error: unknown): JobStoreError {
+  return new JobStoreError(`could not ${step} delivery ${event.deliveryId} on job ${event.jobId}`, { cause: error });
+}

@@ -1,0 +1,302 @@
+/**
+ * The worker's core: one queue message becomes one job event applied through the
+ * `JobStore` port; a batch is processed concurrently, except that records of
+ * the same job run one after another in arrival order (they would only contend
+ * for the same item). Nothing here knows about SQS, DynamoDB or Powertools.
+ */
+import * as v from 'valibot';
+import { EVENT_TYPES, METRIC, QUEUE_MESSAGE_VERSION } from './contract';
+import type { JobEvent } from './job-state';
+import { checkParsedPayload, toJobEvent, type WebhookPayload } from './payload';
+import type { ApplyOutcome, Archive, JobStore, QueueMessage } from './ports';
+
+/** Base of the worker's errors. `transient` says whether a later receive may succeed. */
+export class WorkerError extends Error {
+  readonly transient: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; transient?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'WorkerError';
+    this.transient = options?.transient ?? false;
+  }
+}
+
+/** The jobs table could not be read or written (throttling, network, ...). */
+export class JobStoreError extends WorkerError {
+  constructor(message: string, options?: { cause?: unknown; transient?: boolean }) {
+    super(message, { cause: options?.cause, transient: options?.transient ?? true });
+    this.name = 'JobStoreError';
+  }
+}
+
+export type PoisonReason =
+  | 'invalid_json'
+  | 'unsupported_version'
+  | 'invalid_message'
+  | 'invalid_payload'
+  | 'job_id_mismatch'
+  | 'archive_mismatch';
+
+/** A message that can never succeed; it is still returned to the queue so it reaches the DLQ for inspection. */
+export class PoisonMessageError extends WorkerError {
+  readonly reason: PoisonReason;
+  readonly issues: readonly string[];
+  readonly deliveryId?: string;
+
+  constructor(reason: PoisonReason, issues: readonly string[], deliveryId?: string) {
+    super(`poison message (${reason}): ${issues.join('; ')}`);
+    this.name = 'PoisonMessageError';
+    this.reason = reason;
+    this.issues = issues;
+    this.deliveryId = deliveryId;
+  }
+}
+
+/** Invalid worker configuration; every problem is listed. */
+export class WorkerConfigurationError extends WorkerError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid worker configuration: ${problems.join('; ')}`);
+    this.name = 'WorkerConfigurationError';
+    this.problems = problems;
+  }
+}
+
+const ArchiveLocationSchema = v.object({
+  bucket: v.pipe(v.string(), v.minLength(1)),
+  key: v.pipe(v.string(), v.minLength(1)),
+});
+
+/** Loose, so a newer receiver may add fields without poisoning older workers; the version gates breaking changes. */
+const QueueMessageSchema = v.looseObject({
+  v: v.literal(QUEUE_MESSAGE_VERSION),
+  deliveryId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._:-]{1,128}$/)),
+  event: v.picklist(EVENT_TYPES),
+  jobId: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+  timestamp: v.pipe(v.string(), v.minLength(1)),
+  receivedAt: v.pipe(v.string(), v.minLength(1)),
+  archive: ArchiveLocationSchema,
+  payload: v.optional(v.unknown()),
+  replay: v.optional(v.boolean()),
+  force: v.optional(v.boolean()),
+});
+
+/** Parses one SQS body into a queue message; throws `PoisonMessageError` when it never could be processed. */
+export function parseQueueMessage(body: string): QueueMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new PoisonMessageError('invalid_json', ['message body is not valid JSON']);
+  }
+  const deliveryId = isRecord(json) && typeof json.deliveryId === 'string' ? json.deliveryId : undefined;
+  if (isRecord(json) && json.v !== QUEUE_MESSAGE_VERSION) {
+    throw new PoisonMessageError('unsupported_version', [`message version ${String(json.v)} is not ${QUEUE_MESSAGE_VERSION}`], deliveryId);
+  }
+  const result = v.safeParse(QueueMessageSchema, json);
+  if (!result.success) {
+    throw new PoisonMessageError('invalid_message', result.issues.map(describeIssue), deliveryId);
+  }
+  return result.output as QueueMessage;
+}
+
+/** Where the payload comes from: inline in the message, or the archived raw bytes (claim check). */
+export async function loadPayload(message: QueueMessage, archive: Archive): Promise<WebhookPayload> {
+  let json: unknown = message.payload;
+  if (json === undefined || json === null) {
+    const archived = await archive.get(message.archive);
+    if (archived.deliveryId !== message.deliveryId) {
+      throw new PoisonMessageError(
+        'archive_mismatch',
+        [`archived object holds delivery ${archived.deliveryId}`],
+        message.deliveryId,
+      );
+    }
+    try {
+      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(archived.rawBody));
+    } catch {
+      throw new PoisonMessageError('invalid_payload', ['archived body is not valid UTF-8 JSON'], message.deliveryId);
+    }
+  }
+  const check = checkParsedPayload(json, message.event);
+  if (!check.ok) throw new PoisonMessageError('invalid_payload', [check.reason, ...check.issues], message.deliveryId);
+  if (check.jobId !== message.jobId) {
+    throw new PoisonMessageError('job_id_mismatch', [`payload job ${check.jobId} is not message job ${message.jobId}`], message.deliveryId);
+  }
+  return check.payload;
+}
+
+export async function toEvent(message: QueueMessage, archive: Archive): Promise<JobEvent> {
+  const payload = await loadPayload(message, archive);
+  return toJobEvent(payload, {
+    event: message.event,
+    deliveryId: message.deliveryId,
+    timestamp: message.timestamp,
+    // A forced re-apply is always a replay, whatever the sender forgot to set.
+    replay: message.replay === true || message.force === true ? true : undefined,
+  });
+}
+
+export type WorkerMetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** The few logging calls the core makes: a fixed message plus keys, never a body. */
+export interface WorkerLogger {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
+
+export interface WorkerPorts {
+  readonly jobStore: JobStore;
+  readonly archive: Archive;
+  /** A logger whose correlation id is the delivery id (when the message had a readable one). */
+  readonly loggerFor: (correlationId: string | undefined) => WorkerLogger;
+  readonly count: (metric: WorkerMetricName) => void;
+  readonly now: () => Date;
+  /** How many jobs of one batch run at the same time. */
+  readonly maxConcurrency?: number;
+}
+
+export interface BatchRecord {
+  readonly messageId: string;
+  readonly body: string;
+}
+
+export type RecordResult =
+  | { readonly messageId: string; readonly ok: true; readonly outcome: ApplyOutcome }
+  | { readonly messageId: string; readonly ok: false; readonly poison: boolean };
+
+const OUTCOME_METRIC: Record<ApplyOutcome, WorkerMetricName> = {
+  applied: METRIC.applied,
+  duplicate: METRIC.alreadyApplied,
+  stale: METRIC.staleIgnored,
+  conflict: METRIC.terminalConflict,
+};
+
+const OUTCOME_LOG: Record<ApplyOutcome, string> = {
+  applied: 'Event applied',
+  duplicate: 'Delivery already applied',
+  stale: 'Stale event recorded and ignored',
+  conflict: 'Conflicting terminal event recorded and ignored',
+};
+
+/** Processes one parsed message. Never throws: every failure becomes a failed result. */
+export async function processMessage(messageId: string, message: QueueMessage, ports: WorkerPorts): Promise<RecordResult> {
+  const logger = ports.loggerFor(message.deliveryId);
+  const keys = { messageId, deliveryId: message.deliveryId, jobId: message.jobId, event: message.event };
+  try {
+    const event = await toEvent(message, ports.archive);
+    const outcome = await ports.jobStore.apply(event, { force: message.force === true, now: ports.now() });
+    ports.count(OUTCOME_METRIC[outcome]);
+    (outcome === 'conflict' ? logger.warn : logger.info).call(logger, OUTCOME_LOG[outcome], {
+      ...keys,
+      outcome,
+      eventAt: event.eventAt,
+      claimCheck: message.payload === undefined || message.payload === null,
+      ...(message.replay ? { replay: true } : {}),
+      ...(message.force ? { force: true } : {}),
+    });
+    return { messageId, ok: true, outcome };
+  } catch (error) {
+    return failed(messageId, error, logger, keys, ports);
+  }
+}
+
+/** Parses and processes one record. Never throws. */
+export async function processRecord(record: BatchRecord, ports: WorkerPorts): Promise<RecordResult> {
+  let message: QueueMessage;
+  try {
+    message = parseQueueMessage(record.body);
+  } catch (error) {
+    const deliveryId = error instanceof PoisonMessageError ? error.deliveryId : undefined;
+    return failed(record.messageId, error, ports.loggerFor(deliveryId), { messageId: record.messageId, deliveryId }, ports);
+  }
+  return processMessage(record.messageId, message, ports);
+}
+
+/**
+ * Processes a batch and returns the message ids to hand back to the queue.
+ * Records of one job run sequentially in arrival order; jobs run concurrently.
+ */
+export async function processBatch(records: readonly BatchRecord[], ports: WorkerPorts): Promise<RecordResult[]> {
+  const results: RecordResult[] = new Array(records.length);
+  const lanes = new Map<string, { index: number; message: QueueMessage }[]>();
+  const tasks: (() => Promise<void>)[] = [];
+
+  records.forEach((record, index) => {
+    let message: QueueMessage;
+    try {
+      message = parseQueueMessage(record.body);
+    } catch (error) {
+      const deliveryId = error instanceof PoisonMessageError ? error.deliveryId : undefined;
+      const keys = { messageId: record.messageId, deliveryId };
+      results[index] = failed(record.messageId, error, ports.loggerFor(deliveryId), keys, ports);
+      return;
+    }
+    const lane = lanes.get(message.jobId);
+    if (lane) lane.push({ index, message });
+    else lanes.set(message.jobId, [{ index, message }]);
+  });
+
+  for (const lane of lanes.values()) {
+    tasks.push(async () => {
+      for (const { index, message } of lane) {
+        // A failed record does not stop the job's later records: the rules are
+        // order-independent, and the failed one comes back on its own.
+        results[index] = await processMessage(records[index].messageId, message, ports);
+      }
+    });
+  }
+  await runWithLimit(tasks, ports.maxConcurrency ?? 10);
+  return results;
+}
+
+async function runWithLimit(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(Math.max(1, limit), tasks.length) }, async () => {
+    while (next < tasks.length) {
+      const task = tasks[next];
+      next += 1;
+      await task();
+    }
+  });
+  await Promise.all(runners);
+}
+
+function failed(
+  messageId: string,
+  error: unknown,
+  logger: WorkerLogger,
+  keys: Record<string, unknown>,
+  ports: WorkerPorts,
+): RecordResult {
+  if (error instanceof PoisonMessageError) {
+    ports.count(METRIC.poisonMessage);
+    logger.error('Poison message', { ...keys, deliveryId: error.deliveryId ?? keys.deliveryId, reason: error.reason, issues: error.issues });
+    return { messageId, ok: false, poison: true };
+  }
+  ports.count(METRIC.workerRecordFailure);
+  logger.error('Record failed, returned to the queue', { ...keys, ...describeError(error) });
+  return { messageId, ok: false, poison: false };
+}
+
+function describeError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { errorName: typeof error };
+  const cause = error.cause instanceof Error ? { causeName: error.cause.name, causeMessage: error.cause.message } : {};
+  return {
+    errorName: error.name,
+    errorMessage: error.message,
+    transient: error instanceof WorkerError ? error.transient : undefined,
+    ...cause,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describeIssue(issue: v.BaseIssue<unknown>): string {
+  const path = issue.path?.map((item) => String(item.key)).join('.');
+  return path ? `${path}: ${issue.message}` : issue.message;
+}

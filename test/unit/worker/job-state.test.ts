@@ -1,0 +1,287 @@
+import { applyToItem, beats, decide, type JobEvent, type JobItem } from '../../../lambda/core/job-state';
+import { NOW, completed, failed, jobEvent } from './factories';
+
+const normal = { force: false };
+const forced = { force: true };
+
+function fold(events: readonly JobEvent[], seed?: JobItem, options = normal): JobItem | undefined {
+  return events.reduce<JobItem | undefined>((item, event) => applyToItem(item, event, options, NOW), seed);
+}
+
+describe('job state', () => {
+  describe('decide', () => {
+    it('applies the first event of a job that has no item yet', () => {
+      // Prepare
+      const event = jobEvent();
+
+      // Act
+      const decision = decide(undefined, event, normal);
+
+      // Assess
+      expect(decision).toBe('apply');
+    });
+
+    it('calls a delivery already recorded a duplicate', () => {
+      // Prepare
+      const event = jobEvent();
+      const item = fold([event]);
+
+      // Act
+      const decision = decide(item, event, normal);
+
+      // Assess
+      expect(decision).toBe('duplicate');
+    });
+
+    it('calls a late job.started after a terminal event stale', () => {
+      // Prepare
+      const item = fold([completed()]);
+
+      // Act
+      const decision = decide(item, jobEvent({ eventAt: '2026-11-27T09:00:00.000Z' }), normal);
+
+      // Assess
+      expect(decision).toBe('stale');
+    });
+
+    it('calls a later terminal event with the other status a conflict', () => {
+      // Prepare
+      const item = fold([completed()]);
+
+      // Act
+      const decision = decide(item, failed({ eventAt: '2026-11-27T11:00:00.000Z' }), normal);
+
+      // Assess
+      expect(decision).toBe('conflict');
+    });
+
+    it('calls a later terminal event with the same status stale', () => {
+      // Prepare
+      const item = fold([completed()]);
+
+      // Act
+      const decision = decide(item, completed({ deliveryId: 'dlv_completed_2', eventAt: '2026-11-27T11:00:00.000Z' }), normal);
+
+      // Assess
+      expect(decision).toBe('stale');
+    });
+
+    it('lets an earlier terminal event replace a later one (first terminal by provider time wins)', () => {
+      // Prepare
+      const item = fold([failed({ eventAt: '2026-11-27T10:06:00.000Z' })]);
+
+      // Act
+      const decision = decide(item, completed({ eventAt: '2026-11-27T10:05:00.000Z' }), normal);
+
+      // Assess
+      expect(decision).toBe('apply');
+    });
+
+    it('breaks an event-time tie by delivery id', () => {
+      // Prepare
+      const at = '2026-11-27T10:05:00.000Z';
+      const item = fold([completed({ deliveryId: 'b', eventAt: at })]);
+
+      // Act
+      const earlierId = decide(item, failed({ deliveryId: 'a', eventAt: at }), normal);
+      const laterId = decide(item, failed({ deliveryId: 'c', eventAt: at }), normal);
+
+      // Assess
+      expect(earlierId).toBe('apply');
+      expect(laterId).toBe('conflict');
+    });
+
+    it('lets a later job.started replace an earlier one', () => {
+      // Prepare
+      const item = fold([jobEvent()]);
+
+      // Act
+      const decision = decide(item, jobEvent({ deliveryId: 'dlv_started_2', eventAt: '2026-11-27T10:01:00.000Z' }), normal);
+
+      // Assess
+      expect(decision).toBe('apply');
+    });
+
+    it('treats a status the product wrote itself as no winner yet', () => {
+      // Prepare
+      const item: JobItem = { jobId: 'job_8f3a', status: 'queued', userId: 'user_1' };
+
+      // Act
+      const decision = decide(item, jobEvent(), normal);
+
+      // Assess
+      expect(decision).toBe('apply');
+    });
+
+    it('lets a provider event win over our status when our bookkeeping is missing', () => {
+      // Prepare
+      const item: JobItem = { jobId: 'job_8f3a', status: 'completed' };
+
+      // Act
+      const decision = decide(item, failed(), normal);
+
+      // Assess
+      expect(decision).toBe('apply');
+    });
+  });
+
+  describe('applyToItem', () => {
+    it('never lets a late job.started regress a finished job', () => {
+      // Prepare
+      const done = fold([completed()]);
+
+      // Act
+      const item = applyToItem(done, jobEvent({ eventAt: '2026-11-27T10:10:00.000Z' }), normal, NOW);
+
+      // Assess
+      expect(item).toMatchObject({ status: 'completed', lastDeliveryId: 'dlv_completed_1', outputUrl: completed().outputUrl });
+      expect(item.history?.map((entry) => entry.outcome)).toEqual(['applied', 'stale']);
+    });
+
+    it('keeps the first terminal event and records the conflicting later one', () => {
+      // Prepare
+      const events = [jobEvent(), completed(), failed({ eventAt: '2026-11-27T10:30:00.000Z' })];
+
+      // Act
+      const item = fold(events);
+
+      // Assess
+      expect(item).toMatchObject({ status: 'completed', outputUrl: completed().outputUrl, creditsUsed: 12 });
+      expect(item?.error).toBeUndefined();
+      expect(item?.history?.at(-1)).toMatchObject({ deliveryId: 'dlv_failed_1', outcome: 'conflict', event: 'job.failed' });
+      expect(item?.deliveryIds).toEqual(['dlv_started_1', 'dlv_completed_1', 'dlv_failed_1']);
+    });
+
+    it('removes the losing terminal fields when an earlier terminal event replaces a later one', () => {
+      // Prepare
+      const late = completed({ eventAt: '2026-11-27T10:30:00.000Z' });
+      const early = failed({ eventAt: '2026-11-27T10:20:00.000Z' });
+
+      // Act
+      const item = fold([late, early]);
+
+      // Assess
+      expect(item).toMatchObject({ status: 'failed', error: early.error, lastDeliveryId: early.deliveryId });
+      expect(item).not.toHaveProperty('outputUrl');
+      expect(item).not.toHaveProperty('creditsUsed');
+    });
+
+    it('leaves terminal fields alone when a job.started applies', () => {
+      // Prepare
+      const seed: JobItem = { jobId: 'job_8f3a', creditsUsed: 3 };
+
+      // Act
+      const item = applyToItem(seed, jobEvent({ creditsUsed: 99 }), normal, NOW);
+
+      // Assess
+      expect(item.creditsUsed).toBe(3);
+    });
+
+    it('fills descriptive fields from an ignored event only where the item has none', () => {
+      // Prepare
+      const done = fold([completed({ model: undefined, inputRef: undefined, outputFormat: 'mov' })]);
+
+      // Act
+      const item = applyToItem(done, jobEvent({ model: 'pro', outputFormat: 'webm', inputRef: 'https://in.example.com/v.mp4' }), normal, NOW);
+
+      // Assess
+      expect(item).toMatchObject({ model: 'pro', outputFormat: 'mov', inputRef: 'https://in.example.com/v.mp4' });
+    });
+
+    it('changes nothing when the same delivery is applied twice', () => {
+      // Prepare
+      const once = fold([jobEvent(), completed()]);
+
+      // Act
+      const twice = applyToItem(once, completed(), normal, new Date('2026-11-28T00:00:00.000Z'));
+
+      // Assess
+      expect(twice).toEqual(once);
+    });
+
+    it('keeps the attributes the product owns', () => {
+      // Prepare
+      const seed: JobItem = { jobId: 'job_8f3a', userId: 'user_1', projectId: 'proj_1', status: 'submitted' };
+
+      // Act
+      const item = fold([jobEvent(), completed(), failed()], seed);
+
+      // Assess
+      expect(item).toMatchObject({ userId: 'user_1', projectId: 'proj_1', status: 'completed' });
+    });
+
+    it('stamps the winner and the time of the change', () => {
+      // Act
+      const item = applyToItem(undefined, completed({ replay: true }), normal, NOW);
+
+      // Assess
+      expect(item).toMatchObject({
+        jobId: 'job_8f3a',
+        status: 'completed',
+        lastEventAt: '2026-11-27T10:05:00.000Z',
+        lastDeliveryId: 'dlv_completed_1',
+        updatedAt: NOW.toISOString(),
+      });
+      expect(item.history).toEqual([
+        { deliveryId: 'dlv_completed_1', event: 'job.completed', eventAt: '2026-11-27T10:05:00.000Z', outcome: 'applied', at: NOW.toISOString(), replay: true },
+      ]);
+    });
+  });
+
+  describe('forced replay', () => {
+    it('re-applies the current winner and records the replay', () => {
+      // Prepare
+      const item = fold([jobEvent(), completed()]);
+      const replay = completed({ replay: true, outputUrl: 'https://cdn.example.com/out/fixed.webm' });
+
+      // Act
+      const decision = decide(item, replay, forced);
+      const replayed = applyToItem(item, replay, forced, NOW);
+
+      // Assess
+      expect(decision).toBe('apply');
+      expect(replayed).toMatchObject({ status: 'completed', outputUrl: 'https://cdn.example.com/out/fixed.webm' });
+      expect(replayed.history?.at(-1)).toMatchObject({ deliveryId: 'dlv_completed_1', outcome: 'applied', replay: true });
+      expect(replayed.deliveryIds).toEqual(['dlv_started_1', 'dlv_completed_1']);
+    });
+
+    it('still never regresses a finished job', () => {
+      // Prepare
+      const item = fold([jobEvent(), completed()]);
+      const replay = jobEvent({ replay: true });
+
+      // Act
+      const decision = decide(item, replay, forced);
+      const replayed = applyToItem(item, replay, forced, NOW);
+
+      // Assess
+      expect(decision).toBe('stale');
+      expect(replayed.status).toBe('completed');
+      expect(replayed.history?.at(-1)).toMatchObject({ deliveryId: 'dlv_started_1', outcome: 'stale', replay: true });
+    });
+
+    it('does not let a replayed later terminal event replace the first one', () => {
+      // Prepare
+      const item = fold([completed(), failed({ eventAt: '2026-11-27T10:30:00.000Z' })]);
+
+      // Act
+      const decision = decide(item, failed({ eventAt: '2026-11-27T10:30:00.000Z', replay: true }), forced);
+
+      // Assess
+      expect(decision).toBe('conflict');
+    });
+
+    it('is only a re-apply for the winner itself, not for an equal-time started of another delivery', () => {
+      // Prepare
+      const item = fold([jobEvent({ deliveryId: 'b' })]);
+
+      // Act
+      const lowerId = beats(item, jobEvent({ deliveryId: 'a', replay: true }), forced);
+      const sameId = beats(item, jobEvent({ deliveryId: 'b', replay: true }), forced);
+
+      // Assess
+      expect(lowerId).toBe(false);
+      expect(sameId).toBe(true);
+    });
+  });
+});
