@@ -116,9 +116,12 @@ interface RequestFacts {
   deliveryId?: string;
   timestamp?: string;
   bodyBytes: number;
-  bodySha256?: string;
+  bodySha256: string;
   sourceIp?: string;
 }
+
+/** The facts once every header has been checked. */
+type CheckedFacts = RequestFacts & { event: EventType; deliveryId: string; timestamp: string };
 
 function lowerCaseHeaders(headers: WebhookRequest['headers']): Map<string, string> {
   const map = new Map<string, string>();
@@ -266,12 +269,12 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
     const checked = checkPayload(text, facts.event);
     if (!checked.ok) return reject(facts, headers, checked.reason, checked.issues);
 
-    return ingest(request, facts as Required<RequestFacts>, headers, rawBytes, signature, checked.payload, checked.jobId);
+    return ingest(request, facts as CheckedFacts, headers, rawBytes, signature, checked.payload, checked.jobId);
   };
 
   async function ingest(
     request: WebhookRequest,
-    facts: Required<RequestFacts>,
+    facts: CheckedFacts,
     headers: Map<string, string>,
     rawBytes: Buffer,
     signature: string | undefined,
@@ -357,7 +360,7 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
     return respond(facts, 'accepted');
   }
 
-  function existing(facts: Required<RequestFacts>, headers: Map<string, string>, record: DeliveryRecord): ReceiveResult {
+  function existing(facts: CheckedFacts, headers: Map<string, string>, record: DeliveryRecord): ReceiveResult {
     if (record.bodySha256 !== facts.bodySha256) {
       metrics.count(METRIC.conflict);
       return reject(facts, headers, 'conflict', ['delivery id was already used for a different body'], {
@@ -380,7 +383,7 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
   }
 
   function queueMessage(
-    facts: Required<RequestFacts>,
+    facts: CheckedFacts,
     jobId: string,
     receivedAt: string,
     archive: QueueMessage['archive'],
@@ -424,4 +427,9 @@ function errorSummary(error: unknown): Record<string, unknown> {
   }
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: 'Unknown', message: String(error) };
+}
+
+/** The answer for a failure the core could not classify (the handler's safety net). */
+export function transientResult(): ReceiveResult {
+  return { statusCode: STATUS_CODES.transient, body: { status: 'error', reason: 'transient' } };
 }

@@ -1,13 +1,138 @@
 /**
- * Receiver Lambda entry point (placeholder while the core lands): answers 503 so
- * a synthesized stack never accepts a delivery it cannot process.
+ * Receiver Lambda: API Gateway HTTP API event -> receiver core -> JSON answer.
+ * Everything decided about a delivery lives in `lambda/core/receive.ts`.
  */
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { DynamoDeliveryStore } from '../adapters/dynamo-delivery-store';
+import { createLogger, createMetrics } from '../adapters/observability';
+import { powertoolsLogger, powertoolsMetrics, type InvocationLogger, type InvocationMetrics } from '../adapters/powertools-ports';
+import { S3Archive } from '../adapters/s3-archive';
+import { SecretsManagerSource } from '../adapters/secrets-manager-source';
+import { SqsQueue } from '../adapters/sqs-queue';
+import { StaticSecretSource } from '../adapters/static-secret-source';
+import { ENV } from '../core/contract';
+import { ConfigurationError } from '../core/errors';
+import type { Archive, DeliveryStore, Queue, SecretSource } from '../core/ports';
+import { createReceiver, transientResult, type ReceiveResult } from '../core/receive';
+import { loadReceiverConfig, type ReceiverPolicy } from '../core/receiver-config';
 
-export async function handler(): Promise<APIGatewayProxyResultV2> {
+const SERVICE_NAME = 'webhook-receiver';
+
+export interface ReceiverDependencies {
+  readonly policy: ReceiverPolicy;
+  readonly archiveBucket: string;
+  readonly secrets: SecretSource;
+  readonly deliveries: DeliveryStore;
+  readonly archive: Archive;
+  readonly queue: Queue;
+  readonly logger: InvocationLogger;
+  readonly metrics: InvocationMetrics;
+  /** Receipt time of a request; injectable for tests. */
+  readonly now?: () => Date;
+  readonly newAttemptId?: () => string;
+}
+
+/** Everything `receiverDependenciesFromEnv` can take instead of building it from the environment. */
+export interface ReceiverOverrides {
+  readonly secrets?: SecretSource;
+  readonly dynamodb?: DynamoDBClient;
+  readonly s3?: S3Client;
+  readonly sqs?: SQSClient;
+  readonly secretsManager?: SecretsManagerClient;
+  readonly logger?: InvocationLogger;
+  readonly metrics?: InvocationMetrics;
+}
+
+export type ReceiverHandler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<APIGatewayProxyResultV2>;
+
+function toHttp(result: ReceiveResult): APIGatewayProxyResultV2 {
   return {
-    statusCode: 503,
+    statusCode: result.statusCode,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ status: 'error', reason: 'transient' }),
+    body: JSON.stringify(result.body),
   };
 }
+
+export function createReceiverHandler(deps: ReceiverDependencies): ReceiverHandler {
+  const receive = createReceiver(deps);
+  const now = deps.now ?? (() => new Date());
+  return async (event, context) => {
+    deps.logger.beginInvocation(context);
+    try {
+      const result = await receive({
+        headers: event.headers ?? {},
+        body: event.body,
+        isBase64Encoded: event.isBase64Encoded === true,
+        receivedAt: now(),
+        sourceIp: event.requestContext?.http?.sourceIp,
+      });
+      return toHttp(result);
+    } catch (error) {
+      // The core converts every expected failure itself; this is the net for bugs.
+      deps.logger.error('Receiver failed unexpectedly', { error: error instanceof Error ? error.name : 'Unknown' });
+      return toHttp(transientResult());
+    } finally {
+      deps.metrics.publish();
+    }
+  };
+}
+
+// SDK clients live for the whole Lambda environment: created on first use, reused after.
+const sharedClients: { dynamodb?: DynamoDBClient; s3?: S3Client; sqs?: SQSClient; secretsManager?: SecretsManagerClient } = {};
+
+export function receiverDependenciesFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: ReceiverOverrides = {},
+): ReceiverDependencies {
+  const config = loadReceiverConfig(env);
+  const secrets =
+    overrides.secrets ?? secretsFromArn(config.signingSecretArn, config.requireSignature, config.secretCacheSeconds, overrides.secretsManager);
+  const dynamodb = overrides.dynamodb ?? (sharedClients.dynamodb ??= new DynamoDBClient({}));
+  const s3 = overrides.s3 ?? (sharedClients.s3 ??= new S3Client({}));
+  const sqs = overrides.sqs ?? (sharedClients.sqs ??= new SQSClient({}));
+  return {
+    policy: config,
+    archiveBucket: config.archiveBucket,
+    secrets,
+    deliveries: new DynamoDeliveryStore(dynamodb, config.deliveriesTable),
+    archive: new S3Archive(s3, config.archiveBucket),
+    queue: new SqsQueue(sqs, config.queueUrl),
+    logger: overrides.logger ?? powertoolsLogger(createLogger(SERVICE_NAME)),
+    metrics: overrides.metrics ?? powertoolsMetrics(createMetrics(SERVICE_NAME)),
+  };
+}
+
+function secretsFromArn(
+  arn: string | undefined,
+  requireSignature: boolean,
+  cacheSeconds: number,
+  client: SecretsManagerClient | undefined,
+): SecretSource {
+  if (arn === undefined) {
+    // Without a secret a signing receiver could only fail closed: refuse to start instead.
+    if (requireSignature) throw new ConfigurationError([`${ENV.signingSecretArn} is required unless ${ENV.requireSignature} is false`]);
+    // Opted out of signing: signed deliveries still meet the unset-secret answer (503), never an open door.
+    return new StaticSecretSource(undefined);
+  }
+  const secretsManager = client ?? (sharedClients.secretsManager ??= new SecretsManagerClient({}));
+  return new SecretsManagerSource(secretsManager, arn, { cacheSeconds });
+}
+
+let lambdaHandler: ReceiverHandler | undefined;
+
+export const handler: ReceiverHandler = async (event, context) => {
+  try {
+    lambdaHandler ??= createReceiverHandler(receiverDependenciesFromEnv(process.env));
+  } catch (error) {
+    // A misconfigured function answers 503 so the provider keeps retrying
+    // until a fixed deploy can accept the deliveries; nothing is lost.
+    const problems = error instanceof ConfigurationError ? error.problems : [error instanceof Error ? error.name : 'Unknown'];
+    createLogger(SERVICE_NAME).error('Receiver configuration invalid', { problems });
+    return toHttp(transientResult());
+  }
+  return lambdaHandler(event, context);
+};
