@@ -1,0 +1,190 @@
+/**
+ * Creates the stack's data resources in the emulators, shaped like the synthesized
+ * template (`stack-shape.ts`), under fixed local names.
+ */
+import {
+  CreateTableCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULTS, ENV } from '../lambda/core/contract';
+import type { EnvValue, FunctionShape, QueueShape, StackShape, TableShape } from './stack-shape';
+
+export const LOCAL_NAMES = {
+  deliveriesTable: 'webhook-deliveries',
+  jobsTable: 'webhook-jobs',
+  archiveBucket: 'webhook-archive',
+  queue: 'webhook-queue',
+  deadLetterQueue: 'webhook-dlq',
+} as const;
+
+/** fauxqs and DynamoDB Local both use this account id in ARNs. */
+const LOCAL_ACCOUNT = '000000000000';
+
+export interface LocalResources {
+  readonly region: string;
+  readonly deliveriesTableName: string;
+  readonly jobsTableName: string;
+  readonly archiveBucketName: string;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly deadLetterQueueUrl: string;
+  readonly deadLetterQueueArn: string;
+  /** Local value of each template resource a handler's environment may reference. */
+  readonly byLogicalId: ReadonlyMap<string, { readonly ref: string; readonly attributes: Readonly<Record<string, string>> }>;
+}
+
+export interface ResourceClients {
+  readonly dynamodb: DynamoDBClient;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+}
+
+async function createTable(dynamodb: DynamoDBClient, name: string, shape: TableShape): Promise<void> {
+  const input: CreateTableCommandInput = {
+    TableName: name,
+    KeySchema: [...shape.keySchema],
+    AttributeDefinitions: [...shape.attributeDefinitions],
+    BillingMode: 'PAY_PER_REQUEST',
+    GlobalSecondaryIndexes:
+      shape.globalSecondaryIndexes.length > 0
+        ? shape.globalSecondaryIndexes.map((index) => ({
+            IndexName: index.IndexName,
+            KeySchema: [...index.KeySchema],
+            Projection: {
+              ProjectionType: index.Projection.ProjectionType as 'ALL' | 'KEYS_ONLY' | 'INCLUDE' | undefined,
+              NonKeyAttributes: index.Projection.NonKeyAttributes ? [...index.Projection.NonKeyAttributes] : undefined,
+            },
+          }))
+        : undefined,
+  };
+  try {
+    await dynamodb.send(new CreateTableCommand(input));
+  } catch (error) {
+    // A reused emulator already has it; its keys came from the same template.
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  if (shape.ttlAttribute !== undefined) {
+    try {
+      await dynamodb.send(
+        new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: shape.ttlAttribute, Enabled: true } }),
+      );
+    } catch (error) {
+      // "TimeToLive is already enabled" on a reused emulator.
+      if (!(error instanceof Error && /already enabled/i.test(error.message))) throw error;
+    }
+  }
+}
+
+function queueAttributes(shape: QueueShape): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  if (shape.visibilityTimeoutSeconds !== undefined) attributes.VisibilityTimeout = String(shape.visibilityTimeoutSeconds);
+  if (shape.messageRetentionSeconds !== undefined) attributes.MessageRetentionPeriod = String(shape.messageRetentionSeconds);
+  if (shape.receiveWaitTimeSeconds !== undefined) attributes.ReceiveMessageWaitTimeSeconds = String(shape.receiveWaitTimeSeconds);
+  return attributes;
+}
+
+async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
+  const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  const url = created.QueueUrl;
+  if (url === undefined) throw new Error(`CreateQueue ${name} returned no URL`);
+  const described = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const arn = described.Attributes?.QueueArn;
+  if (arn === undefined) throw new Error(`queue ${name} has no ARN`);
+  return { url, arn };
+}
+
+export async function createLocalResources(shape: StackShape, clients: ResourceClients, region: string): Promise<LocalResources> {
+  const names = LOCAL_NAMES;
+  const [, , , dlq] = await Promise.all([
+    createTable(clients.dynamodb, names.deliveriesTable, shape.deliveriesTable),
+    createTable(clients.dynamodb, names.jobsTable, shape.jobsTable),
+    clients.s3.send(new CreateBucketCommand({ Bucket: names.archiveBucket })),
+    createQueue(clients.sqs, names.deadLetterQueue, queueAttributes(shape.deadLetterQueue)),
+  ]);
+  const maxReceiveCount = shape.queue.maxReceiveCount ?? DEFAULTS.maxReceiveCount;
+  const queue = await createQueue(clients.sqs, names.queue, {
+    ...queueAttributes(shape.queue),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount }),
+  });
+
+  const byLogicalId = new Map<string, { ref: string; attributes: Record<string, string> }>();
+  const tableEntry = (name: string) => ({
+    ref: name,
+    attributes: { Arn: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${name}` },
+  });
+  if (shape.deliveriesTable.logicalId) byLogicalId.set(shape.deliveriesTable.logicalId, tableEntry(names.deliveriesTable));
+  if (shape.jobsTable.logicalId) byLogicalId.set(shape.jobsTable.logicalId, tableEntry(names.jobsTable));
+  if (shape.archiveBucket.logicalId) {
+    byLogicalId.set(shape.archiveBucket.logicalId, {
+      ref: names.archiveBucket,
+      attributes: { Arn: `arn:aws:s3:::${names.archiveBucket}` },
+    });
+  }
+  if (shape.queue.logicalId) byLogicalId.set(shape.queue.logicalId, { ref: queue.url, attributes: { Arn: queue.arn, QueueName: names.queue, QueueUrl: queue.url } });
+  if (shape.deadLetterQueue.logicalId) {
+    byLogicalId.set(shape.deadLetterQueue.logicalId, {
+      ref: dlq.url,
+      attributes: { Arn: dlq.arn, QueueName: names.deadLetterQueue, QueueUrl: dlq.url },
+    });
+  }
+
+  return {
+    region,
+    deliveriesTableName: names.deliveriesTable,
+    jobsTableName: names.jobsTable,
+    archiveBucketName: names.archiveBucket,
+    queueUrl: queue.url,
+    queueArn: queue.arn,
+    deadLetterQueueUrl: dlq.url,
+    deadLetterQueueArn: dlq.arn,
+    byLogicalId,
+  };
+}
+
+function resolveEnvValue(value: EnvValue, resources: LocalResources): string | undefined {
+  switch (value.kind) {
+    case 'literal':
+      return value.value;
+    case 'ref':
+      return resources.byLogicalId.get(value.logicalId)?.ref;
+    case 'attr':
+      return resources.byLogicalId.get(value.logicalId)?.attributes[value.attribute];
+    default:
+      return undefined;
+  }
+}
+
+export interface HandlerEnvironment {
+  readonly env: Record<string, string>;
+  /** Template variables with no local counterpart (for example the secret's ARN): left out, reported at start. */
+  readonly unresolved: readonly string[];
+}
+
+/**
+ * The handler's environment as the template defines it, with every resource
+ * reference replaced by its local counterpart. The resource names are then set
+ * explicitly, so a handler finds its tables even if the template names them
+ * through something this reader does not follow.
+ */
+export function localHandlerEnvironment(fn: FunctionShape, resources: LocalResources, overrides: Record<string, string> = {}): HandlerEnvironment {
+  const env: Record<string, string> = {};
+  const unresolved: string[] = [];
+  for (const [name, value] of Object.entries(fn.environment)) {
+    const resolved = resolveEnvValue(value, resources);
+    if (resolved === undefined) unresolved.push(name);
+    else env[name] = resolved;
+  }
+  Object.assign(env, {
+    [ENV.deliveriesTable]: resources.deliveriesTableName,
+    [ENV.jobsTable]: resources.jobsTableName,
+    [ENV.archiveBucket]: resources.archiveBucketName,
+    [ENV.queueUrl]: resources.queueUrl,
+    ...overrides,
+  });
+  return { env, unresolved: unresolved.filter((name) => !(name in env)) };
+}

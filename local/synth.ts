@@ -1,0 +1,80 @@
+/**
+ * Synthesizes the real CDK stack in-process so the local resources match it.
+ * Bundling is skipped (`aws:cdk:bundling-stacks: []`): only the template matters
+ * here, not the Lambda assets. Loading aws-cdk-lib and synthesizing costs seconds,
+ * so the template is cached under `.local/` by a hash of everything it depends on.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { STACK_NAME } from '../lambda/core/contract';
+import { REPO_ROOT, ensureDir } from './paths';
+import type { CfnTemplate } from './stack-shape';
+
+export const STACK_MODULE = path.join(REPO_ROOT, 'lib', 'webhook-ingestion-stack.ts');
+/** The stack reads defaults from `lambda/core`; a change there can change the template. */
+const TEMPLATE_INPUTS = [path.join(REPO_ROOT, 'lib'), path.join(REPO_ROOT, 'lambda', 'core')];
+const EXTRA_INPUTS = [path.join(REPO_ROOT, 'cdk.json'), path.join(REPO_ROOT, 'package-lock.json'), __filename];
+
+function listSources(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+}
+
+export function templateInputsHash(): string {
+  const hash = createHash('sha256');
+  for (const file of [...TEMPLATE_INPUTS.flatMap(listSources), ...EXTRA_INPUTS]) {
+    if (!existsSync(file)) continue;
+    hash.update(path.relative(REPO_ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
+  }
+  return hash.digest('hex').slice(0, 20);
+}
+
+/** The feature flags `cdk synth` would pass from cdk.json, so both synth the same template. */
+function cdkJsonContext(): Record<string, unknown> {
+  try {
+    const cdkJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+    return cdkJson.context ?? {};
+  } catch {
+    return {};
+  }
+}
+
+export async function synthesizeStackTemplate(): Promise<CfnTemplate> {
+  if (!existsSync(STACK_MODULE)) throw new Error(`the stack is not there yet: ${path.relative(REPO_ROOT, STACK_MODULE)}`);
+  // Resolved at run time: aws-cdk-lib is only loaded when the cache misses.
+  const { App } = (await import('aws-cdk-lib')) as typeof import('aws-cdk-lib');
+  const stackModule = (await import(STACK_MODULE)) as { WebhookIngestionStack?: new (scope: unknown, id: string, props?: unknown) => unknown };
+  if (typeof stackModule.WebhookIngestionStack !== 'function') {
+    throw new Error(`${path.relative(REPO_ROOT, STACK_MODULE)} does not export class WebhookIngestionStack`);
+  }
+  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+  new stackModule.WebhookIngestionStack(app, STACK_NAME);
+  return app.synth().getStackByName(STACK_NAME).template as CfnTemplate;
+}
+
+export interface LoadedTemplate {
+  readonly template: CfnTemplate;
+  readonly source: 'cache' | 'synth';
+  readonly millis: number;
+}
+
+export async function loadStackTemplate(options: { readonly stateDir: string; readonly useCache?: boolean }): Promise<LoadedTemplate> {
+  const started = Date.now();
+  const cacheDir = ensureDir(path.join(options.stateDir, 'template-cache'));
+  const cacheFile = path.join(cacheDir, `${templateInputsHash()}.json`);
+  if (options.useCache !== false && existsSync(cacheFile)) {
+    return { template: JSON.parse(readFileSync(cacheFile, 'utf8')) as CfnTemplate, source: 'cache', millis: Date.now() - started };
+  }
+  const template = await synthesizeStackTemplate();
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(template));
+  renameSync(tmp, cacheFile);
+  for (const stale of readdirSync(cacheDir)) {
+    if (stale.endsWith('.json') && path.join(cacheDir, stale) !== cacheFile) rmSync(path.join(cacheDir, stale), { force: true });
+  }
+  return { template, source: 'synth', millis: Date.now() - started };
+}
