@@ -1,0 +1,192 @@
+/** In-memory ports with the same semantics as the AWS adapters, plus failure injection. */
+import type {
+  Archive,
+  ArchivedDelivery,
+  ArchiveLocation,
+  ClaimRequest,
+  ClaimResult,
+  DeliveryRecord,
+  DeliveryStore,
+  Queue,
+  QueueMessage,
+  SecretSource,
+  SigningSecrets,
+} from '../../../../lambda/core/ports';
+import { ArchiveError, DeliveryLeaseLostError, DeliveryStoreError, QueueError } from '../../../../lambda/core/errors';
+import type { InvocationLogger, InvocationMetrics } from '../../../../lambda/adapters/powertools-ports';
+import type { MetricName } from '../../../../lambda/core/receive';
+
+type StoreOperation = 'claim' | 'markAccepted' | 'release';
+
+export class InMemoryDeliveryStore implements DeliveryStore {
+  readonly records = new Map<string, DeliveryRecord>();
+  readonly calls: StoreOperation[] = [];
+  private readonly failures = new Map<StoreOperation, number>();
+
+  /** The next `times` calls of `operation` fail as the adapter would on a DynamoDB outage. */
+  failNext(operation: StoreOperation, times = 1): void {
+    this.failures.set(operation, times);
+  }
+
+  private maybeFail(operation: StoreOperation): void {
+    this.calls.push(operation);
+    const remaining = this.failures.get(operation) ?? 0;
+    if (remaining > 0) {
+      this.failures.set(operation, remaining - 1);
+      throw new DeliveryStoreError(`deliveries table ${operation} failed (ProvisionedThroughputExceededException)`);
+    }
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    this.maybeFail('claim');
+    const nowMs = request.now.getTime();
+    const nowSeconds = Math.floor(nowMs / 1000);
+    const existing = this.records.get(request.deliveryId);
+    const claimable =
+      existing === undefined ||
+      existing.expiresAt < nowSeconds ||
+      (existing.status === 'in_progress' && existing.leaseExpiresAt < nowMs && existing.bodySha256 === request.bodySha256);
+    if (!claimable) return { kind: 'exists', record: existing };
+    const record: DeliveryRecord = {
+      deliveryId: request.deliveryId,
+      status: 'in_progress',
+      bodySha256: request.bodySha256,
+      leaseExpiresAt: nowMs + request.leaseSeconds * 1000,
+      attemptId: request.attemptId,
+      expiresAt: nowSeconds + request.ttlSeconds,
+      receivedAt: existing?.receivedAt ?? request.now.toISOString(),
+    };
+    this.records.set(request.deliveryId, record);
+    return { kind: 'claimed', record };
+  }
+
+  async markAccepted(deliveryId: string, attemptId: string): Promise<void> {
+    this.maybeFail('markAccepted');
+    const record = this.records.get(deliveryId);
+    if (record?.status === 'accepted') return;
+    if (record?.attemptId !== attemptId) throw new DeliveryLeaseLostError(`delivery ${deliveryId} was taken over`);
+    this.records.set(deliveryId, { ...record, status: 'accepted' });
+  }
+
+  async release(deliveryId: string, attemptId: string): Promise<void> {
+    this.maybeFail('release');
+    const record = this.records.get(deliveryId);
+    if (record?.attemptId === attemptId && record.status === 'in_progress') {
+      this.records.set(deliveryId, { ...record, leaseExpiresAt: 0 });
+    }
+  }
+}
+
+export class InMemoryArchive implements Archive {
+  readonly objects = new Map<string, ArchivedDelivery>();
+  puts = 0;
+  private failures = 0;
+
+  constructor(readonly bucket = 'archive-bucket') {}
+
+  failNext(times = 1): void {
+    this.failures = times;
+  }
+
+  async put(key: string, delivery: ArchivedDelivery): Promise<ArchiveLocation> {
+    this.puts += 1;
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new ArchiveError('archive put failed (ServiceUnavailable)');
+    }
+    this.objects.set(key, { ...delivery, rawBody: Uint8Array.from(delivery.rawBody) });
+    return { bucket: this.bucket, key };
+  }
+
+  async get(location: ArchiveLocation): Promise<ArchivedDelivery> {
+    const object = this.objects.get(location.key);
+    if (!object) throw new ArchiveError(`no object ${location.key}`);
+    return object;
+  }
+}
+
+export class InMemoryQueue implements Queue {
+  readonly messages: QueueMessage[] = [];
+  sends = 0;
+  private failures = 0;
+
+  failNext(times = 1): void {
+    this.failures = times;
+  }
+
+  async send(message: QueueMessage): Promise<void> {
+    this.sends += 1;
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new QueueError('enqueue failed (QueueDoesNotExist)');
+    }
+    this.messages.push(message);
+  }
+}
+
+export class MutableSecretSource implements SecretSource {
+  fetches = 0;
+  failure?: Error;
+
+  constructor(public secrets: SigningSecrets) {}
+
+  async getSigningSecrets(): Promise<SigningSecrets> {
+    this.fetches += 1;
+    if (this.failure) throw this.failure;
+    return this.secrets;
+  }
+}
+
+export interface LogLine {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly attributes: Record<string, unknown>;
+  readonly correlationId?: string;
+}
+
+export class CapturingLogger implements InvocationLogger {
+  readonly lines: LogLine[] = [];
+  private correlationId?: string;
+
+  info(message: string, attributes: Record<string, unknown> = {}): void {
+    this.lines.push({ level: 'info', message, attributes, correlationId: this.correlationId });
+  }
+
+  warn(message: string, attributes: Record<string, unknown> = {}): void {
+    this.lines.push({ level: 'warn', message, attributes, correlationId: this.correlationId });
+  }
+
+  error(message: string, attributes: Record<string, unknown> = {}): void {
+    this.lines.push({ level: 'error', message, attributes, correlationId: this.correlationId });
+  }
+
+  setCorrelationId(value: string): void {
+    this.correlationId = value;
+  }
+
+  beginInvocation(): void {
+    this.correlationId = undefined;
+  }
+
+  /** Everything logged, as one string, for "never contains" assertions. */
+  text(): string {
+    return JSON.stringify(this.lines);
+  }
+}
+
+export class CapturingMetrics implements InvocationMetrics {
+  readonly counts: { name: MetricName; dimensions?: Readonly<Record<string, string>> }[] = [];
+  published = 0;
+
+  count(name: MetricName, dimensions?: Readonly<Record<string, string>>): void {
+    this.counts.push({ name, dimensions });
+  }
+
+  publish(): void {
+    this.published += 1;
+  }
+
+  total(name: MetricName): number {
+    return this.counts.filter((count) => count.name === name && count.dimensions === undefined).length;
+  }
+}
