@@ -4,17 +4,17 @@
  * format 2.0 would hand it, and whose result is written back the way API Gateway
  * maps a Lambda result onto an HTTP answer.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { LOCAL_ACCOUNT_ID, localLambdaContext, withTimeout } from './lambda-context';
 import { WEBHOOK_PATH } from '../lambda/core/contract';
 import { LOOPBACK_HOST } from './net';
 
 /** API Gateway's hard payload limit; the receiver enforces its own, smaller one. */
 export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 export const ROUTE_KEY = `POST ${WEBHOOK_PATH}`;
-const LOCAL_ACCOUNT = '000000000000';
 
 export type HttpApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2 | void>;
 
@@ -26,6 +26,7 @@ export interface ApiServerOptions {
   /** The function timeout from the template: past it, the answer is 503 as API Gateway gives on an integration timeout. */
   readonly timeoutSeconds?: number;
   readonly functionName?: string;
+  readonly region?: string;
   readonly maxBodyBytes?: number;
   readonly log?: (message: string) => void;
 }
@@ -119,7 +120,7 @@ export function buildHttpApiEvent(input: BuildEventInput): APIGatewayProxyEventV
     headers,
     ...(queryParameters(rawQueryString) !== undefined ? { queryStringParameters: queryParameters(rawQueryString) } : {}),
     requestContext: {
-      accountId: LOCAL_ACCOUNT,
+      accountId: LOCAL_ACCOUNT_ID,
       apiId: input.apiId,
       domainName,
       domainPrefix: domainName.split('.')[0].split(':')[0],
@@ -138,24 +139,6 @@ export function buildHttpApiEvent(input: BuildEventInput): APIGatewayProxyEventV
     },
     ...(hasBody ? { body: isText ? input.body.toString('utf8') : input.body.toString('base64') } : {}),
     isBase64Encoded: hasBody && !isText,
-  };
-}
-
-function lambdaContext(functionName: string, timeoutMs: number, startedAt: number): Context {
-  const region = process.env.AWS_REGION ?? 'us-east-1';
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - startedAt)),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 }
 
@@ -240,6 +223,7 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const timeoutMs = (options.timeoutSeconds ?? 10) * 1000;
   const functionName = options.functionName ?? 'webhook-receiver-local';
   const log = options.log ?? (() => undefined);
+  const region = options.region ?? 'us-east-1';
 
   const handleRequest = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?')[0];
@@ -266,24 +250,19 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
       apiId,
       now: new Date(startedAt),
     });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
     try {
-      const result = await Promise.race([options.handler(event, lambdaContext(functionName, timeoutMs, startedAt)), timedOut]);
-      if (result === 'timeout') {
+      const context = localLambdaContext({ functionName, region, timeoutMs, startedAt });
+      const outcome = await withTimeout(options.handler(event, context), timeoutMs);
+      if (outcome.timedOut) {
         log(`receiver timed out after ${timeoutMs} ms (request ${event.requestContext.requestId})`);
         sendJson(response, 503, { message: 'Service Unavailable' });
         return;
       }
-      writeLambdaResult(response, result, event.requestContext.requestId);
+      writeLambdaResult(response, outcome.value, event.requestContext.requestId);
     } catch (error) {
       // API Gateway hides a function error behind a generic 500; the detail goes to the log only.
       log(`receiver threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       sendJson(response, 500, { message: 'Internal Server Error' });
-    } finally {
-      clearTimeout(timer);
     }
   };
 
