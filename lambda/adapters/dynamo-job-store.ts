@@ -117,7 +117,6 @@ function beatsCondition(x: Expression, event: JobEvent, options: ApplyOptions): 
   const eventAt = x.value('eventAt', { S: event.eventAt });
   const deliveryId = x.value('deliveryId', { S: event.deliveryId });
   const stringType = x.value('stringType', { S: 'S' });
-  const started = x.value('started', { S: 'started' });
   const completed = x.value('completed', { S: 'completed' });
   const failed = x.value('failed', { S: 'failed' });
 
@@ -136,6 +135,7 @@ function beatsCondition(x: Expression, event: JobEvent, options: ApplyOptions): 
     // A terminal event beats anything below terminal rank outright.
     return `(${noWinner} OR NOT (${status} IN (${completed}, ${failed})) OR ${keyLoses})`;
   }
+  const started = x.value('started', { S: 'started' });
   return `(${noWinner} OR NOT (${status} IN (${started}, ${completed}, ${failed})) OR (${status} = ${started} AND ${keyLoses}))`;
 }
 

@@ -203,21 +203,10 @@ export async function processMessage(messageId: string, message: QueueMessage, p
   }
 }
 
-/** Parses and processes one record. Never throws. */
-export async function processRecord(record: BatchRecord, ports: WorkerPorts): Promise<RecordResult> {
-  let message: QueueMessage;
-  try {
-    message = parseQueueMessage(record.body);
-  } catch (error) {
-    const deliveryId = error instanceof PoisonMessageError ? error.deliveryId : undefined;
-    return failed(record.messageId, error, ports.loggerFor(deliveryId), { messageId: record.messageId, deliveryId }, ports);
-  }
-  return processMessage(record.messageId, message, ports);
-}
-
 /**
- * Processes a batch and returns the message ids to hand back to the queue.
- * Records of one job run sequentially in arrival order; jobs run concurrently.
+ * Processes a batch; the failed results are the records to hand back to the
+ * queue. Records of one job run sequentially in arrival order; jobs run
+ * concurrently. Never throws.
  */
 export async function processBatch(records: readonly BatchRecord[], ports: WorkerPorts): Promise<RecordResult[]> {
   const results: RecordResult[] = new Array(records.length);
@@ -229,9 +218,9 @@ export async function processBatch(records: readonly BatchRecord[], ports: Worke
     try {
       message = parseQueueMessage(record.body);
     } catch (error) {
+      // The delivery id, when the body had a readable one, still correlates the log line.
       const deliveryId = error instanceof PoisonMessageError ? error.deliveryId : undefined;
-      const keys = { messageId: record.messageId, deliveryId };
-      results[index] = failed(record.messageId, error, ports.loggerFor(deliveryId), keys, ports);
+      results[index] = failed(record.messageId, error, ports.loggerFor(deliveryId), { messageId: record.messageId, deliveryId }, ports);
       return;
     }
     const lane = lanes.get(message.jobId);
