@@ -62,7 +62,13 @@ export interface ApplyOptions {
 export const JOB_STATUSES: readonly JobStatus[] = ['started', 'completed', 'failed'];
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed'];
 
-/** Fields describing the job (not its outcome): the winner overwrites them, ignored events only fill gaps. */
+/**
+ * Fields describing the job (not its outcome): the winner overwrites them, ignored
+ * events only fill gaps. The final item is order-independent as long as the
+ * provider describes a job the same way in all its events (any event may omit a
+ * field); if two events disagree, the winner's value wins only when the winner
+ * carries the field, otherwise the first value to arrive stays.
+ */
 export const DESCRIPTIVE_FIELDS = ['model', 'outputFormat', 'background', 'inputRef'] as const;
 /** Fields owned by the terminal winner: set when present, removed when absent, untouched by `started`. */
 export const TERMINAL_FIELDS = ['outputUrl', 'error', 'creditsUsed'] as const;

@@ -189,14 +189,17 @@ export async function processMessage(messageId: string, message: QueueMessage, p
     const event = await toEvent(message, ports.archive);
     const outcome = await ports.jobStore.apply(event, { force: message.force === true, now: ports.now() });
     ports.count(OUTCOME_METRIC[outcome]);
-    (outcome === 'conflict' ? logger.warn : logger.info).call(logger, OUTCOME_LOG[outcome], {
+    const attributes = {
       ...keys,
       outcome,
       eventAt: event.eventAt,
       claimCheck: message.payload === undefined || message.payload === null,
       ...(message.replay ? { replay: true } : {}),
       ...(message.force ? { force: true } : {}),
-    });
+    };
+    // A conflict means the provider reported two different endings for one job: worth a look.
+    if (outcome === 'conflict') logger.warn(OUTCOME_LOG[outcome], attributes);
+    else logger.info(OUTCOME_LOG[outcome], attributes);
     return { messageId, ok: true, outcome };
   } catch (error) {
     return failed(messageId, error, logger, keys, ports);
