@@ -1,0 +1,252 @@
+/**
+ * `npm start`: the whole pipeline on one machine, no AWS account.
+ *
+ *   DynamoDB Local (java, 127.0.0.1)   fauxqs SQS+S3 (in-process, 127.0.0.1)
+ *   resources shaped like the synthesized stack
+ *   POST http://127.0.0.1:$PORT/webhooks -> receiver handler (API Gateway payload 2.0)
+ *   queue runner -> worker handler (SQS event source semantics)
+ *
+ * Writes `.local/outputs.json` in the `cdk deploy --outputs-file` shape, plus the
+ * emulator endpoints, for the ops tools and the tests. Ctrl-C stops everything.
+ *
+ * Environment: WEBHOOK_SIGNING_SECRET (default: a printed dev-only secret), PORT
+ * (default 3000; 0 = any free port), LOCAL_DYNAMODB_PORT and LOCAL_FAUXQS_PORT
+ * (default: free ports), LOCAL_STATE_DIR (default .local), LOCAL_WORKER_POLLERS
+ * (default 3), LOCAL_RETRY_DELAY_SECONDS (default 2), LOCAL_STACK_TEMPLATE
+ * (`synth` (default), `contract`, or the path of a synthesized template JSON).
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULTS, STACK_NAME } from '../lambda/core/contract';
+import { StaticSecretSource } from '../lambda/adapters/static-secret-source';
+import { createReceiverHandler, receiverDependenciesFromEnv } from '../lambda/handlers/receiver';
+import { createWorkerHandler, workerDependenciesFromEnv } from '../lambda/handlers/worker';
+import { LOCAL_REGION, localClients, type AwsClients } from '../ops/lib/clients';
+import { resolveSigningSecret } from '../ops/lib/dev-secret';
+import { writeOutputsFile, type StackOutputs } from '../ops/lib/outputs';
+import { startApiServer, type ApiServer } from './api-server';
+import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { startFauxqs, type LocalFauxqs } from './fauxqs';
+import { DEFAULT_STATE_DIR, OUTPUTS_FILE_NAME, PID_FILE_NAME, ensureDir } from './paths';
+import { cleanStalePidFile, writePidFile } from './pid-file';
+import { startQueueRunner, type QueueRunner, type QueueRunnerStats } from './queue-runner';
+import { createLocalResources, localHandlerEnvironment } from './resources';
+import { readStackShape, type CfnTemplate, type StackShape } from './stack-shape';
+import { loadStackTemplate } from './synth';
+
+export const READY_PREFIX = 'ready: POST ';
+
+export interface LocalStackOptions {
+  /** API port; 0 picks a free one. Default 3000. */
+  readonly port?: number;
+  readonly dynamodbPort?: number;
+  readonly fauxqsPort?: number;
+  readonly signingSecret?: string;
+  readonly stateDir?: string;
+  readonly region?: string;
+  readonly pollers?: number;
+  readonly retryDelaySeconds?: number;
+  /** `synth` (default), `contract` (skip the CDK app; contract.ts values), or a template JSON path. */
+  readonly template?: string;
+  readonly log?: (message: string) => void;
+}
+
+export interface LocalStack {
+  readonly outputs: StackOutputs;
+  readonly outputsFile: string;
+  readonly webhookUrl: string;
+  readonly signingSecret: string;
+  readonly shape: StackShape;
+  readonly pids: { readonly dynamodb: number };
+  readonly workerStats: () => QueueRunnerStats;
+  stop(): Promise<void>;
+}
+
+async function loadTemplate(option: string, stateDir: string, log: (message: string) => void): Promise<CfnTemplate> {
+  if (option === 'contract') {
+    log('WARNING: LOCAL_STACK_TEMPLATE=contract: resources from contract.ts defaults, NOT from the synthesized stack');
+    return {};
+  }
+  if (option !== 'synth') {
+    const file = path.resolve(option);
+    log(`template: ${file}`);
+    return JSON.parse(readFileSync(file, 'utf8')) as CfnTemplate;
+  }
+  const loaded = await loadStackTemplate({ stateDir });
+  log(`template: ${loaded.source === 'cache' ? 'cached synth' : 'synthesized'} in ${loaded.millis} ms`);
+  return loaded.template;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const started = Date.now();
+  const log = options.log ?? ((message: string) => console.log(`[local] ${message}`));
+  const stateDir = ensureDir(path.resolve(options.stateDir ?? DEFAULT_STATE_DIR));
+  const region = options.region ?? LOCAL_REGION;
+  const outputsFile = path.join(stateDir, OUTPUTS_FILE_NAME);
+  const pidFile = path.join(stateDir, PID_FILE_NAME);
+  const { secret: signingSecret } = resolveSigningSecret(process.env, options.signingSecret);
+
+  await cleanStalePidFile(pidFile, log);
+  // Stale outputs would point tools at dead ports until this run writes its own.
+  rmSync(outputsFile, { force: true });
+
+  const cleanups: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  };
+
+  try {
+    const [dynamodb, fauxqs, template] = await Promise.all([
+      startDynamoDbLocal({ port: options.dynamodbPort ?? 0, stateDir, log }).then((server: DynamoDbLocal) => {
+        cleanups.push(() => server.stop());
+        return server;
+      }),
+      startFauxqs({ port: options.fauxqsPort ?? 0, region }).then((server: LocalFauxqs) => {
+        cleanups.push(() => server.stop());
+        return server;
+      }),
+      loadTemplate(options.template ?? 'synth', stateDir, log),
+    ]);
+    writePidFile(pidFile, [
+      { pid: process.pid, role: 'local stack', markers: ['local/start'] },
+      { pid: dynamodb.pid, role: 'DynamoDB Local', markers: ['LoopbackDynamoDBLocal', 'DynamoDBLocal.jar'] },
+    ]);
+    cleanups.push(async () => rmSync(pidFile, { force: true }));
+
+    const shape = readStackShape(template);
+    for (const fallback of shape.fallbacks) log(`from contract.ts: ${fallback}`);
+
+    const endpoints = { region, dynamodb: dynamodb.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint };
+    const clients: AwsClients = localClients(endpoints);
+    cleanups.push(async () => clients.destroy());
+    const resources = await createLocalResources(shape, clients, region);
+
+    const receiverEnv = localHandlerEnvironment(shape.receiver, resources);
+    const workerEnv = localHandlerEnvironment(shape.worker, resources);
+    const receiver = createReceiverHandler(
+      receiverDependenciesFromEnv(receiverEnv.env, {
+        secrets: new StaticSecretSource(signingSecret),
+        dynamodb: clients.dynamodb,
+        s3: clients.s3,
+        sqs: clients.sqs,
+      }),
+    );
+    const worker = createWorkerHandler(workerDependenciesFromEnv(workerEnv.env, { dynamodb: clients.dynamodb, s3: clients.s3 }));
+
+    const api: ApiServer = await startApiServer({
+      handler: receiver,
+      port: options.port ?? 3000,
+      region,
+      timeoutSeconds: shape.receiver.timeoutSeconds ?? DEFAULTS.receiverTimeoutSeconds,
+      functionName: 'webhook-receiver-local',
+      log,
+    });
+    cleanups.push(() => api.close());
+
+    const runner: QueueRunner = startQueueRunner({
+      sqs: clients.sqs,
+      queueUrl: resources.queueUrl,
+      queueArn: resources.queueArn,
+      region,
+      handler: worker,
+      batchSize: shape.workerEventSource.batchSize,
+      reportBatchItemFailures: shape.workerEventSource.reportBatchItemFailures,
+      pollers: options.pollers ?? Math.min(3, shape.workerEventSource.maxConcurrency ?? 3),
+      retryDelaySeconds: options.retryDelaySeconds,
+      functionTimeoutSeconds: shape.worker.timeoutSeconds ?? DEFAULTS.workerTimeoutSeconds,
+      log,
+    });
+    cleanups.push(() => runner.stop());
+
+    const outputs: StackOutputs = {
+      WebhookUrl: api.webhookUrl,
+      JobsTableName: resources.jobsTableName,
+      DeliveriesTableName: resources.deliveriesTableName,
+      ArchiveBucketName: resources.archiveBucketName,
+      QueueUrl: resources.queueUrl,
+      DeadLetterQueueUrl: resources.deadLetterQueueUrl,
+      Endpoints: endpoints,
+    };
+    writeOutputsFile(outputsFile, outputs, STACK_NAME);
+    cleanups.push(async () => rmSync(outputsFile, { force: true }));
+    log(`outputs: ${outputsFile}`);
+    log(`started in ${Date.now() - started} ms`);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      outputs,
+      outputsFile,
+      webhookUrl: api.webhookUrl,
+      signingSecret,
+      shape,
+      pids: { dynamodb: dynamodb.pid },
+      workerStats: () => runner.stats(),
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function envNumber(name: string): number | undefined {
+  const value = process.env[name];
+  if (value === undefined || value.trim() === '') return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) throw new Error(`${name} must be an integer between 0 and 65535, got "${value}"`);
+  return parsed;
+}
+
+async function main(): Promise<void> {
+  // EMF metric blobs on stdout only make sense inside Lambda; set it to "false" to see them.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const { secret, isDevDefault } = resolveSigningSecret();
+  const stack = await startLocalStack({
+    port: envNumber('PORT') ?? 3000,
+    dynamodbPort: envNumber('LOCAL_DYNAMODB_PORT'),
+    fauxqsPort: envNumber('LOCAL_FAUXQS_PORT'),
+    stateDir: process.env.LOCAL_STATE_DIR,
+    pollers: envNumber('LOCAL_WORKER_POLLERS'),
+    retryDelaySeconds: envNumber('LOCAL_RETRY_DELAY_SECONDS'),
+    template: process.env.LOCAL_STACK_TEMPLATE,
+    signingSecret: secret,
+  });
+
+  let signals = 0;
+  const shutdown = (signal: string): void => {
+    signals += 1;
+    if (signals > 1) {
+      console.log(`[local] ${signal} again: exiting now`);
+      process.exit(130);
+    }
+    console.log(`[local] ${signal}: stopping`);
+    stack.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  if (isDevDefault) {
+    console.log(`[local] signing secret (DEV ONLY, set WEBHOOK_SIGNING_SECRET to choose one): ${secret}`);
+  } else {
+    console.log('[local] signing secret: from WEBHOOK_SIGNING_SECRET');
+  }
+  console.log(`[local] webhook URL: ${stack.webhookUrl}`);
+  console.log(`[local] try: npm run send -- job.started`);
+  console.log(`${READY_PREFIX}${stack.webhookUrl}`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(`[local] failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  });
+}
