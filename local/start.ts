@@ -13,7 +13,8 @@
  * (default 3000; 0 = any free port), LOCAL_DYNAMODB_PORT and LOCAL_FAUXQS_PORT
  * (default: free ports), LOCAL_STATE_DIR (default .local), LOCAL_WORKER_POLLERS
  * (default 3), LOCAL_RETRY_DELAY_SECONDS (default 2), LOCAL_STACK_TEMPLATE
- * (`synth` (default), `contract`, or the path of a synthesized template JSON).
+ * (`synth` (default), `contract`, or the path of a synthesized template JSON),
+ * LOCAL_EXIT_WITH_PARENT=1 (stop when the parent process goes away; for test runners).
  */
 import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -233,6 +234,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  if (process.env.LOCAL_EXIT_WITH_PARENT === '1') {
+    // Test runners start the stack as a child: if the runner dies without its
+    // teardown (killed, crashed), the stack must not outlive it.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) shutdown('parent exited');
+    }, 1000).unref();
+  }
 
   if (isDevDefault) {
     console.log(`[local] signing secret (DEV ONLY, set WEBHOOK_SIGNING_SECRET to choose one): ${secret}`);
