@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/**
+ * The CDK app. Environment-agnostic on purpose: `cdk synth` runs offline with no
+ * credentials, and no construct performs a lookup.
+ *
+ * Context (all optional): -c alarmEmail=ops@example.com
+ *                         -c allowUnsignedDeliveries=true   (dangerous, see WebhookIngestionProps)
+ *                         -c existingJobsTableName=<name>   (a table the product already owns)
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { STACK_NAME } from '../lambda/core/contract';
+import { WebhookIngestionStack } from '../lib/webhook-ingestion-stack';
+
+const app = new App();
+
+function contextString(key: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+// Context from the command line always arrives as a string.
+const allowUnsignedDeliveries = String(app.node.tryGetContext('allowUnsignedDeliveries') ?? 'false') === 'true';
+
+new WebhookIngestionStack(app, STACK_NAME, {
+  alarmEmail: contextString('alarmEmail'),
+  existingJobsTableName: contextString('existingJobsTableName'),
+  ingestionProps: { allowUnsignedDeliveries },
+});
+
+// cdk-nag 3 is a policy-validation plugin: any unacknowledged finding fails the synth.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -1,0 +1,202 @@
+/**
+ * The processing side: SQS queue -> worker Lambda (partial batch failures) -> jobs table.
+ */
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ARCHIVE_PREFIX, DEFAULTS, ENV, TABLE_KEYS } from '../lambda/core/contract';
+import {
+  LAMBDA_MEMORY_MAX_MB,
+  LAMBDA_MEMORY_MIN_MB,
+  ProblemCollector,
+  SERVICE_NAMES,
+  VISIBILITY_TIMEOUT_FACTOR,
+  WORKER_MAX_BATCHING_WINDOW_SECONDS,
+  acknowledgeWildcardResource,
+  createNodeFunction,
+  withoutDeprecatedPitr,
+} from './secure-defaults';
+
+const DEFAULT_WORKER_MEMORY_MB = 256;
+/** Lambda's bounds for an SQS event source's maximum concurrency. */
+const MAX_CONCURRENCY_MIN = 2;
+const MAX_CONCURRENCY_MAX = 1000;
+/** Lambda's bounds for a standard queue's batch size and batching window. */
+const BATCH_SIZE_MAX = 10_000;
+const BATCHING_WINDOW_MAX_SECONDS = 300;
+
+export interface JobWorkerProps {
+  /** The work queue the receiver (and the replay tool) send to. */
+  readonly queue: sqs.IQueue;
+  /** The dead-letter queue of `queue`, watched by the DLQ alarm. */
+  readonly deadLetterQueue: sqs.IQueue;
+  /** The archive the worker reads claim-checked payloads from (`raw/*` only). */
+  readonly archiveBucket: s3.IBucket;
+
+  /**
+   * A jobs table the product already owns (partition key `jobId`, string). The
+   * worker only sets the attributes it owns, so sharing the table is safe.
+   *
+   * @default - a new table: on-demand, PITR, encrypted, retained
+   */
+  readonly existingJobsTable?: dynamodb.ITable;
+  /**
+   * Overrides for a created jobs table. The key schema and point-in-time recovery are enforced.
+   *
+   * @default - on-demand, AWS managed encryption, retained
+   */
+  readonly jobsTableProps?: Partial<dynamodb.TableProps>;
+  /** A customer managed key for a created jobs table. @default - AWS managed key */
+  readonly encryptionKey?: kms.IKey;
+  /** Applied to a created jobs table. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /** @default 256 */
+  readonly workerMemorySize?: number;
+  /** @default lambda.Architecture.ARM_64 */
+  readonly architecture?: lambda.Architecture;
+  /** Active X-Ray tracing on the worker. @default false */
+  readonly enableTracing?: boolean;
+  /** @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+
+  /** Records per invocation. @default 10 */
+  readonly batchSize?: number;
+  /** Concurrent worker invocations the event source may run (2-1000). @default 10 */
+  readonly maxConcurrency?: number;
+  /** How long the event source gathers a batch. @default Duration.seconds(1) */
+  readonly maxBatchingWindow?: Duration;
+
+  /** Where the DLQ alarm notifies. @default - the alarm has no action; wire one with `deadLetterQueueAlarm.addAlarmAction` */
+  readonly alarmTopic?: sns.ITopic;
+}
+
+/** Applies queued provider events to the jobs table; failures go to the DLQ, which alarms. */
+export class JobWorker extends Construct {
+  public readonly jobsTable: dynamodb.ITable;
+  public readonly worker: NodejsFunction;
+  public readonly workerRole: iam.Role;
+  public readonly workerLogGroup: logs.LogGroup;
+  public readonly eventSource: SqsEventSource;
+  public readonly deadLetterQueueAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: JobWorkerProps) {
+    super(scope, id);
+    validateJobWorkerProps(props);
+
+    this.jobsTable = props.existingJobsTable ?? this.createJobsTable(props);
+
+    const parts = createNodeFunction(this, 'Function', {
+      entry: 'lambda/handlers/worker.ts',
+      description: 'Applies provider job events from the queue to the jobs table',
+      serviceName: SERVICE_NAMES.worker,
+      timeout: Duration.seconds(DEFAULTS.workerTimeoutSeconds),
+      memorySize: props.workerMemorySize ?? DEFAULT_WORKER_MEMORY_MB,
+      architecture: props.architecture ?? lambda.Architecture.ARM_64,
+      enableTracing: props.enableTracing ?? false,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      environment: {
+        [ENV.jobsTable]: this.jobsTable.tableName,
+        [ENV.archiveBucket]: props.archiveBucket.bucketName,
+      },
+    });
+    this.worker = parts.fn;
+    this.workerRole = parts.role;
+    this.workerLogGroup = parts.logGroup;
+
+    // One conditional UpdateItem per event; GetItem lets a failed condition be explained.
+    this.jobsTable.grant(this.workerRole, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    this.jobsTable.encryptionKey?.grantEncryptDecrypt(this.workerRole);
+    // Read-only on the archive: the worker follows claim checks, it never writes the evidence.
+    const archiveObjects = props.archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`);
+    this.workerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [archiveObjects] }));
+    acknowledgeWildcardResource(
+      this.workerRole,
+      archiveObjects,
+      'Claim-checked payloads are read by the archive key named in each queue message; keys are per delivery, so the resource is the raw/* prefix of the archive bucket only (GetObject only).',
+    );
+    props.archiveBucket.encryptionKey?.grantDecrypt(this.workerRole);
+
+    this.eventSource = new SqsEventSource(props.queue, {
+      batchSize: props.batchSize ?? DEFAULTS.workerBatchSize,
+      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(WORKER_MAX_BATCHING_WINDOW_SECONDS),
+      // Only failed records return to the queue, so one poison message cannot replay its batch.
+      reportBatchItemFailures: true,
+      maxConcurrency: props.maxConcurrency ?? DEFAULTS.workerMaxConcurrency,
+    });
+    this.worker.addEventSource(this.eventSource);
+
+    this.deadLetterQueueAlarm = new cloudwatch.Alarm(this, 'DeadLetterQueueNotEmpty', {
+      alarmDescription:
+        'Job events failed 5 times and landed in the dead-letter queue: inspect them, fix the cause, then redrive (npm run redrive).',
+      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.alarmTopic) {
+      this.deadLetterQueueAlarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+    }
+  }
+
+  private createJobsTable(props: JobWorkerProps): dynamodb.Table {
+    const key = props.encryptionKey;
+    return new dynamodb.Table(this, 'JobsTable', {
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: key ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
+      encryptionKey: key,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      ...withoutDeprecatedPitr(props.jobsTableProps),
+      partitionKey: { name: TABLE_KEYS.jobs.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: undefined,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    });
+  }
+}
+
+/** Every problem with the props, in one error. */
+export function validateJobWorkerProps(props: JobWorkerProps): void {
+  const problems = new ProblemCollector('JobWorker');
+  problems.integerInRange('workerMemorySize', props.workerMemorySize, LAMBDA_MEMORY_MIN_MB, LAMBDA_MEMORY_MAX_MB);
+  problems.integerInRange('batchSize', props.batchSize, 1, BATCH_SIZE_MAX);
+  problems.integerInRange('maxConcurrency', props.maxConcurrency, MAX_CONCURRENCY_MIN, MAX_CONCURRENCY_MAX);
+  const windowSeconds = props.maxBatchingWindow?.toSeconds() ?? WORKER_MAX_BATCHING_WINDOW_SECONDS;
+  problems.check(
+    windowSeconds >= 0 && windowSeconds <= BATCHING_WINDOW_MAX_SECONDS,
+    `maxBatchingWindow must be between 0 and ${BATCHING_WINDOW_MAX_SECONDS} seconds (got ${windowSeconds})`,
+  );
+  problems.check(
+    (props.batchSize ?? DEFAULTS.workerBatchSize) <= 10 || windowSeconds > 0,
+    'batchSize above 10 needs a maxBatchingWindow greater than 0',
+  );
+  problems.check(
+    !(props.existingJobsTable && props.jobsTableProps),
+    'existingJobsTable and jobsTableProps are mutually exclusive',
+  );
+
+  // The queue is built elsewhere; when its visibility timeout is known here, hold it to AWS's ratio.
+  const cfnQueue = props.queue.node.defaultChild;
+  if (cfnQueue instanceof sqs.CfnQueue && cfnQueue.visibilityTimeout !== undefined && !Token.isUnresolved(cfnQueue.visibilityTimeout)) {
+    const minVisibility = VISIBILITY_TIMEOUT_FACTOR * DEFAULTS.workerTimeoutSeconds + windowSeconds;
+    problems.check(
+      cfnQueue.visibilityTimeout >= minVisibility,
+      `the queue's visibility timeout (${cfnQueue.visibilityTimeout} s) must be at least ${VISIBILITY_TIMEOUT_FACTOR}x the worker timeout plus the batching window (${minVisibility} s)`,
+    );
+  }
+  problems.throwIfAny();
+}

@@ -1,0 +1,181 @@
+/**
+ * Defaults shared by every construct in `lib/`: the Lambda runtime and bundling,
+ * the per-function role and log group, and the prop-validation collector.
+ */
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+// The very function cdk-nag's IAM5 rule uses to name a finding, so our acknowledgements cannot drift from it.
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import type { Construct } from 'constructs';
+import * as path from 'node:path';
+import { DEFAULTS } from '../lambda/core/contract';
+
+/**
+ * Pinned rather than `NODEJS_LATEST`: a CDK upgrade must not change the runtime
+ * silently. 24.x is the newest Node.js runtime this aws-cdk-lib knows, which is
+ * what cdk-nag AwsSolutions-L1 demands.
+ */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+/** Must follow `LAMBDA_RUNTIME`: esbuild may then emit syntax the runtime supports natively. */
+export const ESBUILD_TARGET = 'node24';
+
+/** Lambda's own bounds for `memorySize`. */
+export const LAMBDA_MEMORY_MIN_MB = 128;
+export const LAMBDA_MEMORY_MAX_MB = 10_240;
+
+/**
+ * AWS's guidance for SQS event sources: the queue's visibility timeout is at least
+ * six times the function timeout (plus the batching window), so a batch retried
+ * after throttling is not redelivered while a previous attempt still runs.
+ */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/** Small: the worker is latency-tolerant but the provider's events should land within seconds. */
+export const WORKER_MAX_BATCHING_WINDOW_SECONDS = 1;
+/** The default visibility timeout of the work queue, derived so the ratio above holds. */
+export const DEFAULT_QUEUE_VISIBILITY_TIMEOUT_SECONDS =
+  VISIBILITY_TIMEOUT_FACTOR * DEFAULTS.workerTimeoutSeconds + WORKER_MAX_BATCHING_WINDOW_SECONDS;
+
+/** Powertools' `service` dimension is part of every custom metric, so alarms must name it. */
+export const SERVICE_NAMES = { receiver: 'webhook-receiver', worker: 'webhook-worker' } as const;
+
+/** The repository root, where `lambda/` and `package-lock.json` live. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/** What every construct reports when its props are inconsistent: all problems at once. */
+export class PropsValidationError extends Error {
+  constructor(
+    readonly construct: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid ${construct} props:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'PropsValidationError';
+  }
+}
+
+/** Collects prop problems so a caller fixes them in one round instead of one per deploy. */
+export class ProblemCollector {
+  private readonly problems: string[] = [];
+
+  constructor(private readonly construct: string) {}
+
+  check(ok: boolean, problem: string): void {
+    if (!ok) this.problems.push(problem);
+  }
+
+  /** Positive integers within optional bounds; `undefined` means "use the default". */
+  integerInRange(name: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
+    if (value === undefined) return;
+    this.check(
+      Number.isInteger(value) && value >= min && value <= max,
+      max === Number.MAX_SAFE_INTEGER
+        ? `${name} must be an integer >= ${min} (got ${value})`
+        : `${name} must be an integer between ${min} and ${max} (got ${value})`,
+    );
+  }
+
+  throwIfAny(): void {
+    if (this.problems.length > 0) throw new PropsValidationError(this.construct, this.problems);
+  }
+}
+
+export interface NodeFunctionOptions {
+  /** Path under `lambda/handlers`, relative to the project root. */
+  readonly entry: string;
+  readonly description: string;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  readonly architecture: lambda.Architecture;
+  readonly environment: Record<string, string>;
+  readonly serviceName: string;
+  readonly enableTracing: boolean;
+  readonly logRetention: logs.RetentionDays;
+  readonly reservedConcurrentExecutions?: number;
+}
+
+export interface NodeFunctionParts {
+  readonly fn: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+}
+
+/**
+ * A bundled Node.js function with its own role and log group. The explicit role
+ * replaces AWSLambdaBasicExecutionRole (which may write to every log group in the
+ * account) with write access to this function's log group only.
+ */
+export function createNodeFunction(scope: Construct, id: string, options: NodeFunctionOptions): NodeFunctionParts {
+  const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
+    retention: options.logRetention,
+    // Logs are evidence for incident review: they outlive a stack deletion.
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  const role = new iam.Role(scope, `${id}Role`, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: `Execution role of the ${options.serviceName} function (least privilege)`,
+  });
+  logGroup.grantWrite(role);
+
+  const fn = new NodejsFunction(scope, id, {
+    entry: path.join(PROJECT_ROOT, options.entry),
+    handler: 'handler',
+    projectRoot: PROJECT_ROOT,
+    depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+    description: options.description,
+    runtime: LAMBDA_RUNTIME,
+    architecture: options.architecture,
+    timeout: options.timeout,
+    memorySize: options.memorySize,
+    role,
+    logGroup,
+    reservedConcurrentExecutions: options.reservedConcurrentExecutions,
+    tracing: options.enableTracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+    environment: {
+      POWERTOOLS_SERVICE_NAME: options.serviceName,
+      ...options.environment,
+    },
+    bundling: {
+      minify: true,
+      // Stack traces point into minified code, but a source map would double the
+      // cold-start parse work; the handlers log ids and reasons, not traces.
+      sourceMap: false,
+      target: ESBUILD_TARGET,
+      format: OutputFormat.ESM,
+      mainFields: ['module', 'main'],
+      // Some CommonJS dependencies call `require` at run time; ESM has none.
+      banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      // Bundle the SDK instead of using the runtime's copy: the versions we test are the ones we run.
+      externalModules: [],
+    },
+  });
+
+  if (options.enableTracing) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions: Resource "*" is the only form.',
+    });
+  }
+
+  return { fn, role, logGroup };
+}
+
+/**
+ * Acknowledges cdk-nag's IAM5 for exactly one wildcard resource (an object-key
+ * prefix) on a role; any other wildcard on the same role still fails the check.
+ */
+export function acknowledgeWildcardResource(role: iam.IRole, resourceArn: string, reason: string): void {
+  const finding = `Resource::${flattenCfnReference(Stack.of(role).resolve(resourceArn))}`;
+  Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+}
+
+/**
+ * Table overrides minus the deprecated `pointInTimeRecovery` flag, which could
+ * otherwise contradict the enforced `pointInTimeRecoverySpecification`.
+ */
+export function withoutDeprecatedPitr(overrides: Partial<dynamodb.TableProps> | undefined): Partial<dynamodb.TableProps> {
+  const { pointInTimeRecovery: _ignored, ...rest } = overrides ?? {};
+  return rest;
+}

@@ -1,0 +1,454 @@
+/**
+ * The ingress side: HTTP API -> receiver Lambda -> deliveries table (dedupe),
+ * archive bucket (exact raw bytes) and work queue (+ DLQ), with the signing secret.
+ */
+import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ARCHIVE_PREFIX, DEFAULTS, ENV, TABLE_KEYS, WEBHOOK_PATH } from '../lambda/core/contract';
+import {
+  DEFAULT_QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+  LAMBDA_MEMORY_MAX_MB,
+  LAMBDA_MEMORY_MIN_MB,
+  ProblemCollector,
+  SERVICE_NAMES,
+  VISIBILITY_TIMEOUT_FACTOR,
+  acknowledgeWildcardResource,
+  withoutDeprecatedPitr,
+  createNodeFunction,
+} from './secure-defaults';
+
+/**
+ * Lambda's synchronous invocation payload limit (6 MB) is lower than API Gateway's
+ * 10 MB, and the event also carries headers: a larger body never reaches the receiver.
+ */
+export const MAX_BODY_BYTES_LIMIT = 6 * 1024 * 1024;
+/** Leaves room for the queue message envelope within SQS's 256 KiB message limit. */
+export const INLINE_PAYLOAD_MAX_BYTES_LIMIT = 200 * 1024;
+/** Beyond an hour, the timestamp window stops protecting against replayed captures. */
+export const TIMESTAMP_TOLERANCE_MAX_SECONDS = 3600;
+/** The placeholder the receiver recognises as "no secret yet" and fails closed on. */
+export const SIGNING_SECRET_PLACEHOLDER_TEMPLATE = JSON.stringify({ unset: true });
+
+const DEFAULT_RECEIVER_MEMORY_MB = 512;
+const DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 30;
+const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
+const DEAD_LETTER_RETENTION = Duration.days(14);
+const S3_ACCESS_LOGS_USE_BUCKET_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
+
+export interface WebhookIngestionProps {
+  /**
+   * The provider's signing secret, when it already lives in Secrets Manager.
+   * Its value must be the raw secret string the provider shows.
+   *
+   * @default - a new secret holding a placeholder (`{"unset":true,...}`); the receiver
+   * answers 503 and the secret-unset alarm fires until ops run
+   * `aws secretsmanager put-secret-value --secret-id <arn> --secret-string <provider secret>`.
+   */
+  readonly existingSigningSecret?: secretsmanager.ISecret;
+
+  /**
+   * DANGER: accepts deliveries that carry NO signature. Anyone who learns the URL can
+   * then forge job events (mark jobs completed, point output URLs anywhere).
+   * Only for a provider account that has no signing secret configured, and only
+   * until it has one. Signatures that ARE present are still verified.
+   *
+   * @default false - every delivery must carry a valid signature
+   */
+  readonly allowUnsignedDeliveries?: boolean;
+
+  /** Accepted clock skew between the provider's timestamp and ours, both directions. @default 300 */
+  readonly timestampToleranceSeconds?: number;
+  /** Larger bodies are answered 413 before any AWS call. At most 6 MiB (Lambda's payload limit). @default 1048576 */
+  readonly maxBodyBytes?: number;
+  /** How long a delivery id is remembered for deduplication. @default 30 */
+  readonly dedupeTtlDays?: number;
+  /** How long an in-progress attempt owns its delivery id; must exceed the receiver timeout. @default 30 */
+  readonly leaseSeconds?: number;
+  /** How long AWSPREVIOUS stays valid after a new secret version is put. @default 86400 */
+  readonly rotationGraceSeconds?: number;
+  /** How long the receiver caches the secret. @default 60 */
+  readonly secretCacheSeconds?: number;
+  /** Payloads up to this size travel inline in the queue message; larger ones by archive reference. @default 65536 */
+  readonly inlinePayloadMaxBytes?: number;
+
+  /** Days after which archived objects move to S3 Glacier Instant Retrieval. @default 30 */
+  readonly archiveColdAfterDays?: number;
+  /** Days after which archived objects expire; must exceed `archiveColdAfterDays`. @default 365 */
+  readonly archiveRetentionDays?: number;
+  /** Days after which overwritten or deleted archive versions are removed. @default 30 */
+  readonly archiveNoncurrentVersionExpirationDays?: number;
+
+  /** Steady-state requests per second the stage lets through. @default 100 */
+  readonly throttleRateLimit?: number;
+  /** Burst the stage lets through. @default 200 */
+  readonly throttleBurstLimit?: number;
+
+  /** @default 512 */
+  readonly receiverMemorySize?: number;
+  /** @default lambda.Architecture.ARM_64 */
+  readonly architecture?: lambda.Architecture;
+  /** Reserve (and cap) the receiver's concurrency. @default - none: the stage throttle bounds it */
+  readonly receiverReservedConcurrency?: number;
+  /** Active X-Ray tracing on the receiver. @default false */
+  readonly enableTracing?: boolean;
+  /** Retention of the receiver's and the API's log groups. @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * A customer managed key for the deliveries table, the archive bucket and both queues.
+   *
+   * @default - AWS managed keys (DynamoDB), S3 managed keys (archive) and SQS managed keys (queues)
+   */
+  readonly encryptionKey?: kms.IKey;
+  /** Applied to the deliveries table, the buckets and a created secret. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Overrides for the deliveries table. The key schema, TTL attribute and
+   * point-in-time recovery are enforced.
+   *
+   * @default - on-demand, encrypted, retained
+   */
+  readonly deliveriesTableProps?: Partial<dynamodb.TableProps>;
+  /**
+   * Overrides for the archive bucket. Block public access, TLS-only, versioning,
+   * disabled ACLs, server access logs and the retention lifecycle are enforced;
+   * extra lifecycle rules are added to ours.
+   *
+   * @default - S3 managed encryption, retained
+   */
+  readonly archiveBucketProps?: s3.BucketProps;
+  /**
+   * Overrides for the work queue. TLS-only and the DLQ wiring are enforced; the
+   * visibility timeout must stay at least six times the worker timeout.
+   *
+   * @default - SQS managed encryption, 4 days retention, visibility timeout 181 s
+   */
+  readonly queueProps?: sqs.QueueProps;
+  /**
+   * Overrides for the dead-letter queue. TLS-only and 14 days retention are enforced.
+   *
+   * @default - SQS managed encryption
+   */
+  readonly deadLetterQueueProps?: sqs.QueueProps;
+}
+
+/**
+ * Public webhook endpoint with verification, deduplication, archive and enqueue.
+ * Every resource is a public field so the stack wires it with `grant*` calls.
+ */
+export class WebhookIngestion extends Construct {
+  public readonly httpApi: apigwv2.HttpApi;
+  public readonly stage: apigwv2.HttpStage;
+  public readonly accessLogGroup: logs.LogGroup;
+  public readonly receiver: NodejsFunction;
+  public readonly receiverRole: iam.Role;
+  public readonly receiverLogGroup: logs.LogGroup;
+  public readonly deliveriesTable: dynamodb.Table;
+  public readonly archiveBucket: s3.Bucket;
+  public readonly accessLogsBucket: s3.Bucket;
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly signingSecret: secretsmanager.ISecret;
+  /** The full URL the provider is configured with; ends in `/webhooks`. */
+  public readonly webhookUrl: string;
+
+  constructor(scope: Construct, id: string, props: WebhookIngestionProps = {}) {
+    super(scope, id);
+    validateWebhookIngestionProps(props);
+    // Access-log delivery through a bucket policy, not ACLs (disabled below by
+    // BUCKET_OWNER_ENFORCED), whatever feature flags the app sets.
+    this.node.setContext(S3_ACCESS_LOGS_USE_BUCKET_POLICY, true);
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
+    const key = props.encryptionKey;
+
+    this.deliveriesTable = new dynamodb.Table(this, 'DeliveriesTable', {
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: key ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
+      encryptionKey: key,
+      removalPolicy,
+      ...withoutDeprecatedPitr(props.deliveriesTableProps),
+      partitionKey: { name: TABLE_KEYS.deliveries.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: undefined,
+      timeToLiveAttribute: TABLE_KEYS.deliveries.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    });
+
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
+      // Server access log delivery supports only S3 managed keys on the target bucket.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // Needs no access logs of its own: cdk-nag S1 accepts a bucket that is another's log target.
+      lifecycleRules: [
+        { id: 'ExpireAccessLogs', expiration: Duration.days(props.archiveRetentionDays ?? DEFAULTS.archiveRetentionDays) },
+      ],
+      removalPolicy,
+    });
+    this.archiveBucket = new s3.Bucket(this, 'ArchiveBucket', {
+      encryption: key ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+      encryptionKey: key,
+      bucketKeyEnabled: key ? true : undefined,
+      removalPolicy,
+      ...props.archiveBucketProps,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      publicReadAccess: false,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'archive/',
+      autoDeleteObjects: false,
+      lifecycleRules: [
+        {
+          id: 'ArchiveRetention',
+          // Instant Retrieval keeps replays synchronous (no restore step) at a colder price.
+          transitions: [
+            {
+              storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+              transitionAfter: Duration.days(props.archiveColdAfterDays ?? DEFAULTS.archiveColdAfterDays),
+            },
+          ],
+          expiration: Duration.days(props.archiveRetentionDays ?? DEFAULTS.archiveRetentionDays),
+          noncurrentVersionExpiration: Duration.days(
+            props.archiveNoncurrentVersionExpirationDays ?? DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS,
+          ),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        // Expiration on a versioned bucket leaves delete markers behind; remove them once alone.
+        { id: 'RemoveExpiredDeleteMarkers', expiredObjectDeleteMarker: true },
+        ...(props.archiveBucketProps?.lifecycleRules ?? []),
+      ],
+    });
+
+    const queueEncryption = key
+      ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key }
+      : { encryption: sqs.QueueEncryption.SQS_MANAGED };
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      ...queueEncryption,
+      ...props.deadLetterQueueProps,
+      enforceSSL: true,
+      // The maximum SQS allows: the DLQ is where a human looks, possibly after a weekend.
+      retentionPeriod: DEAD_LETTER_RETENTION,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      ...queueEncryption,
+      visibilityTimeout: Duration.seconds(DEFAULT_QUEUE_VISIBILITY_TIMEOUT_SECONDS),
+      // Shorter than the DLQ's, so a message moved there late still has time to be inspected.
+      retentionPeriod: Duration.days(4),
+      ...props.queueProps,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: DEFAULTS.maxReceiveCount },
+    });
+
+    this.signingSecret = props.existingSigningSecret ?? this.createPlaceholderSecret(removalPolicy);
+
+    const allowUnsigned = props.allowUnsignedDeliveries ?? false;
+    if (allowUnsigned) {
+      Annotations.of(this).addWarningV2(
+        'webhook-ingestion:unsigned-deliveries',
+        'allowUnsignedDeliveries is true: deliveries without a signature are accepted and can be forged by anyone who knows the URL.',
+      );
+    }
+
+    const receiverParts = createNodeFunction(this, 'Receiver', {
+      entry: 'lambda/handlers/receiver.ts',
+      description: 'Verifies, deduplicates, archives and enqueues provider webhook deliveries',
+      serviceName: SERVICE_NAMES.receiver,
+      timeout: Duration.seconds(DEFAULTS.receiverTimeoutSeconds),
+      memorySize: props.receiverMemorySize ?? DEFAULT_RECEIVER_MEMORY_MB,
+      architecture: props.architecture ?? lambda.Architecture.ARM_64,
+      reservedConcurrentExecutions: props.receiverReservedConcurrency,
+      enableTracing: props.enableTracing ?? false,
+      logRetention,
+      // Names and numbers only: the secret's value is fetched at run time, never placed here.
+      environment: {
+        [ENV.deliveriesTable]: this.deliveriesTable.tableName,
+        [ENV.archiveBucket]: this.archiveBucket.bucketName,
+        [ENV.queueUrl]: this.queue.queueUrl,
+        [ENV.signingSecretArn]: this.signingSecret.secretArn,
+        [ENV.requireSignature]: String(!allowUnsigned),
+        [ENV.timestampToleranceSeconds]: String(props.timestampToleranceSeconds ?? DEFAULTS.timestampToleranceSeconds),
+        [ENV.maxBodyBytes]: String(props.maxBodyBytes ?? DEFAULTS.maxBodyBytes),
+        [ENV.dedupeTtlDays]: String(props.dedupeTtlDays ?? DEFAULTS.dedupeTtlDays),
+        [ENV.leaseSeconds]: String(props.leaseSeconds ?? DEFAULTS.leaseSeconds),
+        [ENV.rotationGraceSeconds]: String(props.rotationGraceSeconds ?? DEFAULTS.rotationGraceSeconds),
+        [ENV.secretCacheSeconds]: String(props.secretCacheSeconds ?? DEFAULTS.secretCacheSeconds),
+        [ENV.inlinePayloadMaxBytes]: String(props.inlinePayloadMaxBytes ?? DEFAULTS.inlinePayloadMaxBytes),
+      },
+    });
+    this.receiver = receiverParts.fn;
+    this.receiverRole = receiverParts.role;
+    this.receiverLogGroup = receiverParts.logGroup;
+    this.grantReceiverAccess(this.receiverRole);
+
+    this.accessLogGroup = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: 'Provider webhook endpoint (POST /webhooks only)',
+      // Our own stage below, because the implicit one cannot carry throttling or access logs.
+      createDefaultStage: false,
+    });
+    this.stage = new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      autoDeploy: true,
+      throttle: {
+        rateLimit: props.throttleRateLimit ?? DEFAULTS.throttleRateLimit,
+        burstLimit: props.throttleBurstLimit ?? DEFAULTS.throttleBurstLimit,
+      },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
+        // No headers: the signature header must never reach a log.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            userAgent: '$context.identity.userAgent',
+            requestTime: '$context.requestTime',
+            httpMethod: '$context.httpMethod',
+            path: '$context.path',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            responseLatency: '$context.responseLatency',
+            integrationStatus: '$context.integrationStatus',
+            integrationLatency: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+    this.httpApi.addRoutes({
+      path: WEBHOOK_PATH,
+      methods: [apigwv2.HttpMethod.POST],
+      integration: new HttpLambdaIntegration('ReceiverIntegration', this.receiver, {
+        payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+      }),
+    });
+    Validations.of(this.httpApi).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Public webhook endpoint called by the provider, which cannot present AWS or OAuth credentials: authenticity is checked by HMAC-SHA256 over the raw body in the receiver.',
+    });
+
+    this.webhookUrl = `${this.httpApi.apiEndpoint}${WEBHOOK_PATH}`;
+  }
+
+  private createPlaceholderSecret(removalPolicy: RemovalPolicy): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'SigningSecret', {
+      description:
+        'Webhook signing secret issued by the provider. Holds a placeholder until ops run put-secret-value with the real secret.',
+      // CloudFormation generates a random nonce server-side, so no value ever appears in the template.
+      generateSecretString: {
+        secretStringTemplate: SIGNING_SECRET_PLACEHOLDER_TEMPLATE,
+        generateStringKey: 'nonce',
+        excludePunctuation: true,
+      },
+      removalPolicy,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The secret is issued by the webhook provider, not by us: rotation happens at the provider and is applied with put-secret-value; the receiver accepts AWSPREVIOUS for a grace period, so no rotation Lambda is needed.',
+    });
+    return secret;
+  }
+
+  /** Exactly the actions the receiver's conditional-UpdateItem store, archive and enqueue need. */
+  private grantReceiverAccess(role: iam.IRole): void {
+    this.deliveriesTable.grant(role, 'dynamodb:UpdateItem');
+    this.deliveriesTable.encryptionKey?.grantEncryptDecrypt(role);
+
+    const archiveObjects = this.archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [archiveObjects] }));
+    acknowledgeWildcardResource(
+      role,
+      archiveObjects,
+      'The receiver writes one object per delivery under the archive prefix; keys are generated per delivery, so the resource is the raw/* prefix of this bucket only (PutObject only).',
+    );
+    this.archiveBucket.encryptionKey?.grantEncryptDecrypt(role);
+
+    this.queue.grant(role, 'sqs:SendMessage');
+    this.queue.encryptionMasterKey?.grantEncryptDecrypt(role);
+
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        // A partial ARN (secret imported by name) needs the random suffix matched.
+        resources: [this.signingSecret.secretFullArn ?? `${this.signingSecret.secretArn}-??????`],
+      }),
+    );
+    this.signingSecret.encryptionKey?.grantDecrypt(role);
+
+  }
+}
+
+/** Every problem with the props, in one error. */
+export function validateWebhookIngestionProps(props: WebhookIngestionProps): void {
+  const problems = new ProblemCollector('WebhookIngestion');
+  problems.integerInRange('timestampToleranceSeconds', props.timestampToleranceSeconds, 1, TIMESTAMP_TOLERANCE_MAX_SECONDS);
+  problems.integerInRange('maxBodyBytes', props.maxBodyBytes, 1, MAX_BODY_BYTES_LIMIT);
+  problems.integerInRange('dedupeTtlDays', props.dedupeTtlDays, 1);
+  problems.integerInRange('leaseSeconds', props.leaseSeconds, DEFAULTS.receiverTimeoutSeconds + 1);
+  problems.integerInRange('rotationGraceSeconds', props.rotationGraceSeconds, 0);
+  problems.integerInRange('secretCacheSeconds', props.secretCacheSeconds, 0, 3600);
+  problems.integerInRange('inlinePayloadMaxBytes', props.inlinePayloadMaxBytes, 0, INLINE_PAYLOAD_MAX_BYTES_LIMIT);
+  problems.integerInRange('archiveColdAfterDays', props.archiveColdAfterDays, 1);
+  problems.integerInRange('archiveRetentionDays', props.archiveRetentionDays, 1);
+  problems.integerInRange('archiveNoncurrentVersionExpirationDays', props.archiveNoncurrentVersionExpirationDays, 1);
+  const coldAfter = props.archiveColdAfterDays ?? DEFAULTS.archiveColdAfterDays;
+  const retention = props.archiveRetentionDays ?? DEFAULTS.archiveRetentionDays;
+  problems.check(
+    retention > coldAfter,
+    `archiveRetentionDays (${retention}) must be greater than archiveColdAfterDays (${coldAfter})`,
+  );
+  if (props.throttleRateLimit !== undefined) {
+    problems.check(
+      Number.isFinite(props.throttleRateLimit) && props.throttleRateLimit > 0,
+      `throttleRateLimit must be a number > 0 (got ${props.throttleRateLimit})`,
+    );
+  }
+  problems.integerInRange('throttleBurstLimit', props.throttleBurstLimit, 1);
+  problems.integerInRange('receiverMemorySize', props.receiverMemorySize, LAMBDA_MEMORY_MIN_MB, LAMBDA_MEMORY_MAX_MB);
+  problems.integerInRange('receiverReservedConcurrency', props.receiverReservedConcurrency, 1);
+
+  problems.check(
+    props.archiveBucketProps?.encryption !== s3.BucketEncryption.UNENCRYPTED,
+    'archiveBucketProps.encryption must not be UNENCRYPTED',
+  );
+  problems.check(
+    props.queueProps?.encryption !== sqs.QueueEncryption.UNENCRYPTED,
+    'queueProps.encryption must not be UNENCRYPTED',
+  );
+  problems.check(
+    props.deadLetterQueueProps?.encryption !== sqs.QueueEncryption.UNENCRYPTED,
+    'deadLetterQueueProps.encryption must not be UNENCRYPTED',
+  );
+  const visibility = props.queueProps?.visibilityTimeout?.toSeconds();
+  const minVisibility = VISIBILITY_TIMEOUT_FACTOR * DEFAULTS.workerTimeoutSeconds;
+  problems.check(
+    visibility === undefined || visibility >= minVisibility,
+    `queueProps.visibilityTimeout (${visibility} s) must be at least ${VISIBILITY_TIMEOUT_FACTOR}x the worker timeout (${minVisibility} s)`,
+  );
+  problems.throwIfAny();
+}
