@@ -3,7 +3,7 @@
  * HMAC-SHA256(secret, `${timestamp}.${rawBody}`), over the exact raw bytes.
  * Every verifier here returns false on anything malformed and never throws.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { DEFAULTS } from './contract';
 import type { SecretVersion, SigningSecrets } from './ports';
 
@@ -14,10 +14,29 @@ const DIGEST_BYTES = 32;
 /** The raw body as received: bytes (preferred: no re-encoding) or a UTF-8 string. */
 export type RawBody = Uint8Array | string;
 
+/**
+ * HMAC keys prepared once per secret: a string key is re-encoded on every
+ * createHmac call, which costs more than the rest of the verification on small
+ * bodies. Bounded, since only AWSCURRENT and AWSPREVIOUS are live at a time.
+ */
+const MAX_CACHED_KEYS = 4;
+const keys = new Map<string, KeyObject>();
+
+function hmacKey(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (key === undefined) {
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    if (keys.size >= MAX_CACHED_KEYS) keys.delete(keys.keys().next().value as string);
+    keys.set(secret, key);
+  }
+  return key;
+}
+
 function digest(secret: string, timestamp: string, rawBody: RawBody): Buffer {
-  // Chained updates hash the same bytes as `${timestamp}.${rawBody}` without
-  // copying a possibly large body into a new string.
-  return createHmac('sha256', secret).update(timestamp).update('.').update(rawBody).digest();
+  // Hashes the same bytes as `${timestamp}.${rawBody}` without copying a
+  // possibly large body into a new string; the short prefix is joined because
+  // each update() crosses into native code.
+  return createHmac('sha256', hmacKey(secret)).update(`${timestamp}.`).update(rawBody).digest();
 }
 
 /** The header value the provider would send for these inputs. */
@@ -31,10 +50,20 @@ export function computeSignature(secret: string, timestamp: string, rawBody: Raw
  * lowercase hex, so uppercase is rejected rather than guessed at.
  */
 export function parseSignatureHeader(signature: string | undefined): Buffer | undefined {
-  if (typeof signature !== 'string' || !SIGNATURE_PATTERN.test(signature)) return undefined;
-  const bytes = Buffer.from(signature.slice(SIGNATURE_PREFIX.length), 'hex');
-  return bytes.length === DIGEST_BYTES ? bytes : undefined;
+  const bytes = Buffer.alloc(DIGEST_BYTES);
+  return decodeSignatureInto(signature, bytes) ? bytes : undefined;
 }
+
+function decodeSignatureInto(signature: string | undefined, target: Buffer): boolean {
+  if (typeof signature !== 'string' || !SIGNATURE_PATTERN.test(signature)) return false;
+  return target.write(signature.slice(SIGNATURE_PREFIX.length), 0, 'hex') === DIGEST_BYTES;
+}
+
+/**
+ * Verification decodes into this one buffer instead of allocating per request:
+ * the checks below are synchronous, so no other request can interleave.
+ */
+const expectedScratch = Buffer.alloc(DIGEST_BYTES);
 
 function matches(expected: Buffer, secret: string, timestamp: string, rawBody: RawBody): boolean {
   const actual = digest(secret, timestamp, rawBody);
@@ -44,9 +73,8 @@ function matches(expected: Buffer, secret: string, timestamp: string, rawBody: R
 
 /** Constant-time check of one signature against one secret. */
 export function verifySignature(secret: string, timestamp: string, rawBody: RawBody, signature: string | undefined): boolean {
-  const expected = parseSignatureHeader(signature);
-  if (expected === undefined || !isUsableSecret(secret)) return false;
-  return matches(expected, secret, timestamp, rawBody);
+  if (!decodeSignatureInto(signature, expectedScratch) || !isUsableSecret(secret)) return false;
+  return matches(expectedScratch, secret, timestamp, rawBody);
 }
 
 /**
@@ -101,9 +129,9 @@ export function verifyWithSecrets(
   signature: string | undefined,
   options: VerifyOptions,
 ): SecretsVerification {
-  const expected = parseSignatureHeader(signature);
+  const expected = expectedScratch;
   const current = signing.current;
-  if (expected === undefined || current === undefined || !isUsableSecret(current.value)) return { valid: false };
+  if (!decodeSignatureInto(signature, expected) || current === undefined || !isUsableSecret(current.value)) return { valid: false };
   if (matches(expected, current.value, timestamp, rawBody)) return { valid: true, version: 'AWSCURRENT' };
   const previous = signing.previous;
   if (previous !== undefined && previousStillValid(current, previous, options)) {
