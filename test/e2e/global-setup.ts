@@ -18,6 +18,8 @@ function tail(file: string): string {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // Test workers inherit this: the SDK's Node 20 notice is not news in every run.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   mkdirSync(E2E_STATE_DIR, { recursive: true });
   rmSync(CONTEXT_FILE, { force: true });
   const started = Date.now();

@@ -7,6 +7,9 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ARCHIVE_METADATA } from '../../lambda/core/contract';
 import { archiveKeysFor, connect, getDeliveryRecord, getJob, send, signedDelivery, uniqueId, waitFor, type E2eStack, type JobItemView } from './support/stack';
 
+// The project's testTimeout is a global-only option in Jest, so each e2e file sets its own.
+jest.setTimeout(120_000);
+
 describe('the local pipeline', () => {
   let stack: E2eStack;
 
