@@ -37,6 +37,7 @@ export interface ArchivedFixture {
 export function payloadFor(event: EventType, jobId: string, createdAt: string): Record<string, unknown> {
   const fixture = structuredClone(PAYLOADS[event]) as { created_at: string; data: Record<string, unknown> };
   fixture.created_at = createdAt;
+  delete fixture.data.id;
   fixture.data.job_id = jobId;
   return fixture;
 }
