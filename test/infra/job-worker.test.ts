@@ -16,6 +16,7 @@ import {
   resourcesFor,
   roleStatements,
   synthesize,
+  type CfnJson,
 } from './support/synth';
 
 let synth: Synthesized;
@@ -54,7 +55,7 @@ describe('JobWorker', () => {
   });
 
   describe('the worker function', () => {
-    let fn: Record<string, any>;
+    let fn: CfnJson;
     beforeAll(() => {
       fn = synth.template.findResources('AWS::Lambda::Function')[ids.worker].Properties;
     });

@@ -15,6 +15,7 @@ import {
   resourcesFor,
   roleStatements,
   synthesize,
+  type CfnJson,
 } from './support/synth';
 
 let synth: Synthesized;
@@ -89,7 +90,7 @@ describe('WebhookIngestion', () => {
   });
 
   describe('the receiver function', () => {
-    let fn: Record<string, any>;
+    let fn: CfnJson;
     beforeAll(() => {
       fn = synth.template.findResources('AWS::Lambda::Function')[ids.receiver].Properties;
     });
@@ -203,7 +204,7 @@ describe('WebhookIngestion', () => {
   });
 
   describe('the archive bucket', () => {
-    let bucket: Record<string, any>;
+    let bucket: CfnJson;
     beforeAll(() => {
       bucket = synth.template.findResources('AWS::S3::Bucket')[ids.archive];
     });
@@ -227,7 +228,7 @@ describe('WebhookIngestion', () => {
     });
 
     it('moves objects to a colder class, then expires them and their old versions', () => {
-      const rules = bucket.Properties.LifecycleConfiguration.Rules as Record<string, any>[];
+      const rules = bucket.Properties.LifecycleConfiguration.Rules as CfnJson[];
       const retention = rules.find((r) => r.Id === 'ArchiveRetention');
       expect(retention).toMatchObject({
         Status: 'Enabled',

@@ -74,3 +74,6 @@ export function getAtt(id: string, attribute = 'Arn'): string {
 export function objectsUnder(bucketId: string, prefix: string): string {
   return JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${prefix}*`]] });
 }
+
+/** A resource (or its properties) as the assertions library returns it: loosely typed JSON. */
+export type CfnJson = ReturnType<Template['findResources']>[string];

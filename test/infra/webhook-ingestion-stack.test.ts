@@ -1,0 +1,141 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { OUTPUT_KEYS, STACK_NAME, WEBHOOK_PATH } from '../../lambda/core/contract';
+import { WebhookIngestionStack, type WebhookIngestionStackProps } from '../../lib/webhook-ingestion-stack';
+import { type Synthesized, logicalId, synthesize } from './support/synth';
+
+let synth: Synthesized;
+
+beforeAll(() => {
+  synth = synthesize();
+});
+
+/** Runs the AwsSolutions pack over a scope, as the app does at synth time. */
+function nagFindings(scope: IConstruct): string[] {
+  const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(scope);
+  return report.violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+}
+
+/** Every acknowledgement recorded under the scope: construct path, rule id, reason. */
+function acknowledgements(scope: IConstruct): { path: string; id: string; reason: string }[] {
+  return scope.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id: id.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
+}
+
+describe('WebhookIngestionStack', () => {
+  describe('outputs', () => {
+    it('carry exactly the contract keys', () => {
+      expect(Object.keys(synth.template.toJSON().Outputs).sort()).toEqual(Object.values(OUTPUT_KEYS).sort());
+    });
+
+    it('give a webhook URL that ends in /webhooks', () => {
+      synth.template.hasOutput(OUTPUT_KEYS.webhookUrl, {
+        Value: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(synth.stack.ingestion.httpApi), 'ApiEndpoint'] }, WEBHOOK_PATH]] },
+      });
+    });
+
+    it('name the tables, the bucket and both queues', () => {
+      const { ingestion, worker } = synth.stack;
+      const expected: Record<string, string> = {
+        [OUTPUT_KEYS.jobsTableName]: logicalId(worker.jobsTable as never),
+        [OUTPUT_KEYS.deliveriesTableName]: logicalId(ingestion.deliveriesTable),
+        [OUTPUT_KEYS.archiveBucketName]: logicalId(ingestion.archiveBucket),
+        [OUTPUT_KEYS.queueUrl]: logicalId(ingestion.queue),
+        [OUTPUT_KEYS.deadLetterQueueUrl]: logicalId(ingestion.deadLetterQueue),
+      };
+      for (const [key, id] of Object.entries(expected)) synth.template.hasOutput(key, { Value: { Ref: id } });
+    });
+  });
+
+  describe('synthesis', () => {
+    it('is environment-agnostic: no account or region is baked in and nothing is looked up', () => {
+      expect(synth.stack.environment).toBe('aws://unknown-account/unknown-region');
+      expect(synth.json).not.toMatch(/\b\d{12}\b/);
+      expect(synth.app.synth().manifest.missing).toBeUndefined();
+    });
+
+    it('carries no CDK warning', () => {
+      expect(Annotations.fromStack(synth.stack).findWarning('*', Match.anyValue())).toEqual([]);
+    });
+
+    it('bundles both functions into the cloud assembly', () => {
+      const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
+      expect(functions).toHaveLength(2);
+      for (const fn of functions) expect(fn.Properties.Code.S3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
+    });
+  });
+
+  describe('cdk-nag AwsSolutions', () => {
+    it('has no unacknowledged finding, error or warning', () => {
+      expect(nagFindings(synth.stack)).toEqual([]);
+    });
+
+    it('lets the app synthesize with the pack registered as a validation plugin', () => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      new WebhookIngestionStack(app, STACK_NAME);
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+      expect(() => app.synth()).not.toThrow();
+    });
+
+    it.each<[string, WebhookIngestionStackProps]>([
+      ['X-Ray tracing on', { ingestionProps: { enableTracing: true }, workerProps: { enableTracing: true } }],
+      ['unsigned deliveries allowed', { ingestionProps: { allowUnsignedDeliveries: true } }],
+      ['an existing jobs table', { existingJobsTableName: 'product-jobs' }],
+      ['an alarm email', { alarmEmail: 'ops@example.com' }],
+    ])('stays clean with %s', (_name, props) => {
+      const variant = synthesize(props, { bundle: false });
+      expect(nagFindings(variant.stack)).toEqual([]);
+    });
+
+    it('acknowledges only on the resource concerned, never stack- or app-wide', () => {
+      const paths = acknowledgements(synth.app).map((a) => a.path);
+      expect(paths.sort()).toEqual(
+        [
+          `${STACK_NAME}/Ingestion/HttpApi`,
+          `${STACK_NAME}/Ingestion/SigningSecret`,
+          `${STACK_NAME}/Ingestion/ReceiverRole`,
+          `${STACK_NAME}/Worker/FunctionRole`,
+        ].sort(),
+      );
+    });
+
+    it('gives every acknowledgement a reason a reviewer can check', () => {
+      const acks = acknowledgements(synth.app);
+      expect(acks.length).toBeGreaterThan(0);
+      expect(acks.filter((a) => a.reason.trim().length < 60)).toEqual([]);
+    });
+
+    it('acknowledges IAM5 only for the raw/* archive prefix', () => {
+      const iam5 = acknowledgements(synth.app).filter((a) => a.id.startsWith('AwsSolutions-IAM5'));
+      const archiveId = logicalId(synth.stack.ingestion.archiveBucket);
+      expect(iam5.map((a) => a.id)).toEqual([
+        `AwsSolutions-IAM5[Resource::<${archiveId}.Arn>/raw/*]`,
+        `AwsSolutions-IAM5[Resource::<${archiveId}.Arn>/raw/*]`,
+      ]);
+    });
+
+    it('acknowledges nothing that is not an actual finding', () => {
+      // Build the same stack with acknowledgements switched off: every one must be needed.
+      const acknowledge = jest.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => undefined);
+      try {
+        const bare = synthesize({}, { bundle: false });
+        const findings = new AwsSolutionsChecks(undefined).validateScope(bare.stack).violations.map((v) => v.ruleName);
+        const acknowledged = [...new Set(acknowledgements(synth.app).map((a) => a.id))];
+        expect(findings.sort()).toEqual(acknowledged.sort());
+      } finally {
+        acknowledge.mockRestore();
+      }
+    });
+  });
+});
