@@ -78,7 +78,12 @@ export interface JobWorkerProps {
   /** How long the event source gathers a batch. @default Duration.seconds(1) */
   readonly maxBatchingWindow?: Duration;
 
-  /** Where the DLQ alarm notifies. @default - the alarm has no action; wire one with `deadLetterQueueAlarm.addAlarmAction` */
+  /**
+   * Where the DLQ alarm notifies. Leave unset when an `Operations` construct is
+   * built from this worker: it wires every alarm, this one included, to its topic.
+   *
+   * @default - no action on the alarm
+   */
   readonly alarmTopic?: sns.ITopic;
 }
 

@@ -2,7 +2,7 @@
  * The ingress side: HTTP API -> receiver Lambda -> deliveries table (dedupe),
  * archive bucket (exact raw bytes) and work queue (+ DLQ), with the signing secret.
  */
-import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -304,6 +304,7 @@ export class WebhookIngestion extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      apiName: `${Stack.of(this).stackName}-webhooks`,
       description: 'Provider webhook endpoint (POST /webhooks only)',
       // Our own stage below, because the implicit one cannot carry throttling or access logs.
       createDefaultStage: false,
