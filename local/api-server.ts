@@ -204,17 +204,25 @@ function readBody(request: IncomingMessage, limit: number): Promise<BodyRead> {
 }
 
 /**
- * After an early answer the client may still be sending. Draining without
- * buffering (for a moment) lets it read the answer instead of a connection reset.
+ * The answer goes out at once and nothing more is buffered, but the rest of the
+ * upload is read and dropped: closing the socket under a client that is still
+ * sending makes it see EPIPE or a reset instead of the 413. An upload that goes
+ * on far past the limit is cut off.
  */
-function discardRestAndClose(request: IncomingMessage, response: ServerResponse): void {
-  request.resume();
-  const timer = setTimeout(() => request.socket.destroy(), 2000);
+const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
+const DISCARD_LIMIT_MS = 30_000;
+
+function discardRest(request: IncomingMessage): void {
+  let discarded = 0;
+  const timer = setTimeout(() => request.socket.destroy(), DISCARD_LIMIT_MS);
   timer.unref();
-  request.once('end', () => clearTimeout(timer));
-  response.once('finish', () => {
-    if (request.complete) request.socket.end();
+  request.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_LIMIT_BYTES) request.socket.destroy();
   });
+  request.once('end', () => clearTimeout(timer));
+  request.once('close', () => clearTimeout(timer));
+  request.resume();
 }
 
 export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
@@ -235,8 +243,8 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
     const read = await readBody(request, maxBodyBytes);
     if (read.kind === 'aborted') return;
     if (read.kind === 'too-large') {
-      sendJson(response, 413, { message: 'Request Entity Too Large' }, { connection: 'close' });
-      discardRestAndClose(request, response);
+      sendJson(response, 413, { message: 'Request Entity Too Large' });
+      discardRest(request);
       return;
     }
     const startedAt = Date.now();
@@ -287,10 +295,15 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
         webhookUrl: `${url}${WEBHOOK_PATH}`,
         port,
         server,
+        // Requests in flight may finish (a provider would otherwise see a reset and retry); idle keep-alive sockets go at once.
         close: () =>
           new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
+            const force = setTimeout(() => server.closeAllConnections(), 2000);
+            server.close(() => {
+              clearTimeout(force);
+              done();
+            });
+            server.closeIdleConnections();
           }),
       });
     });

@@ -24,7 +24,8 @@ const LISTENING_LINE = /^LOOPBACK_DYNAMODB_LOCAL_LISTENING (\S+) (\d+)$/m;
 export interface DynamoDbLocalOptions {
   /** 0 (default) lets the kernel pick a free loopback port. */
   readonly port?: number;
-  readonly stateDir?: string;
+  /** Where the compiled launcher is cached (content-hashed, safe to share between stacks). */
+  readonly cacheDir?: string;
   readonly javaCommand?: string;
   readonly javacCommand?: string;
   /** The first call answers 3-4 s after launch on a 2-core machine; the default leaves room for a slow CI box. */
@@ -67,12 +68,12 @@ export function locateDynamoDbLocal(): DynamoDbLocalDistribution {
  */
 export function ensureLauncherCompiled(
   distribution: DynamoDbLocalDistribution,
-  stateDir: string,
+  cacheDir: string,
   javacCommand = 'javac',
 ): string | undefined {
   const source = readFileSync(LAUNCHER_SOURCE);
   const hash = createHash('sha256').update(source).update(distribution.jar).digest('hex').slice(0, 16);
-  const classesRoot = ensureDir(path.join(stateDir, 'java'));
+  const classesRoot = ensureDir(path.join(cacheDir, 'java'));
   const classDir = path.join(classesRoot, hash);
   if (existsSync(path.join(classDir, `${LAUNCHER_CLASS}.class`))) return classDir;
 
@@ -95,10 +96,10 @@ export function ensureLauncherCompiled(
 
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const log = options.log ?? (() => undefined);
-  const stateDir = ensureDir(options.stateDir ?? DEFAULT_STATE_DIR);
+  const cacheDir = ensureDir(options.cacheDir ?? DEFAULT_STATE_DIR);
   const java = options.javaCommand ?? 'java';
   const distribution = locateDynamoDbLocal();
-  const classDir = ensureLauncherCompiled(distribution, stateDir, options.javacCommand);
+  const classDir = ensureLauncherCompiled(distribution, cacheDir, options.javacCommand);
   const serverArgs = ['-inMemory', '-sharedDb', '-disableTelemetry'];
   const libraryPath = `-Djava.library.path=${distribution.libDir}`;
 

@@ -6,6 +6,7 @@ export const REPO_ROOT = path.resolve(__dirname, '..');
 export const DEFAULT_STATE_DIR = path.join(REPO_ROOT, '.local');
 export const OUTPUTS_FILE_NAME = 'outputs.json';
 export const PID_FILE_NAME = 'local-stack.pid.json';
+export const TEMPLATE_FILE_NAME = 'template.json';
 
 export function ensureDir(dir: string): string {
   mkdirSync(dir, { recursive: true });

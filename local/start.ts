@@ -11,12 +11,13 @@
  *
  * Environment: WEBHOOK_SIGNING_SECRET (default: a printed dev-only secret), PORT
  * (default 3000; 0 = any free port), LOCAL_DYNAMODB_PORT and LOCAL_FAUXQS_PORT
- * (default: free ports), LOCAL_STATE_DIR (default .local), LOCAL_WORKER_POLLERS
+ * (default: free ports), LOCAL_STATE_DIR (default .local), LOCAL_CACHE_DIR (default:
+ * the state dir; the compiled launcher and template cache), LOCAL_WORKER_POLLERS
  * (default 3), LOCAL_RETRY_DELAY_SECONDS (default 2), LOCAL_STACK_TEMPLATE
  * (`synth` (default), `contract`, or the path of a synthesized template JSON),
  * LOCAL_EXIT_WITH_PARENT=1 (stop when the parent process goes away; for test runners).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULTS, STACK_NAME } from '../lambda/core/contract';
 import { StaticSecretSource } from '../lambda/adapters/static-secret-source';
@@ -28,7 +29,7 @@ import { writeOutputsFile, type StackOutputs } from '../ops/lib/outputs';
 import { startApiServer, type ApiServer } from './api-server';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { startFauxqs, type LocalFauxqs } from './fauxqs';
-import { DEFAULT_STATE_DIR, OUTPUTS_FILE_NAME, PID_FILE_NAME, ensureDir } from './paths';
+import { DEFAULT_STATE_DIR, OUTPUTS_FILE_NAME, PID_FILE_NAME, TEMPLATE_FILE_NAME, ensureDir } from './paths';
 import { cleanStalePidFile, writePidFile } from './pid-file';
 import { startQueueRunner, type QueueRunner, type QueueRunnerStats } from './queue-runner';
 import { createLocalResources, localHandlerEnvironment } from './resources';
@@ -43,7 +44,10 @@ export interface LocalStackOptions {
   readonly dynamodbPort?: number;
   readonly fauxqsPort?: number;
   readonly signingSecret?: string;
+  /** Outputs, pid file and the template used; default `.local`. */
   readonly stateDir?: string;
+  /** Content-hashed caches (compiled launcher, synthesized template), shareable between stacks; default the state dir. */
+  readonly cacheDir?: string;
   readonly region?: string;
   readonly pollers?: number;
   readonly retryDelaySeconds?: number;
@@ -63,7 +67,7 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-async function loadTemplate(option: string, stateDir: string, log: (message: string) => void): Promise<CfnTemplate> {
+async function loadTemplate(option: string, cacheDir: string, log: (message: string) => void): Promise<CfnTemplate> {
   if (option === 'contract') {
     log('WARNING: LOCAL_STACK_TEMPLATE=contract: resources from contract.ts defaults, NOT from the synthesized stack');
     return {};
@@ -73,7 +77,7 @@ async function loadTemplate(option: string, stateDir: string, log: (message: str
     log(`template: ${file}`);
     return JSON.parse(readFileSync(file, 'utf8')) as CfnTemplate;
   }
-  const loaded = await loadStackTemplate({ stateDir });
+  const loaded = await loadStackTemplate({ cacheDir });
   log(`template: ${loaded.source === 'cache' ? 'cached synth' : 'synthesized'} in ${loaded.millis} ms`);
   return loaded.template;
 }
@@ -82,6 +86,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const started = Date.now();
   const log = options.log ?? ((message: string) => console.log(`[local] ${message}`));
   const stateDir = ensureDir(path.resolve(options.stateDir ?? DEFAULT_STATE_DIR));
+  const cacheDir = ensureDir(path.resolve(options.cacheDir ?? stateDir));
   const region = options.region ?? LOCAL_REGION;
   const outputsFile = path.join(stateDir, OUTPUTS_FILE_NAME);
   const pidFile = path.join(stateDir, PID_FILE_NAME);
@@ -104,7 +109,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   try {
     const [dynamodb, fauxqs, template] = await Promise.all([
-      startDynamoDbLocal({ port: options.dynamodbPort ?? 0, stateDir, log }).then((server: DynamoDbLocal) => {
+      startDynamoDbLocal({ port: options.dynamodbPort ?? 0, cacheDir, log }).then((server: DynamoDbLocal) => {
         cleanups.push(() => server.stop());
         return server;
       }),
@@ -112,7 +117,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         cleanups.push(() => server.stop());
         return server;
       }),
-      loadTemplate(options.template ?? 'synth', stateDir, log),
+      loadTemplate(options.template ?? 'synth', cacheDir, log),
     ]);
     writePidFile(pidFile, [
       { pid: process.pid, role: 'local stack', markers: ['local/start'] },
@@ -120,6 +125,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ]);
     cleanups.push(async () => rmSync(pidFile, { force: true }));
 
+    // The template this run was built from, for anyone checking the local resources against it.
+    writeFileSync(path.join(stateDir, TEMPLATE_FILE_NAME), JSON.stringify(template));
     const shape = readStackShape(template);
     for (const fallback of shape.fallbacks) log(`from contract.ts: ${fallback}`);
 
@@ -213,6 +220,7 @@ async function main(): Promise<void> {
     dynamodbPort: envNumber('LOCAL_DYNAMODB_PORT'),
     fauxqsPort: envNumber('LOCAL_FAUXQS_PORT'),
     stateDir: process.env.LOCAL_STATE_DIR,
+    cacheDir: process.env.LOCAL_CACHE_DIR,
     pollers: envNumber('LOCAL_WORKER_POLLERS'),
     retryDelaySeconds: envNumber('LOCAL_RETRY_DELAY_SECONDS'),
     template: process.env.LOCAL_STACK_TEMPLATE,
@@ -255,6 +263,10 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      console.error(`[local] failed to start: port ${process.env.PORT ?? 3000} is in use (another npm start?). Set PORT to a free port, or PORT=0 for any.`);
+      process.exit(1);
+    }
     console.error(`[local] failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exit(1);
   });

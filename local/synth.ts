@@ -62,9 +62,9 @@ export interface LoadedTemplate {
   readonly millis: number;
 }
 
-export async function loadStackTemplate(options: { readonly stateDir: string; readonly useCache?: boolean }): Promise<LoadedTemplate> {
+export async function loadStackTemplate(options: { readonly cacheDir: string; readonly useCache?: boolean }): Promise<LoadedTemplate> {
   const started = Date.now();
-  const cacheDir = ensureDir(path.join(options.stateDir, 'template-cache'));
+  const cacheDir = ensureDir(path.join(options.cacheDir, 'template-cache'));
   const cacheFile = path.join(cacheDir, `${templateInputsHash()}.json`);
   if (options.useCache !== false && existsSync(cacheFile)) {
     return { template: JSON.parse(readFileSync(cacheFile, 'utf8')) as CfnTemplate, source: 'cache', millis: Date.now() - started };

@@ -5,9 +5,9 @@
  * Its output goes straight to a log file, so nothing here has to keep draining a pipe.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CONTEXT_FILE, E2E_SIGNING_SECRET, E2E_STATE_DIR, REPO_ROOT, STACK_LOG_FILE, type E2eContext } from './support/context';
+import { E2E_ROOT, E2E_SIGNING_SECRET, REPO_ROOT, RUN_DIR_ENV, contextFile, type E2eContext } from './support/context';
 
 const READY_LINE = /^ready: POST (\S+)$/m;
 /** A cold start compiles the DynamoDB Local launcher and synthesizes the CDK app. */
@@ -17,23 +17,46 @@ function tail(file: string): string {
   return existsSync(file) ? readFileSync(file, 'utf8').slice(-3000) : '(no log)';
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Run directories of finished runs are kept for their logs until the next run. */
+function removeFinishedRuns(): void {
+  if (!existsSync(E2E_ROOT)) return;
+  for (const name of readdirSync(E2E_ROOT)) {
+    const match = /^run-(\d+)$/.exec(name);
+    if (match && !alive(Number(match[1]))) rmSync(path.join(E2E_ROOT, name), { recursive: true, force: true });
+  }
+}
+
 export default async function globalSetup(): Promise<void> {
-  // Test workers inherit this: the SDK's Node 20 notice is not news in every run.
+  // Test workers inherit these: the SDK's Node 20 notice is not news in every run.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  mkdirSync(E2E_STATE_DIR, { recursive: true });
-  rmSync(CONTEXT_FILE, { force: true });
+  removeFinishedRuns();
+  const stateDir = path.join(E2E_ROOT, `run-${process.pid}`);
+  mkdirSync(stateDir, { recursive: true });
+  process.env[RUN_DIR_ENV] = stateDir;
+
+  const logFile = path.join(stateDir, 'stack.log');
   const started = Date.now();
-  const logFd = openSync(STACK_LOG_FILE, 'w');
+  const logFd = openSync(logFile, 'w');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join('local', 'start.ts')], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
       PORT: '0',
-      LOCAL_STATE_DIR: E2E_STATE_DIR,
+      LOCAL_STATE_DIR: stateDir,
+      // Content-hashed caches are shared with `npm start`: a warm run skips javac and the CDK synth.
+      LOCAL_CACHE_DIR: path.join(REPO_ROOT, '.local'),
       LOCAL_EXIT_WITH_PARENT: '1',
       WEBHOOK_SIGNING_SECRET: E2E_SIGNING_SECRET,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
     stdio: ['ignore', logFd, logFd],
   });
@@ -46,22 +69,24 @@ export default async function globalSetup(): Promise<void> {
 
   const deadline = started + START_TIMEOUT_MS;
   for (;;) {
-    if (exit !== undefined) throw new Error(`local stack ${exit} before it was ready:\n${tail(STACK_LOG_FILE)}`);
-    if (READY_LINE.test(readFileSync(STACK_LOG_FILE, 'utf8'))) break;
+    if (exit !== undefined) throw new Error(`local stack ${exit} before it was ready:\n${tail(logFile)}`);
+    if (READY_LINE.test(readFileSync(logFile, 'utf8'))) break;
     if (Date.now() > deadline) {
       child.kill('SIGTERM');
-      throw new Error(`local stack not ready after ${START_TIMEOUT_MS} ms:\n${tail(STACK_LOG_FILE)}`);
+      throw new Error(`local stack not ready after ${START_TIMEOUT_MS} ms:\n${tail(logFile)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
   const context: E2eContext = {
     pid: child.pid ?? -1,
-    outputsFile: path.join(E2E_STATE_DIR, 'outputs.json'),
-    logFile: STACK_LOG_FILE,
+    stateDir,
+    outputsFile: path.join(stateDir, 'outputs.json'),
+    logFile,
+    templateFile: path.join(stateDir, 'template.json'),
     signingSecret: E2E_SIGNING_SECRET,
     startupMs: Date.now() - started,
   };
-  writeFileSync(CONTEXT_FILE, `${JSON.stringify(context, null, 2)}\n`);
-  process.stdout.write(`\n[e2e] local stack ready in ${context.startupMs} ms (pid ${context.pid}, log ${path.relative(REPO_ROOT, STACK_LOG_FILE)})\n`);
+  writeFileSync(contextFile(stateDir), `${JSON.stringify(context, null, 2)}\n`);
+  process.stdout.write(`\n[e2e] local stack ready in ${context.startupMs} ms (pid ${context.pid}, log ${path.relative(REPO_ROOT, logFile)})\n`);
 }

@@ -1,6 +1,6 @@
 /** Stops the stack the global setup started: by its recorded pid, and only if that pid is still the stack. */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { CONTEXT_FILE, readContext } from './support/context';
+import { existsSync, readFileSync } from 'node:fs';
+import { RUN_DIR_ENV, contextFile, readContext } from './support/context';
 
 function alive(pid: number): boolean {
   try {
@@ -21,9 +21,8 @@ function isLocalStack(pid: number): boolean {
 }
 
 export default async function globalTeardown(): Promise<void> {
-  if (!existsSync(CONTEXT_FILE)) return;
+  if (process.env[RUN_DIR_ENV] === undefined || !existsSync(contextFile())) return;
   const { pid } = readContext();
-  rmSync(CONTEXT_FILE, { force: true });
   if (pid <= 0 || !alive(pid) || !isLocalStack(pid)) return;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + 10_000;

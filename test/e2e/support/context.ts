@@ -1,26 +1,41 @@
 /**
  * What the e2e global setup hands the tests: the local stack runs as a child
  * process (jest's module loader cannot load fauxqs, which is ESM-only), and its
- * pid, outputs file and secret are recorded here for the tests and the teardown.
+ * pid, outputs file and secret are recorded for the tests and the teardown.
+ *
+ * Each jest run gets its own state directory (`.local/e2e/run-<pid>`), named in
+ * E2E_RUN_DIR, which the test workers inherit: two runs at once (two terminals,
+ * or an engineer and CI) never share or delete each other's stack.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
-/** Its own state directory, so a developer's `npm start` (in `.local/`) is left alone. */
-export const E2E_STATE_DIR = path.join(REPO_ROOT, '.local', 'e2e');
-export const CONTEXT_FILE = path.join(E2E_STATE_DIR, 'context.json');
-export const STACK_LOG_FILE = path.join(E2E_STATE_DIR, 'stack.log');
+/** Beside, not inside, a developer's `npm start` state in `.local/`. */
+export const E2E_ROOT = path.join(REPO_ROOT, '.local', 'e2e');
+export const RUN_DIR_ENV = 'E2E_RUN_DIR';
 export const E2E_SIGNING_SECRET = 'e2e-signing-secret-local-only';
+
+export function runDir(): string {
+  const dir = process.env[RUN_DIR_ENV];
+  if (dir === undefined || dir === '') throw new Error(`${RUN_DIR_ENV} is not set: run the e2e tests through jest (its global setup starts the stack)`);
+  return dir;
+}
+
+export function contextFile(dir: string = runDir()): string {
+  return path.join(dir, 'context.json');
+}
 
 export interface E2eContext {
   readonly pid: number;
+  readonly stateDir: string;
   readonly outputsFile: string;
   readonly logFile: string;
+  readonly templateFile: string;
   readonly signingSecret: string;
   readonly startupMs: number;
 }
 
 export function readContext(): E2eContext {
-  return JSON.parse(readFileSync(CONTEXT_FILE, 'utf8')) as E2eContext;
+  return JSON.parse(readFileSync(contextFile(), 'utf8')) as E2eContext;
 }
