@@ -118,7 +118,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   } else {
     fixedPort = options.port || (await findFreePort());
     log(
-      `WARNING: javac not found; DynamoDB Local falls back to its CLI, which listens on ALL interfaces (port ${fixedPort}). ` +
+      `WARNING: javac is missing or the loopback launcher did not compile; DynamoDB Local falls back to its CLI, which listens on ALL interfaces (port ${fixedPort}). ` +
         'Install a JDK (javac) to bind it to 127.0.0.1 only.',
     );
     args = [libraryPath, '-jar', distribution.jar, ...serverArgs, '-port', String(fixedPort)];

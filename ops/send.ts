@@ -18,7 +18,7 @@ const USAGE = `usage: npm run send -- <${EVENT_TYPES.join('|')}> [options]
 
   --job-id ID        job to report on (default: a new job id per delivery)
   --count N          deliveries to send (default 1)
-  --concurrency C    deliveries in flight at once (default 4)
+  --concurrency C    deliveries in flight at once (default 4; 1 with --delivery-id)
   --url URL          webhook URL (default: WebhookUrl from the outputs file)
   --outputs FILE     outputs file (default ${LOCAL_OUTPUTS_FILE})
   --secret S         signing secret (default: $WEBHOOK_SIGNING_SECRET or the local dev secret)
@@ -90,7 +90,8 @@ function parseOptions(argv: readonly string[]): SendOptions {
     event,
     jobId: values['job-id'],
     count: positiveInteger('count', values.count, 1),
-    concurrency: positiveInteger('concurrency', values.concurrency, 4),
+    // Copies of one delivery are provider retries, which come one after another; --concurrency races them on purpose.
+    concurrency: positiveInteger('concurrency', values.concurrency, values['delivery-id'] !== undefined ? 1 : 4),
     url,
     secret: values.unsigned ? undefined : resolveSigningSecret(process.env, values.secret).secret,
     deliveryId: values['delivery-id'],
