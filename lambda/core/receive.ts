@@ -410,7 +410,8 @@ function describeRequest(facts: RequestFacts, headers: Map<string, string>): Rec
   return {
     deliveryId: facts.deliveryId ?? bounded(headers.get(HEADERS.deliveryId)),
     event: facts.event ?? bounded(headers.get(HEADERS.event)),
-    timestamp: facts.timestamp ?? bounded(headers.get(HEADERS.timestamp)),
+    // `timestamp` is a reserved key of the Powertools Logger (it would be dropped).
+    webhookTimestamp: facts.timestamp ?? bounded(headers.get(HEADERS.timestamp)),
     signaturePresent: headers.has(HEADERS.signature),
     userAgent: bounded(headers.get('user-agent')),
     sourceIp: facts.sourceIp,
