@@ -7,14 +7,14 @@
  *   event consistency -> claim -> archive || enqueue -> mark accepted
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { EVENT_TYPES, HEADERS, METRIC, QUEUE_MESSAGE_VERSION, type EventType } from './contract';
+import { EVENT_TYPES, HEADERS, METRIC, type EventType } from './contract';
 import { archiveKey } from './archive-key';
-import { toAsciiJson } from './ascii-json';
 import { WebhookError } from './errors';
 import { checkPayload, isEventType } from './payload';
 import type { Archive, DeliveryRecord, DeliveryStore, Queue, QueueMessage, SecretSource, SigningSecrets } from './ports';
 import type { ReceiverPolicy } from './receiver-config';
 import { isSigningSecretUnset, verifyWithSecrets } from './signature';
+import { buildQueueMessage } from './queue-message';
 import { checkTimestamp } from './timestamp';
 
 export interface WebhookRequest {
@@ -389,19 +389,8 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
     archive: QueueMessage['archive'],
     payload: unknown,
   ): QueueMessage {
-    const withPayload: QueueMessage = {
-      v: QUEUE_MESSAGE_VERSION,
-      deliveryId: facts.deliveryId,
-      event: facts.event,
-      jobId,
-      timestamp: facts.timestamp,
-      receivedAt,
-      archive,
-      payload,
-    };
-    if (toAsciiJson(withPayload).length <= policy.inlinePayloadMaxBytes) return withPayload;
-    // Claim check: the worker reads the payload from the archive.
-    return { ...withPayload, payload: undefined };
+    const fields = { deliveryId: facts.deliveryId, event: facts.event, jobId, timestamp: facts.timestamp, receivedAt, archive };
+    return buildQueueMessage(fields, payload, policy.inlinePayloadMaxBytes);
   }
 }
 

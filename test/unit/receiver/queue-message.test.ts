@@ -1,0 +1,48 @@
+import { QUEUE_MESSAGE_VERSION } from '../../../lambda/core/contract';
+import { buildQueueMessage, type QueueMessageFields } from '../../../lambda/core/queue-message';
+
+const fields: QueueMessageFields = {
+  deliveryId: 'dlv_1',
+  event: 'job.completed',
+  jobId: 'job_1',
+  timestamp: '2026-11-27T10:00:00.000Z',
+  receivedAt: '2026-11-27T10:00:00.120Z',
+  archive: { bucket: 'archive', key: 'raw/2026/11/27/10/dlv_1.json' },
+};
+
+describe('buildQueueMessage', () => {
+  it('carries the payload inline when the whole message fits the limit', () => {
+    // Prepare
+    const payload = { data: { job_id: 'job_1' } };
+
+    // Act
+    const message = buildQueueMessage(fields, payload, 64 * 1024);
+
+    // Assess
+    expect(message).toEqual({ v: QUEUE_MESSAGE_VERSION, ...fields, payload });
+  });
+
+  it('leaves the payload out (claim check) when the message would exceed the limit', () => {
+    // Prepare
+    const payload = { data: { job_id: 'job_1', note: 'x'.repeat(2000) } };
+
+    // Act
+    const message = buildQueueMessage(fields, payload, 1024);
+
+    // Assess
+    expect(message).toEqual({ v: QUEUE_MESSAGE_VERSION, ...fields });
+    expect('payload' in message).toBe(false);
+  });
+
+  it('measures the message as sent, with non-ASCII characters escaped', () => {
+    // Prepare: 100 emoji are 100 × 12 escaped bytes on the wire, though only 200 UTF-16 units.
+    const payload = { data: { job_id: 'job_1', note: '🎬'.repeat(100) } };
+    const withoutNote = JSON.stringify({ v: QUEUE_MESSAGE_VERSION, ...fields, payload: { data: { job_id: 'job_1', note: '' } } }).length;
+
+    // Act
+    const message = buildQueueMessage(fields, payload, withoutNote + 600);
+
+    // Assess
+    expect(message.payload).toBeUndefined();
+  });
+});
