@@ -1,14 +1,11 @@
 /**
- * The queue message of a replayed delivery. The receiver builds its message
- * inside `createReceiver` (lambda/core/receive.ts) and exports no builder, so
- * this mirrors it field for field: same version, ids, timestamps, archive
- * location, the payload inline when the whole message fits one SQS chunk (else
- * the worker reads the archive), plus `replay` and, on request, `force`.
- * If the receiver's builder is ever exported, this should call it instead.
+ * The queue message of a replayed delivery: built by the receiver's own builder,
+ * so a replay goes down exactly the worker path the original did, plus `replay`
+ * and, on request, `force`.
  */
-import { DEFAULTS, QUEUE_MESSAGE_VERSION, type EventType } from '../../lambda/core/contract';
-import { toAsciiJson } from '../../lambda/core/ascii-json';
+import { DEFAULTS, type EventType } from '../../lambda/core/contract';
 import type { ArchiveLocation, QueueMessage } from '../../lambda/core/ports';
+import { buildQueueMessage } from '../../lambda/core/queue-message';
 
 export interface ReplayMessageInput {
   readonly deliveryId: string;
@@ -24,18 +21,10 @@ export interface ReplayMessageInput {
 }
 
 export function buildReplayMessage(input: ReplayMessageInput): QueueMessage {
-  const message: QueueMessage = {
-    v: QUEUE_MESSAGE_VERSION,
-    deliveryId: input.deliveryId,
-    event: input.event,
-    jobId: input.jobId,
-    timestamp: input.timestamp,
-    receivedAt: input.receivedAt,
-    archive: input.archive,
-    payload: input.payload,
-    replay: true,
-    ...(input.force ? { force: true } : {}),
-  };
-  if (toAsciiJson(message).length <= (input.inlinePayloadMaxBytes ?? DEFAULTS.inlinePayloadMaxBytes)) return message;
-  return { ...message, payload: undefined };
+  const { payload, force, inlinePayloadMaxBytes, ...fields } = input;
+  return buildQueueMessage(
+    { ...fields, replay: true, ...(force ? { force: true } : {}) },
+    payload,
+    inlinePayloadMaxBytes ?? DEFAULTS.inlinePayloadMaxBytes,
+  );
 }
