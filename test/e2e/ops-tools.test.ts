@@ -5,7 +5,6 @@
  * redrive test to its own dead-letter queue, so tests sharing the stack never
  * move or replay each other's messages.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -30,46 +29,9 @@ import {
   type E2eStack,
   type JobItemView,
 } from './support/stack';
+import { runTool } from './support/cli';
 
 jest.setTimeout(120_000);
-
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const CLI_TIMEOUT_MS = 60_000;
-
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly millis: number;
-}
-
-/** Runs `node --import tsx ops/<tool>.ts ...` (what `npx tsx` runs, minus npm's wrapper) and collects its output. */
-function runTool(tool: 'replay' | 'redrive', args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join('ops', `${tool}.ts`), ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${tool} ${args.join(' ')} did not finish in ${CLI_TIMEOUT_MS} ms\n${stdout}\n${stderr}`));
-    }, CLI_TIMEOUT_MS);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, millis: Date.now() - started });
-    });
-  });
-}
 
 /** The attributes a job item owes to its deliveries (history and updatedAt record when, so they differ on a replay). */
 function outcome(item: JobItemView | undefined): Record<string, unknown> {
