@@ -1,0 +1,263 @@
+/**
+ * Section 5: cost per million deliveries, from the AWS calls the pipeline made
+ * during the counted e2e phases (a middleware on every SDK client in the stack
+ * counted them, with payload sizes and DynamoDB's own capacity accounting), the
+ * configured memory sizes, and bench/prices.json. What cannot be measured
+ * locally (in-region latencies, Lambda platform log lines) is an assumption,
+ * named in the report next to the line it feeds.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULTS } from '../lambda/core/contract';
+import type { CallSummary } from './aws-calls';
+import type { CostPhase } from './e2e';
+
+export interface Prices {
+  readonly asOf: string;
+  readonly source: string;
+  readonly apiGatewayHttp: { perMillionRequests: number; meteringIncrementBytes: number };
+  readonly lambda: { arm64PerGbSecond: number; perMillionRequests: number };
+  readonly dynamodb: { onDemandPerMillionWriteUnits: number; onDemandPerMillionReadUnits: number; storagePerGbMonth: number; writeUnitBytes: number };
+  readonly s3: {
+    standardPutPer1000: number;
+    standardGetPer1000: number;
+    standardStoragePerGbMonth: number;
+    glacierInstantRetrievalStoragePerGbMonth: number;
+    transitionToGlacierInstantRetrievalPer1000: number;
+    glacierInstantRetrievalMinimumBillableBytes: number;
+    lifecycleDefaultMinimumTransitionBytes: number;
+  };
+  readonly sqs: { standardPerMillionRequests: number; chunkBytes: number };
+  readonly cloudwatchLogs: { ingestionPerGb: number; storagePerGbMonth: number };
+  readonly secretsManager: { perSecretMonth: number; per10000ApiCalls: number };
+}
+
+const ROOT = path.resolve(__dirname, '..');
+export function loadPrices(): Prices {
+  return JSON.parse(readFileSync(path.join(ROOT, 'bench', 'prices.json'), 'utf8')) as Prices;
+}
+
+/** The constructs' default memory sizes, read from their source so a change there shows here. */
+export function configuredMemoryMb(): { receiver: number; worker: number } {
+  const read = (file: string, name: string): number => {
+    const match = new RegExp(`const ${name} = (\\d+);`).exec(readFileSync(path.join(ROOT, 'lib', file), 'utf8'));
+    if (!match) throw new Error(`${name} not found in lib/${file}`);
+    return Number(match[1]);
+  };
+  return { receiver: read('webhook-ingestion.ts', 'DEFAULT_RECEIVER_MEMORY_MB'), worker: read('job-worker.ts', 'DEFAULT_WORKER_MEMORY_MB') };
+}
+
+/**
+ * In-region latencies we cannot measure without an account: typical p50s for
+ * small requests from Lambda in the same region.
+ */
+export const ASSUMED_MS = {
+  dynamodbWrite: 5,
+  s3Put1KiB: 20,
+  s3Put256KiB: 35,
+  sqsSend: 8,
+  s3Get256KiB: 20,
+  /** Lambda's START, END and REPORT lines per invocation. */
+  platformLogBytesPerInvocation: 370,
+};
+/** Lambda gives a function one full vCPU at 1,769 MB and a proportional share below. */
+const FULL_VCPU_MB = 1769;
+const GB = 1024 ** 3;
+const DAYS_PER_MONTH = 30.4;
+
+export interface CostLine {
+  readonly service: string;
+  readonly item: string;
+  /** USD per million deliveries. */
+  readonly usd: number;
+  /** How the quantity was obtained. */
+  readonly basis: string;
+  /** Paid once per delivery but accrued over the retention (storage). */
+  readonly storage?: boolean;
+}
+
+export interface CostModel {
+  readonly bodyBytes: number;
+  readonly deliveries: number;
+  readonly lines: CostLine[];
+  readonly totalUsd: number;
+  readonly largest: CostLine;
+  readonly receiverMs: number;
+  readonly workerMsPerInvocation: number;
+  readonly workerInvocationsPerDelivery: number;
+  readonly perDelivery: { key: string; count: number; units: number }[];
+}
+
+export interface CostInputs {
+  readonly phase: CostPhase;
+  readonly prices: Prices;
+  /** Receiver CPU µs per request on this machine (section 2), for this body size. */
+  readonly receiverCpuMicros: number;
+  /** SDK CPU µs per command on this machine (section 2): the worker's UpdateItem and GetObject cost about the same. */
+  readonly commandCpuMicros: number;
+  readonly apiAccessLogBytes: number;
+}
+
+function find(calls: CallSummary[], pattern: RegExp): CallSummary[] {
+  return calls.filter((call) => pattern.test(call.key));
+}
+
+function sum(calls: CallSummary[], field: keyof Omit<CallSummary, 'key'>): number {
+  return calls.reduce((total, call) => total + call[field], 0);
+}
+
+export function costModel(inputs: CostInputs): CostModel {
+  const { phase, prices } = inputs;
+  const n = Math.max(1, phase.deliveries);
+  const perMillion = 1e6 / n;
+  const memory = configuredMemoryMb();
+  const lines: CostLine[] = [];
+  const add = (service: string, item: string, usd: number, basis: string, storage = false): void => {
+    lines.push({ service, item, usd, basis, storage });
+  };
+
+  // API Gateway: one request per started 512 KB of payload.
+  const apiUnits = Math.ceil(phase.bodyBytes / prices.apiGatewayHttp.meteringIncrementBytes);
+  add('API Gateway', 'HTTP API requests', apiUnits * prices.apiGatewayHttp.perMillionRequests, `${apiUnits} metered request(s) per ${phase.bodyBytes} B body (512 KB increments)`);
+
+  // Lambda receiver: assumed round trips plus measured CPU stretched to the memory's vCPU share.
+  const s3Put = phase.bodyBytes > 64 * 1024 ? ASSUMED_MS.s3Put256KiB : ASSUMED_MS.s3Put1KiB;
+  const receiverCpuMs = (inputs.receiverCpuMicros / 1000) * (FULL_VCPU_MB / memory.receiver);
+  const receiverMs = Math.ceil(2 * ASSUMED_MS.dynamodbWrite + Math.max(s3Put, ASSUMED_MS.sqsSend) + receiverCpuMs);
+  add('Lambda', 'receiver requests', prices.lambda.perMillionRequests, '1 invocation per delivery');
+  add(
+    'Lambda',
+    `receiver duration (${memory.receiver} MB arm64, ${receiverMs} ms)`,
+    1e6 * (memory.receiver / 1024) * (receiverMs / 1000) * prices.lambda.arm64PerGbSecond,
+    `${receiverMs} ms = 2×${ASSUMED_MS.dynamodbWrite} ms DynamoDB + max(S3 ${s3Put} ms, SQS ${ASSUMED_MS.sqsSend} ms) + ${receiverCpuMs.toFixed(1)} ms CPU (measured ${(inputs.receiverCpuMicros / 1000).toFixed(2)} ms here × ${FULL_VCPU_MB}/${memory.receiver} MB vCPU share)`,
+  );
+
+  // Lambda worker: invocations measured (non-empty receives), duration assumed per invocation.
+  const receives = find(phase.calls, /^SQS\.ReceiveMessage/);
+  const invocations = sum(receives, 'nonEmpty');
+  const perInvocation = invocations / n;
+  const recordsPerInvocation = n / Math.max(1, invocations);
+  const claimChecks = sum(find(phase.calls, /^S3\.GetObject/), 'count') / n;
+  const workerCpuMs = ((inputs.commandCpuMicros / 1000) * (1 + claimChecks) * recordsPerInvocation * FULL_VCPU_MB) / memory.worker;
+  const workerMs = Math.ceil(ASSUMED_MS.dynamodbWrite + (claimChecks > 0 ? ASSUMED_MS.s3Get256KiB : 0) + workerCpuMs);
+  add('Lambda', 'worker requests', perInvocation * prices.lambda.perMillionRequests, `${perInvocation.toFixed(3)} invocations per delivery (measured batch fill ${recordsPerInvocation.toFixed(1)} records)`);
+  add(
+    'Lambda',
+    `worker duration (${memory.worker} MB arm64, ${workerMs} ms/invocation)`,
+    1e6 * perInvocation * (memory.worker / 1024) * (workerMs / 1000) * prices.lambda.arm64PerGbSecond,
+    `${workerMs} ms = ${ASSUMED_MS.dynamodbWrite} ms UpdateItem (records in parallel)${claimChecks > 0 ? ` + ${ASSUMED_MS.s3Get256KiB} ms GetObject` : ''} + ${workerCpuMs.toFixed(1)} ms CPU (SDK per command × ${recordsPerInvocation.toFixed(1)} records, vCPU share)`,
+  );
+
+  // DynamoDB: capacity units as DynamoDB Local accounted them (ReturnConsumedCapacity).
+  const deliveriesWrites = find(phase.calls, /^DynamoDB\.(UpdateItem|PutItem|DeleteItem) \(.*deliver/i);
+  const jobsWrites = find(phase.calls, /^DynamoDB\.(UpdateItem|PutItem|DeleteItem) \(.*job/i);
+  const reads = find(phase.calls, /^DynamoDB\.GetItem/);
+  const wru = (calls: CallSummary[]): number => {
+    // A call DynamoDB Local gave no figure for (a failed condition) still costs at least one unit.
+    return sum(calls, 'capacityUnits') + (sum(calls, 'count') - sum(calls, 'capacityReported'));
+  };
+  add('DynamoDB', 'deliveries table writes (claim + mark)', wru(deliveriesWrites) * perMillion * (prices.dynamodb.onDemandPerMillionWriteUnits / 1e6), `${(wru(deliveriesWrites) / n).toFixed(2)} WRU per delivery (${(sum(deliveriesWrites, 'count') / n).toFixed(2)} writes)`);
+  add('DynamoDB', 'jobs table writes', wru(jobsWrites) * perMillion * (prices.dynamodb.onDemandPerMillionWriteUnits / 1e6), `${(wru(jobsWrites) / n).toFixed(2)} WRU per delivery (${(sum(jobsWrites, 'count') / n).toFixed(2)} writes)`);
+  add('DynamoDB', 'reads', sum(reads, 'capacityUnits') * perMillion * (prices.dynamodb.onDemandPerMillionReadUnits / 1e6), `${(sum(reads, 'count') / n).toFixed(2)} GetItem per delivery`);
+  // Each dedupe record lives for its TTL; about 300 B with keys and attributes.
+  const dedupeRecordBytes = 300;
+  add('DynamoDB', `deliveries table storage (${DEFAULTS.dedupeTtlDays}-day TTL)`, (1e6 * dedupeRecordBytes / GB) * prices.dynamodb.storagePerGbMonth * (DEFAULTS.dedupeTtlDays / DAYS_PER_MONTH), `~${dedupeRecordBytes} B per record for ${DEFAULTS.dedupeTtlDays} days`, true);
+
+  // S3: PUT and GET counted; storage from the bytes put, over the default retention and lifecycle.
+  const puts = sum(find(phase.calls, /^S3\.PutObject/), 'count') / n;
+  const gets = sum(find(phase.calls, /^S3\.GetObject/), 'count') / n;
+  const objectBytes = sum(find(phase.calls, /^S3\.PutObject/), 'payloadBytes') / Math.max(1, puts * n);
+  add('S3', 'archive PUT', 1e6 * puts * (prices.s3.standardPutPer1000 / 1000), `${puts.toFixed(2)} PutObject per delivery`);
+  add('S3', 'archive GET (claim checks)', 1e6 * gets * (prices.s3.standardGetPer1000 / 1000), `${gets.toFixed(2)} GetObject per delivery`);
+  const coldDays = DEFAULTS.archiveColdAfterDays;
+  const retentionDays = DEFAULTS.archiveRetentionDays;
+  const transitions = objectBytes >= prices.s3.lifecycleDefaultMinimumTransitionBytes;
+  // Key and user metadata are stored bytes too: ours is about 0.4 KB, 2 KB is a round upper bound.
+  const storedBytes = objectBytes + 2048;
+  const standardMonths = (transitions ? coldDays : retentionDays) / DAYS_PER_MONTH;
+  const coldMonths = transitions ? (retentionDays - coldDays) / DAYS_PER_MONTH : 0;
+  const coldBytes = Math.max(storedBytes, prices.s3.glacierInstantRetrievalMinimumBillableBytes);
+  add(
+    'S3',
+    `archive storage, whole ${retentionDays}-day retention`,
+    (1e6 * storedBytes / GB) * prices.s3.standardStoragePerGbMonth * standardMonths + (1e6 * coldBytes / GB) * prices.s3.glacierInstantRetrievalStoragePerGbMonth * coldMonths,
+    transitions
+      ? `${(objectBytes / 1024).toFixed(0)} KiB objects: Standard ${coldDays} days, then Glacier IR`
+      : `${(objectBytes / 1024).toFixed(1)} KiB objects stay in Standard all ${retentionDays} days (lifecycle skips objects < 128 KB by default)`,
+    true,
+  );
+  add('S3', 'lifecycle transitions to Glacier IR', transitions ? 1e6 * puts * (prices.s3.transitionToGlacierInstantRetrievalPer1000 / 1000) : 0, transitions ? '1 transition per object' : 'none: objects < 128 KB are not transitioned');
+  // Server access logs of the archive bucket: one ~350 B record per request, kept as long as the archive.
+  const accessLogRecords = puts + gets;
+  add('S3', 'server access logs storage (estimate)', (1e6 * accessLogRecords * 350 / GB) * prices.s3.standardStoragePerGbMonth * (retentionDays / DAYS_PER_MONTH), `${accessLogRecords.toFixed(2)} records × ~350 B for ${retentionDays} days`, true);
+
+  // SQS: per started 64 KiB chunk; receives and deletes are batched.
+  const sends = find(phase.calls, /^SQS\.SendMessage/);
+  const deletes = find(phase.calls, /^SQS\.DeleteMessage/);
+  const nonEmpty = receives.reduce((total, call) => total + Math.max(call.nonEmpty, Math.ceil(call.messageBytes / prices.sqs.chunkBytes)), 0);
+  const sqsRequests = (sum(sends, 'sqsChunks') + nonEmpty + sum(deletes, 'count')) / n;
+  add('SQS', 'send + receive + delete', 1e6 * sqsRequests * (prices.sqs.standardPerMillionRequests / 1e6), `${(sum(sends, 'sqsChunks') / n).toFixed(2)} send chunks + ${(nonEmpty / n).toFixed(2)} receives + ${(sum(deletes, 'count') / n).toFixed(2)} delete batches per delivery`);
+
+  // CloudWatch Logs: measured application bytes plus platform lines and the API access log.
+  const platformBytes = ASSUMED_MS.platformLogBytesPerInvocation * (1 + perInvocation);
+  const logBytes = phase.logBytesPerDelivery + platformBytes + inputs.apiAccessLogBytes;
+  add(
+    'CloudWatch Logs',
+    'ingestion',
+    (1e6 * logBytes / GB) * prices.cloudwatchLogs.ingestionPerGb,
+    `${Math.round(logBytes)} B per delivery: ${Math.round(phase.logBytesPerDelivery)} B app logs + EMF (measured), ${Math.round(platformBytes)} B Lambda platform lines, ${inputs.apiAccessLogBytes} B API access log`,
+  );
+
+  const totalUsd = lines.reduce((total, line) => total + line.usd, 0);
+  const largest = [...lines].sort((a, b) => b.usd - a.usd)[0];
+  return {
+    bodyBytes: phase.bodyBytes,
+    deliveries: n,
+    lines,
+    totalUsd,
+    largest,
+    receiverMs,
+    workerMsPerInvocation: workerMs,
+    workerInvocationsPerDelivery: perInvocation,
+    perDelivery: phase.calls.map((call) => ({ key: call.key, count: call.count / n, units: call.capacityUnits / n })),
+  };
+}
+
+/** One access log line in the stage's format with typical values, to size it. */
+export function apiAccessLogBytes(): number {
+  const line = {
+    requestId: 'JzkD3gZ0oAMEVZg=',
+    ip: '203.0.113.7',
+    userAgent: 'provider-webhooks/1.0',
+    requestTime: '27/Nov/2026:10:00:00 +0000',
+    httpMethod: 'POST',
+    path: '/webhooks',
+    routeKey: 'POST /webhooks',
+    status: '202',
+    protocol: 'HTTP/1.1',
+    responseLength: '70',
+    responseLatency: '45',
+    integrationStatus: '200',
+    integrationLatency: '44',
+    integrationError: '-',
+  };
+  return Buffer.byteLength(JSON.stringify(line)) + 60;
+}
+
+/** Costs that do not scale with deliveries, per month. */
+export function fixedMonthly(prices: Prices): { item: string; usd: number; basis: string }[] {
+  const refreshesPerMonth = ((2 * 60) / DEFAULTS.secretCacheSeconds) * 60 * 24 * DAYS_PER_MONTH;
+  return [
+    { item: 'Secrets Manager secret', usd: prices.secretsManager.perSecretMonth, basis: '1 secret' },
+    {
+      item: 'Secrets Manager reads per warm receiver environment',
+      usd: (refreshesPerMonth / 10_000) * prices.secretsManager.per10000ApiCalls,
+      basis: `2 GetSecretValue (AWSCURRENT, AWSPREVIOUS) per ${DEFAULTS.secretCacheSeconds} s cache period, if the environment stays warm all month`,
+    },
+    {
+      item: 'SQS event source idle polling',
+      usd: ((5 * 3 * 60 * 24 * DAYS_PER_MONTH) / 1e6) * prices.sqs.standardPerMillionRequests,
+      basis: 'about 5 long-polling (20 s) pollers while the queue is empty (AWS documents the mapping polls continuously)',
+    },
+  ];
+}

@@ -1,0 +1,431 @@
+/**
+ * Section 4: the whole local pipeline (`npm start`'s emulators, receiver, queue
+ * runner, worker) driven over loopback HTTP, beside the same AWS calls issued
+ * straight at the emulators with no pipeline, at the same concurrency, in the
+ * same rounds. Also runs the counted phases the cost section bills.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { DynamoDeliveryStore } from '../lambda/adapters/dynamo-delivery-store';
+import { S3Archive } from '../lambda/adapters/s3-archive';
+import { SqsQueue } from '../lambda/adapters/sqs-queue';
+import { archiveKey } from '../lambda/core/archive-key';
+import { QUEUE_MESSAGE_VERSION, type EventType } from '../lambda/core/contract';
+import { localClients, type AwsClients } from '../ops/lib/clients';
+import { mapWithConcurrency } from '../ops/lib/concurrency';
+import { readOutputsFile, type StackOutputs } from '../ops/lib/outputs';
+import { postDelivery } from '../ops/lib/provider';
+import { diffSummaries, type CallSummary } from './aws-calls';
+import { newDelivery, type BenchDelivery } from './deliveries';
+import { median, pairedRatio, percentile, sleep } from './stats';
+
+const READY_LINE = /^ready: POST (\S+)$/m;
+const START_TIMEOUT_MS = 150_000;
+export const E2E_SECRET = 'bench-signing-secret-local-only';
+
+export interface E2eOptions {
+  readonly stateDir: string;
+  readonly rounds: number;
+  /** Deliveries per (round, level, case). */
+  readonly perBatch: number;
+  readonly levels: readonly number[];
+  readonly costDeliveries: { readonly small: number; readonly large: number };
+  readonly log: (message: string) => void;
+}
+
+export interface LevelResult {
+  readonly concurrency: number;
+  readonly deliveries: number;
+  readonly pipelinePerSecond: number;
+  readonly directPerSecond: number;
+  /** Pipeline deliveries/s over direct calls/s, median of per-round ratios. */
+  readonly ratio: number;
+  readonly ackP50: number;
+  readonly ackP99: number;
+  readonly directP50: number;
+  readonly directP99: number;
+  /** Ack to the job item updated (negative when the worker applied it before the answer arrived). */
+  readonly jobP50: number;
+  readonly jobP99: number;
+  /** POST sent to the job item updated. */
+  readonly sendToJobP50: number;
+  readonly sendToJobP99: number;
+  readonly jobMissing: number;
+  readonly failures: number;
+}
+
+export interface CostPhase {
+  readonly bodyBytes: number;
+  readonly deliveries: number;
+  readonly calls: CallSummary[];
+  /** Stack stdout+stderr bytes (receiver and worker logs, EMF metrics) per delivery. */
+  readonly logBytesPerDelivery: number;
+  /** Receiver invocations per delivery is 1; worker invocations are the non-empty receives. */
+  readonly workerInvocations: number;
+}
+
+export interface Breakdown {
+  /** Mean ms per call seen by the stack at concurrency 1 (SDK work plus the emulator round trip). */
+  readonly callMs: { key: string; ms: number }[];
+  readonly ackMeanMs: number;
+  readonly directMeanMs: number;
+}
+
+export interface E2eResult {
+  readonly startupMs: number;
+  readonly rounds: number;
+  readonly perBatch: number;
+  readonly levels: LevelResult[];
+  readonly breakdown: Breakdown;
+  readonly cost: { readonly small: CostPhase; readonly large: CostPhase };
+  readonly wallSeconds: number;
+}
+
+interface Stack {
+  readonly child: ChildProcess;
+  readonly outputs: StackOutputs;
+  readonly logFile: string;
+  readonly callsFile: string;
+  readonly startupMs: number;
+}
+
+/** As test/e2e/global-setup.ts starts it, plus the call counter preloaded. */
+async function startStack(stateDir: string, log: (message: string) => void): Promise<Stack> {
+  mkdirSync(stateDir, { recursive: true });
+  const logFile = path.join(stateDir, 'stack.log');
+  const callsFile = path.join(stateDir, 'calls.json');
+  rmSync(callsFile, { force: true });
+  const started = Date.now();
+  const fd = openSync(logFile, 'w');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--import', './bench/child-call-counter.ts', path.join('local', 'start.ts')],
+    {
+      cwd: path.resolve(__dirname, '..'),
+      env: {
+        ...process.env,
+        PORT: '0',
+        LOCAL_STATE_DIR: stateDir,
+        LOCAL_EXIT_WITH_PARENT: '1',
+        WEBHOOK_SIGNING_SECRET: E2E_SECRET,
+        // As deployed: INFO logs and EMF metrics, so their cost is in the figures.
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_METRICS_DISABLED: 'false',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        BENCH_CALLS_FILE: callsFile,
+      },
+      stdio: ['ignore', fd, fd],
+    },
+  );
+  closeSync(fd);
+  let exit: string | undefined;
+  child.once('exit', (code, signal) => {
+    exit = `exited with code ${code}, signal ${signal}`;
+  });
+  log(`e2e: local stack starting (pid ${child.pid}, log ${path.relative(process.cwd(), logFile)})`);
+  const deadline = started + START_TIMEOUT_MS;
+  for (;;) {
+    if (exit !== undefined) throw new Error(`local stack ${exit} before it was ready:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+    if (READY_LINE.test(readFileSync(logFile, 'utf8'))) break;
+    if (Date.now() > deadline) {
+      await stopStack(child);
+      throw new Error(`local stack not ready after ${START_TIMEOUT_MS} ms`);
+    }
+    await sleep(100);
+  }
+  const outputs = readOutputsFile(path.join(stateDir, 'outputs.json'));
+  return { child, outputs, logFile, callsFile, startupMs: Date.now() - started };
+}
+
+/** Stops only the process this run started, by its pid. */
+export async function stopStack(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  process.kill(child.pid, 'SIGTERM');
+  const timedOut = await Promise.race([exited.then(() => false), sleep(15_000).then(() => true)]);
+  if (timedOut && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+}
+
+function readCalls(file: string): CallSummary[] {
+  if (!existsSync(file)) return [];
+  return (JSON.parse(readFileSync(file, 'utf8')) as { summary: CallSummary[] }).summary;
+}
+
+/** Waits for the preload's next write so a snapshot includes every call made so far. */
+async function snapshot(file: string): Promise<CallSummary[]> {
+  await sleep(450);
+  return readCalls(file);
+}
+
+interface Sent {
+  readonly delivery: BenchDelivery;
+  readonly latencyMs: number;
+  /** Epoch ms when the POST started and when its answer arrived. */
+  readonly sentAt: number;
+  readonly ackAt: number;
+  readonly ok: boolean;
+}
+
+async function sendPipeline(url: string, deliveries: BenchDelivery[], concurrency: number): Promise<Sent[]> {
+  return mapWithConcurrency(deliveries, concurrency, async (delivery) => {
+    const sentAt = Date.now();
+    const start = performance.now();
+    let ok: boolean;
+    try {
+      const answer = await postDelivery(url, delivery, { timeoutMs: 30_000 });
+      ok = answer.status === 202;
+    } catch {
+      ok = false;
+    }
+    return { delivery, latencyMs: performance.now() - start, sentAt, ackAt: Date.now(), ok };
+  });
+}
+
+/** The accept path's AWS calls through the same adapters, with no HTTP, handler, checks or logs. */
+async function sendDirect(clients: AwsClients, outputs: StackOutputs, deliveries: BenchDelivery[], concurrency: number): Promise<Sent[]> {
+  const store = new DynamoDeliveryStore(clients.dynamodb, outputs.DeliveriesTableName);
+  const archive = new S3Archive(clients.s3, outputs.ArchiveBucketName);
+  const queue = new SqsQueue(clients.sqs, outputs.QueueUrl);
+  return mapWithConcurrency(deliveries, concurrency, async (delivery) => {
+    const rawBody = Buffer.from(delivery.body);
+    const bodySha256 = createHash('sha256').update(rawBody).digest('hex');
+    const attemptId = randomUUID();
+    const sentAt = Date.now();
+    const start = performance.now();
+    let ok: boolean;
+    try {
+      const claim = await store.claim({ deliveryId: delivery.deliveryId, bodySha256, attemptId, now: new Date(), leaseSeconds: 30, ttlSeconds: 2_592_000 });
+      const receivedAt = claim.record.receivedAt;
+      const key = archiveKey(receivedAt, delivery.deliveryId);
+      const event = delivery.event as EventType;
+      await Promise.all([
+        archive.put(key, { rawBody, event, deliveryId: delivery.deliveryId, timestamp: delivery.timestamp, signature: undefined, receivedAt, bodySha256, jobId: delivery.jobId }),
+        // A valid message for a fresh job: the worker applies it, as it does the pipeline's.
+        queue.send({
+          v: QUEUE_MESSAGE_VERSION,
+          deliveryId: delivery.deliveryId,
+          event,
+          jobId: delivery.jobId,
+          timestamp: delivery.timestamp,
+          receivedAt,
+          archive: { bucket: outputs.ArchiveBucketName, key },
+          payload: JSON.parse(String(delivery.body)) as unknown,
+        }),
+      ]);
+      await store.markAccepted(delivery.deliveryId, attemptId);
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    return { delivery, latencyMs: performance.now() - start, sentAt, ackAt: Date.now(), ok };
+  });
+}
+
+/**
+ * Waits until the worker has applied every delivery (the job's lastDeliveryId),
+ * then returns ack-to-applied times from the worker's own `updatedAt` stamp:
+ * same machine, same clock, and no polling load during the measured batch.
+ */
+async function waitApplied(
+  clients: AwsClients,
+  table: string,
+  sent: Sent[],
+  timeoutMs: number,
+): Promise<{ lagMs: number[]; sendToAppliedMs: number[]; missing: number }> {
+  const pending = new Map(sent.filter((s) => s.ok).map((s) => [s.delivery.jobId, s]));
+  const lagMs: number[] = [];
+  const sendToAppliedMs: number[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (pending.size > 0 && Date.now() < deadline) {
+    const ids = [...pending.keys()];
+    for (let i = 0; i < ids.length; i += 100) {
+      const output = await clients.dynamodb.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            [table]: {
+              Keys: ids.slice(i, i + 100).map((jobId) => ({ jobId: { S: jobId } })),
+              ProjectionExpression: 'jobId, lastDeliveryId, updatedAt',
+            },
+          },
+        }),
+      );
+      for (const item of output.Responses?.[table] ?? []) {
+        const jobId = item.jobId?.S;
+        const entry = jobId === undefined ? undefined : pending.get(jobId);
+        if (entry && item.lastDeliveryId?.S === entry.delivery.deliveryId && item.updatedAt?.S) {
+          const appliedAt = Date.parse(item.updatedAt.S);
+          lagMs.push(appliedAt - entry.ackAt);
+          sendToAppliedMs.push(appliedAt - entry.sentAt);
+          pending.delete(entry.delivery.jobId);
+        }
+      }
+    }
+    if (pending.size > 0) await sleep(200);
+  }
+  return { lagMs, sendToAppliedMs, missing: pending.size };
+}
+
+async function waitQueueEmpty(clients: AwsClients, queueUrl: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const output = await clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
+    const visible = Number(output.Attributes?.ApproximateNumberOfMessages ?? 0);
+    const inFlight = Number(output.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    if (visible === 0 && inFlight === 0) return;
+    await sleep(200);
+  }
+}
+
+function deliveriesOf(count: number, bodyBytes: number): BenchDelivery[] {
+  return Array.from({ length: count }, () => newDelivery(E2E_SECRET, bodyBytes));
+}
+
+function perSecond(sent: Sent[], wallMs: number): number {
+  return (sent.filter((s) => s.ok).length * 1000) / wallMs;
+}
+
+async function costPhase(stack: Stack, clients: AwsClients, bodyBytes: number, count: number): Promise<CostPhase> {
+  await waitQueueEmpty(clients, stack.outputs.QueueUrl, 30_000);
+  const before = await snapshot(stack.callsFile);
+  const logBefore = statSync(stack.logFile).size;
+  const sent = await sendPipeline(stack.outputs.WebhookUrl, deliveriesOf(count, bodyBytes), 8);
+  const ok = sent.filter((s) => s.ok).length;
+  await waitApplied(clients, stack.outputs.JobsTableName, sent, 60_000);
+  // Deletes follow the handler's return: the queue is empty only once they are done.
+  await waitQueueEmpty(clients, stack.outputs.QueueUrl, 30_000);
+  const calls = diffSummaries(before, await snapshot(stack.callsFile));
+  const logBytes = statSync(stack.logFile).size - logBefore;
+  const receives = calls.filter((c) => c.key.startsWith('SQS.ReceiveMessage'));
+  return {
+    bodyBytes,
+    deliveries: ok,
+    calls,
+    logBytesPerDelivery: logBytes / Math.max(1, ok),
+    workerInvocations: receives.reduce((sum, c) => sum + c.nonEmpty, 0),
+  };
+}
+
+export async function runE2e(options: E2eOptions): Promise<E2eResult> {
+  const started = performance.now();
+  const stack = await startStack(options.stateDir, options.log);
+  const cleanup = (): void => {
+    if (stack.child.pid !== undefined && stack.child.exitCode === null) process.kill(stack.child.pid, 'SIGTERM');
+  };
+  process.once('exit', cleanup);
+  const endpoints = stack.outputs.Endpoints;
+  if (!endpoints) throw new Error('local outputs lack Endpoints');
+  const clients = localClients(endpoints);
+  try {
+    options.log(`e2e: stack ready in ${stack.startupMs} ms at ${stack.outputs.WebhookUrl}`);
+    // Warm-up: JIT, connection pools, DynamoDB Local's first-call costs.
+    const warm = await sendPipeline(stack.outputs.WebhookUrl, deliveriesOf(40, 1024), 8);
+    await sendDirect(clients, stack.outputs, deliveriesOf(40, 1024), 8);
+    await waitApplied(clients, stack.outputs.JobsTableName, warm, 60_000);
+    await waitQueueEmpty(clients, stack.outputs.QueueUrl, 30_000);
+
+    type Acc = { pipeline: Sent[]; direct: Sent[]; pipeRate: number[]; directRate: number[]; lag: number[]; sendToApplied: number[]; missing: number };
+    const acc = new Map<number, Acc>(options.levels.map((c) => [c, { pipeline: [], direct: [], pipeRate: [], directRate: [], lag: [], sendToApplied: [], missing: 0 }]));
+    let callsAtOne: CallSummary[] = [];
+    for (let round = 0; round < options.rounds; round += 1) {
+      for (const [levelIndex, concurrency] of options.levels.entries()) {
+        const a = acc.get(concurrency) as Acc;
+        const order = (round + levelIndex) % 2 === 0 ? (['pipeline', 'direct'] as const) : (['direct', 'pipeline'] as const);
+        for (const kind of order) {
+          const batch = deliveriesOf(options.perBatch, 1024);
+          const before = concurrency === 1 && kind === 'pipeline' ? await snapshot(stack.callsFile) : undefined;
+          const t0 = performance.now();
+          const sent =
+            kind === 'pipeline'
+              ? await sendPipeline(stack.outputs.WebhookUrl, batch, concurrency)
+              : await sendDirect(clients, stack.outputs, batch, concurrency);
+          const wallMs = performance.now() - t0;
+          if (before) callsAtOne = mergeSummaries(callsAtOne, diffSummaries(before, await snapshot(stack.callsFile)));
+          const applied = await waitApplied(clients, stack.outputs.JobsTableName, sent, 60_000);
+          await waitQueueEmpty(clients, stack.outputs.QueueUrl, 30_000);
+          if (kind === 'pipeline') {
+            a.pipeline.push(...sent);
+            a.pipeRate.push(perSecond(sent, wallMs));
+            a.lag.push(...applied.lagMs);
+            a.sendToApplied.push(...applied.sendToAppliedMs);
+            a.missing += applied.missing;
+          } else {
+            a.direct.push(...sent);
+            a.directRate.push(perSecond(sent, wallMs));
+          }
+        }
+        options.log(
+          `e2e round ${round + 1}/${options.rounds} c=${concurrency}: pipeline ${a.pipeRate.at(-1)?.toFixed(0)}/s, direct ${a.directRate.at(-1)?.toFixed(0)}/s`,
+        );
+      }
+    }
+
+    const levels: LevelResult[] = options.levels.map((concurrency) => {
+      const a = acc.get(concurrency) as Acc;
+      const ok = (sent: Sent[]): number[] => sent.filter((s) => s.ok).map((s) => s.latencyMs);
+      return {
+        concurrency,
+        deliveries: a.pipeline.length,
+        pipelinePerSecond: median(a.pipeRate),
+        directPerSecond: median(a.directRate),
+        ratio: pairedRatio(a.pipeRate, a.directRate),
+        ackP50: percentile(ok(a.pipeline), 50),
+        ackP99: percentile(ok(a.pipeline), 99),
+        directP50: percentile(ok(a.direct), 50),
+        directP99: percentile(ok(a.direct), 99),
+        jobP50: percentile(a.lag, 50),
+        jobP99: percentile(a.lag, 99),
+        sendToJobP50: percentile(a.sendToApplied, 50),
+        sendToJobP99: percentile(a.sendToApplied, 99),
+        jobMissing: a.missing,
+        failures: a.pipeline.filter((s) => !s.ok).length + a.direct.filter((s) => !s.ok).length,
+      };
+    });
+    const one = acc.get(options.levels[0]) as Acc;
+    const mean = (values: number[]): number => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
+    const breakdown: Breakdown = {
+      callMs: callsAtOne
+        .filter((c) => /UpdateItem \(.*[Dd]eliver|PutObject|SendMessage/.test(c.key))
+        .map((c) => ({ key: c.key, ms: c.totalMs / Math.max(1, c.count) })),
+      ackMeanMs: mean(one.pipeline.filter((s) => s.ok).map((s) => s.latencyMs)),
+      directMeanMs: mean(one.direct.filter((s) => s.ok).map((s) => s.latencyMs)),
+    };
+
+    options.log('e2e: counted cost phases (1 KiB, 256 KiB)');
+    const small = await costPhase(stack, clients, 1024, options.costDeliveries.small);
+    const large = await costPhase(stack, clients, 256 * 1024, options.costDeliveries.large);
+    return {
+      startupMs: stack.startupMs,
+      rounds: options.rounds,
+      perBatch: options.perBatch,
+      levels,
+      breakdown,
+      cost: { small, large },
+      wallSeconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    clients.destroy();
+    await stopStack(stack.child);
+    process.removeListener('exit', cleanup);
+    options.log('e2e: local stack stopped');
+  }
+}
+
+function mergeSummaries(a: CallSummary[], b: CallSummary[]): CallSummary[] {
+  const byKey = new Map(a.map((s) => [s.key, { ...s }]));
+  for (const s of b) {
+    const existing = byKey.get(s.key);
+    if (!existing) {
+      byKey.set(s.key, { ...s });
+      continue;
+    }
+    existing.count += s.count;
+    existing.totalMs += s.totalMs;
+  }
+  return [...byKey.values()];
+}

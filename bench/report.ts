@@ -1,0 +1,332 @@
+/** Section results -> docs/benchmarks.md and a hand-built SVG chart (no dependencies). */
+import type { BundlesResult } from './bundles';
+import type { CostModel, Prices } from './cost';
+import type { E2eResult, LevelResult } from './e2e';
+import type { ReceiverOverheadResult } from './receiver-overhead';
+import { fmt } from './stats';
+import { CASE_LABELS, type VerifyResult } from './verify';
+
+export interface Environment {
+  readonly date: string;
+  readonly cores: number;
+  readonly cpuModel: string;
+  readonly node: string;
+  readonly loadAverage: readonly number[];
+  readonly quick: boolean;
+}
+
+export interface Goal {
+  readonly name: string;
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean | undefined;
+  readonly note?: string;
+}
+
+export interface Report {
+  readonly env: Environment;
+  readonly totalSeconds: number;
+  readonly sectionSeconds: Record<string, number>;
+  readonly verify?: VerifyResult;
+  readonly receiver?: ReceiverOverheadResult;
+  readonly bundles?: BundlesResult;
+  readonly e2e?: E2eResult;
+  readonly e2eError?: string;
+  readonly cost?: { readonly small: CostModel; readonly large: CostModel; readonly prices: Prices; readonly fixed: { item: string; usd: number; basis: string }[] };
+  readonly goals: Goal[];
+  readonly findings: string[];
+}
+
+const kb = (bytes: number): string => `${fmt(bytes / 1000, 1)} kB`;
+const ms = (value: number): string => fmt(value, value < 10 ? 1 : 0);
+const usd = (value: number): string => `$${value < 0.01 && value > 0 ? value.toFixed(4) : value.toFixed(2)}`;
+const status = (met: boolean | undefined): string => (met === undefined ? 'not measured' : met ? 'met' : '**missed**');
+
+function table(header: string[], rows: string[][]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+}
+
+function verifySection(result: VerifyResult): string {
+  const parts = ['## 1. Signature verification throughput', ''];
+  parts.push(
+    'Ops per CPU-second of this process (user + system), so a busy neighbour on the shared cores does not count against a case; ' +
+      'each round runs every case once in a rotating order and ratios are medians of per-round ratios. ' +
+      'Every verifier gets valid inputs made with its own signing scheme over the same body.',
+    '',
+  );
+  for (const size of result.sizes) {
+    parts.push(`### ${size.bodyBytes === 1024 ? '1 KiB' : '64 KiB'} body (${size.rounds} rounds)`, '');
+    parts.push(
+      table(
+        ['case', 'ops/CPU-s (median)', '× baseline', 'spread (MAD)'],
+        size.cases.map((c) => [CASE_LABELS[c.name as keyof typeof CASE_LABELS] ?? c.name, fmt(c.opsPerSecond), fmt(c.ratioToBaseline, 2), `${fmt(c.spread * 100, 1)} %`]),
+      ),
+      '',
+    );
+  }
+  return parts.join('\n');
+}
+
+function receiverSection(r: ReceiverOverheadResult): string {
+  const parts = ['## 2. Receiver overhead per request (in-process, no network)', ''];
+  parts.push(
+    `The real \`createReceiverHandler\` with the real adapters and SDK clients; only the socket is replaced by a fake transport ` +
+      `(the SDK still builds, serializes, signs every command and parses every answer). ${r.rounds} rounds × ${r.batch} sequential ` +
+      `${r.bodyBytes} B deliveries per case, cases interleaved; CPU µs per request, median over rounds, with the fake transport's own time ` +
+      `(${fmt(r.stubMicros, 1)} µs/request: JSON parse and MD5 for the SQS answer) subtracted.`,
+    '',
+  );
+  parts.push(
+    table(
+      ['case', 'CPU µs / request', 'spread'],
+      [
+        ['sdk: deployed shape (SDK clients, Powertools logs + EMF metrics)', fmt(r.microsPerRequest.sdk, 1), `${fmt(r.spread.sdk * 100, 1)} %`],
+        ['quiet: SDK clients, no-op logger and metrics', fmt(r.microsPerRequest.quiet, 1), `${fmt(r.spread.quiet * 100, 1)} %`],
+        ['ports: in-memory ports, Powertools logs + metrics (the core alone)', fmt(r.microsPerRequest.ports, 1), `${fmt(r.spread.ports * 100, 1)} %`],
+      ],
+    ),
+    '',
+    `sdk / ports (paired): **${fmt(r.sdkOverPorts, 1)}×**. Wall µs per request of the sdk case: ${fmt(r.sdkWallMicros, 0)} (includes time the shared cores ran other work). ` +
+      `At ${r.largeBodyBytes / 1024} KiB bodies the sdk case costs ${fmt(r.largeBodyCpuMicros, 0)} CPU µs per request (fake transport included; used by the cost model).`,
+    '',
+    'Time inside each SDK command with no network under it (wall µs, median of one traced batch):',
+    '',
+    table(['command', 'µs'], r.commandMicros.map((c) => [c.key, fmt(c.micros, 0)])),
+    '',
+    `Log and metric output: **${fmt(r.logBytesPerRequest, 0)} B per accepted request** (stdout + stderr, what Lambda ships to CloudWatch Logs).`,
+    '',
+    '### Sequential AWS round trips on the accept path',
+    '',
+    'One request traced with a 5 ms timer on every call; calls whose intervals overlap form one stage.',
+    '',
+    table(
+      ['request', 'sequential stages', 'stages'],
+      [
+        ['warm (secret cached)', String(r.stages.warm.count), r.stages.warm.stages.map((s) => s.join(' ‖ ')).join(' → ')],
+        ['cold (first request of an environment)', String(r.stages.cold.count), r.stages.cold.stages.map((s) => s.join(' ‖ ')).join(' → ')],
+      ],
+    ),
+    '',
+  );
+  return parts.join('\n');
+}
+
+function bundlesSection(b: BundlesResult): string {
+  const parts = ['## 3. Lambda bundles', ''];
+  parts.push(
+    `Built with esbuild exactly as CDK's \`NodejsFunction\` builds them for \`createNodeFunction\` (lib/secure-defaults.ts): ` +
+      `bundle, minify, ESM, platform node, target \`${b.target}\` (read from \`ESBUILD_TARGET\`), main fields module,main, the createRequire banner, ` +
+      `no externals (the SDK is bundled), no source map. ${b.drift.length === 0 ? 'The construct source still matches every mirrored option.' : `**Drift from the construct:** ${b.drift.join('; ')}.`} ` +
+      `Load time: a fresh \`node <loader.mjs>\` that imports the bundle and exits, against \`node -e 0\`, ${b.runs} runs each, interleaved; ` +
+      `ratios are medians of per-run ratios. \`node -e 0\`: ${ms(b.nodeMs)} ms wall, ${ms(b.nodeCpuMs)} ms CPU. Node here is ${process.version}; Lambda runs the configured runtime.`,
+    '',
+  );
+  parts.push(
+    table(
+      ['bundle', 'minified', 'gzip -9', 'load (wall ms)', '× node -e 0 (wall)', '× node -e 0 (CPU)'],
+      b.bundles.map((x) => [x.whatIf ? `*what-if:* ${x.name}` : x.name, kb(x.bytes), kb(x.gzipBytes), ms(x.loadMs), fmt(x.ratioToNode, 2), fmt(x.cpuRatioToNode, 2)]),
+    ),
+    '',
+  );
+  for (const x of b.bundles.filter((y) => !y.whatIf)) {
+    parts.push(`Top 5 contributors to \`${x.name}\` (bytes in the minified output):`, '');
+    parts.push(table(['package', 'bytes', 'share'], x.top.map((t) => [t.name, kb(t.bytes), `${fmt((100 * t.bytes) / x.bytes, 1)} %`])), '');
+  }
+  return parts.join('\n');
+}
+
+function e2eSection(e: E2eResult): string {
+  const parts = ['## 4. Local end-to-end (emulators of `npm start`)', ''];
+  parts.push(
+    `The local stack runs as a child process (\`node --import tsx local/start.ts\`, as the e2e tests start it, plus a preload that counts SDK calls), ` +
+      `on free loopback ports, INFO logs and EMF metrics on; started in ${fmt(e.startupMs / 1000, 1)} s. Each round runs, per concurrency level, ` +
+      `${e.perBatch} signed 1 KiB deliveries through the pipeline (HTTP → receiver → DynamoDB Local / fauxqs → queue runner → worker → jobs table) and ` +
+      `${e.perBatch} *direct* accept paths (the same adapters issuing UpdateItem claim → PutObject ‖ SendMessage → UpdateItem mark straight at the emulators, ` +
+      `with valid queue messages the worker applies too), in alternating order; ${e.rounds} round(s). Between batches the bench waits until the worker has applied everything. ` +
+      `Throughput is a median of per-round rates; latency percentiles pool every delivery of a level. "Applied" times come from the job item's \`updatedAt\`, stamped by the worker on the same clock. ` +
+      'The load generator shares the same 2 cores.',
+    '',
+  );
+  parts.push(
+    table(
+      ['concurrency', 'deliveries', 'pipeline /s', 'direct calls /s', 'pipeline ÷ direct', 'ack p50 / p99 ms', 'direct p50 / p99 ms', 'POST → applied p50 / p99 ms', 'ack → applied p50 / p99 ms', 'failures'],
+      e.levels.map((l: LevelResult) => [
+        String(l.concurrency),
+        String(l.deliveries),
+        fmt(l.pipelinePerSecond, 1),
+        fmt(l.directPerSecond, 1),
+        `**${fmt(l.ratio, 2)}**`,
+        `${ms(l.ackP50)} / ${ms(l.ackP99)}`,
+        `${ms(l.directP50)} / ${ms(l.directP99)}`,
+        `${ms(l.sendToJobP50)} / ${ms(l.sendToJobP99)}`,
+        `${ms(l.jobP50)} / ${ms(l.jobP99)}`,
+        `${l.failures}${l.jobMissing ? ` (+${l.jobMissing} not applied)` : ''}`,
+      ]),
+    ),
+    '',
+    '![Ack latency p50 and p99 against concurrency](bench-latency.svg)',
+    '',
+    '### Where the time goes (concurrency 1)',
+    '',
+  );
+  const b = e.breakdown;
+  const call = (pattern: RegExp): number => b.callMs.find((c) => pattern.test(c.key))?.ms ?? Number.NaN;
+  const claimMark = call(/UpdateItem/);
+  const put = call(/PutObject/);
+  const send = call(/SendMessage/);
+  const aws = 2 * claimMark + Math.max(put, send);
+  parts.push(
+    table(
+      ['part', 'mean ms', 'share of ack'],
+      [
+        ['DynamoDB UpdateItem claim (as the receiver saw it: SDK + emulator)', ms(claimMark), `${fmt((100 * claimMark) / b.ackMeanMs, 0)} %`],
+        [`S3 PutObject ‖ SQS SendMessage (${ms(put)} ‖ ${ms(send)})`, ms(Math.max(put, send)), `${fmt((100 * Math.max(put, send)) / b.ackMeanMs, 0)} %`],
+        ['DynamoDB UpdateItem mark accepted', ms(claimMark), `${fmt((100 * claimMark) / b.ackMeanMs, 0)} %`],
+        ['everything else: HTTP both ways, API-shaped event, checks, schema, logs', ms(b.ackMeanMs - aws), `${fmt((100 * (b.ackMeanMs - aws)) / b.ackMeanMs, 0)} %`],
+        ['**ack, mean**', `**${ms(b.ackMeanMs)}**`, '100 %'],
+        ['direct accept path (bench process, same calls), mean', ms(b.directMeanMs), ''],
+      ],
+    ),
+    '',
+  );
+  return parts.join('\n');
+}
+
+function costSection(cost: NonNullable<Report['cost']>): string {
+  const parts = ['## 5. Cost per million deliveries', ''];
+  parts.push(
+    `Prices: \`bench/prices.json\` (${cost.prices.asOf}; ${cost.prices.source}) ` +
+      'Quantities: the AWS calls the local pipeline made during two counted phases, by command, table and payload size, with DynamoDB capacity units as DynamoDB Local accounted them ' +
+      '(`ReturnConsumedCapacity`); a failed conditional write is charged too. In-region latencies and Lambda platform log lines are assumptions, stated in each line.',
+    '',
+  );
+  const models = [cost.small, cost.large];
+  const items = models[0].lines.map((line) => `${line.service}: ${line.item.replace(/ \(.*\)$/, '')}`);
+  parts.push(
+    table(
+      ['line', ...models.map((m) => `${m.bodyBytes === 1024 ? '1 KiB' : `${m.bodyBytes / 1024} KiB`} (${m.deliveries} counted)`), 'basis (1 KiB; 256 KiB where different)'],
+      items.map((item, i) => [
+        `${item}${models[0].lines[i].storage ? ' (storage)' : ''}`,
+        ...models.map((m) => usd(m.lines[i].usd)),
+        models[0].lines[i].basis === models[1].lines[i].basis ? models[0].lines[i].basis : `${models[0].lines[i].basis}; ${models[1].lines[i].basis}`,
+      ]),
+    ),
+    '',
+    table(
+      ['body', 'total per million', 'without storage lines', 'largest line'],
+      models.map((m) => [
+        m.bodyBytes === 1024 ? '1 KiB' : `${m.bodyBytes / 1024} KiB`,
+        `**${usd(m.totalUsd)}**`,
+        usd(m.lines.filter((l) => !l.storage).reduce((t, l) => t + l.usd, 0)),
+        `${m.largest.service}: ${m.largest.item} (${usd(m.largest.usd)})`,
+      ]),
+    ),
+    '',
+    'Counted calls per delivery:',
+    '',
+    table(
+      ['call', ...models.map((m) => (m.bodyBytes === 1024 ? '1 KiB' : `${m.bodyBytes / 1024} KiB`))],
+      [...new Set(models.flatMap((m) => m.perDelivery.map((p) => p.key)))].map((key) => [
+        key,
+        ...models.map((m) => {
+          const p = m.perDelivery.find((x) => x.key === key);
+          return p ? `${fmt(p.count, 2)}${p.units ? ` (${fmt(p.units, 2)} CU)` : ''}` : '–';
+        }),
+      ]),
+    ),
+    '',
+    'Fixed monthly costs (do not scale with deliveries):',
+    '',
+    table(['item', 'USD / month', 'basis'], cost.fixed.map((f) => [f.item, usd(f.usd), f.basis])),
+    '',
+  );
+  return parts.join('\n');
+}
+
+export function renderMarkdown(report: Report): string {
+  const env = report.env;
+  const parts: string[] = [
+    '# Benchmarks',
+    '',
+    `Generated by \`npm run bench${env.quick ? ' -- --quick' : ''}\` (bench/run.ts); do not edit by hand.`,
+    '',
+    table(
+      ['', ''],
+      [
+        ['date', env.date],
+        ['machine', `${env.cores} cores, ${env.cpuModel}, shared (load average at start ${env.loadAverage.map((l) => l.toFixed(2)).join(' / ')})`],
+        ['Node.js', env.node],
+        ['total run time', `${fmt(report.totalSeconds, 0)} s (${Object.entries(report.sectionSeconds).map(([k, v]) => `${k} ${fmt(v, 0)} s`).join(', ')})`],
+      ],
+    ),
+    '',
+    'Every figure is a median over rounds; every comparison is a ratio of cases measured in the same run, round-robin within each round. ' +
+      'CPU-bound sections count CPU time of the process, not wall time, because the machine is shared and noisy.',
+    '',
+    '## Goals',
+    '',
+    table(['goal', 'target', 'measured', 'status'], report.goals.map((g) => [g.name, g.target, g.measured, status(g.met)])),
+    '',
+  ];
+  if (report.findings.length > 0) parts.push('## Findings and next steps', '', ...report.findings.map((f) => `- ${f}`), '');
+  if (report.verify) parts.push(verifySection(report.verify));
+  if (report.receiver) parts.push(receiverSection(report.receiver));
+  if (report.bundles) parts.push(bundlesSection(report.bundles));
+  if (report.e2e) parts.push(e2eSection(report.e2e));
+  else parts.push('## 4. Local end-to-end', '', `Not measured: ${report.e2eError ?? 'skipped'}.`, '');
+  if (report.cost) parts.push(costSection(report.cost));
+  else parts.push('## 5. Cost per million deliveries', '', 'Not computed: it bills the calls counted during section 4.', '');
+  return `${parts.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+/** Ack latency p50 and p99 (and the direct path's p50) against concurrency. */
+export function renderLatencySvg(levels: readonly LevelResult[]): string {
+  const width = 640;
+  const height = 360;
+  const m = { left: 64, right: 150, top: 40, bottom: 56 };
+  const plotW = width - m.left - m.right;
+  const plotH = height - m.top - m.bottom;
+  const maxY = Math.max(1, ...levels.map((l) => l.ackP99)) * 1.1;
+  const step = niceStep(maxY / 5);
+  const top = Math.ceil(maxY / step) * step;
+  const x = (i: number): number => m.left + (levels.length === 1 ? plotW / 2 : (i * plotW) / (levels.length - 1));
+  const y = (value: number): number => m.top + plotH - (value / top) * plotH;
+  const series = [
+    { name: 'pipeline ack p99', color: '#d62728', dash: '', pick: (l: LevelResult) => l.ackP99 },
+    { name: 'pipeline ack p50', color: '#1f77b4', dash: '', pick: (l: LevelResult) => l.ackP50 },
+    { name: 'direct calls p50', color: '#7f7f7f', dash: '6 4', pick: (l: LevelResult) => l.directP50 },
+  ];
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${m.left}" y="22" font-size="14" font-weight="bold">Local end-to-end: ack latency against concurrency</text>`,
+  ];
+  for (let v = 0; v <= top + 1e-9; v += step) {
+    out.push(`<line x1="${m.left}" y1="${y(v).toFixed(1)}" x2="${m.left + plotW}" y2="${y(v).toFixed(1)}" stroke="#e0e0e0"/>`);
+    out.push(`<text x="${m.left - 8}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${fmt(v, 0)}</text>`);
+  }
+  out.push(`<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${m.top + plotH}" stroke="#333"/>`);
+  out.push(`<line x1="${m.left}" y1="${m.top + plotH}" x2="${m.left + plotW}" y2="${m.top + plotH}" stroke="#333"/>`);
+  levels.forEach((l, i) => out.push(`<text x="${x(i).toFixed(1)}" y="${m.top + plotH + 18}" text-anchor="middle">${l.concurrency}</text>`));
+  out.push(`<text x="${m.left + plotW / 2}" y="${height - 14}" text-anchor="middle">concurrent deliveries</text>`);
+  out.push(`<text transform="translate(18 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">ms</text>`);
+  series.forEach((s, k) => {
+    const points = levels.map((l, i) => `${x(i).toFixed(1)},${y(s.pick(l)).toFixed(1)}`).join(' ');
+    out.push(`<polyline points="${points}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
+    levels.forEach((l, i) => {
+      out.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(s.pick(l)).toFixed(1)}" r="3.5" fill="${s.color}"/>`);
+      if (k < 2) out.push(`<text x="${(x(i) + 6).toFixed(1)}" y="${(y(s.pick(l)) - 6).toFixed(1)}" fill="${s.color}">${fmt(s.pick(l), 0)}</text>`);
+    });
+    const ly = m.top + 10 + k * 20;
+    out.push(`<line x1="${m.left + plotW + 16}" y1="${ly}" x2="${m.left + plotW + 40}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
+    out.push(`<text x="${m.left + plotW + 46}" y="${ly + 4}">${s.name}</text>`);
+  });
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
+
+function niceStep(raw: number): number {
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const scaled = raw / power;
+  return (scaled <= 1 ? 1 : scaled <= 2 ? 2 : scaled <= 5 ? 5 : 10) * power;
+}
