@@ -21,7 +21,7 @@ import { readOutputsFile, type StackOutputs } from '../ops/lib/outputs';
 import { postDelivery } from '../ops/lib/provider';
 import { diffSummaries, type CallSummary } from './aws-calls';
 import { newDelivery, type BenchDelivery } from './deliveries';
-import { median, pairedRatio, percentile, sleep } from './stats';
+import { cpuMicros, median, pairedRatio, percentile, sleep } from './stats';
 
 const READY_LINE = /^ready: POST (\S+)$/m;
 const START_TIMEOUT_MS = 150_000;
@@ -56,6 +56,8 @@ export interface LevelResult {
   readonly sendToJobP99: number;
   readonly jobMissing: number;
   readonly failures: number;
+  /** CPU ms per delivery by process, median over rounds; batches include the worker applying them. */
+  readonly cpu: { readonly pipeline: CpuPerDelivery; readonly direct: CpuPerDelivery };
 }
 
 export interface CostPhase {
@@ -87,6 +89,8 @@ export interface E2eResult {
 
 interface Stack {
   readonly child: ChildProcess;
+  /** DynamoDB Local's java process, from the stack's own pid file. */
+  readonly dynamodbPid?: number;
   readonly outputs: StackOutputs;
   readonly logFile: string;
   readonly callsFile: string;
@@ -138,7 +142,14 @@ async function startStack(stateDir: string, log: (message: string) => void): Pro
     await sleep(100);
   }
   const outputs = readOutputsFile(path.join(stateDir, 'outputs.json'));
-  return { child, outputs, logFile, callsFile, startupMs: Date.now() - started };
+  let dynamodbPid: number | undefined;
+  try {
+    const pids = JSON.parse(readFileSync(path.join(stateDir, 'local-stack.pid.json'), 'utf8')) as { processes: { pid: number; role: string }[] };
+    dynamodbPid = pids.processes.find((p) => /dynamodb/i.test(p.role))?.pid;
+  } catch {
+    // Without it the CPU breakdown just lacks the DynamoDB Local column.
+  }
+  return { child, outputs, logFile, callsFile, dynamodbPid, startupMs: Date.now() - started };
 }
 
 /** Stops only the process this run started, by its pid. */
@@ -148,6 +159,26 @@ export async function stopStack(child: ChildProcess): Promise<void> {
   process.kill(child.pid, 'SIGTERM');
   const timedOut = await Promise.race([exited.then(() => false), sleep(15_000).then(() => true)]);
   if (timedOut && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+}
+
+/** CPU ms a process has used so far (/proc, Linux): user + system clock ticks at 100 Hz. */
+function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export interface CpuPerDelivery {
+  /** The stack's Node process: HTTP server, receiver, queue runner, worker and fauxqs. */
+  readonly stack: number;
+  readonly dynamodbLocal: number;
+  /** This process: the load generator (and, for direct, the SDK calls themselves). */
+  readonly bench: number;
 }
 
 function readCalls(file: string): CallSummary[] {
@@ -329,8 +360,19 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
     await waitApplied(clients, stack.outputs.JobsTableName, warm, 60_000);
     await waitQueueEmpty(clients, stack.outputs.QueueUrl, 30_000);
 
-    type Acc = { pipeline: Sent[]; direct: Sent[]; pipeRate: number[]; directRate: number[]; lag: number[]; sendToApplied: number[]; missing: number };
-    const acc = new Map<number, Acc>(options.levels.map((c) => [c, { pipeline: [], direct: [], pipeRate: [], directRate: [], lag: [], sendToApplied: [], missing: 0 }]));
+    type Cpu = { stack: number[]; dynamodbLocal: number[]; bench: number[] };
+    type Acc = {
+      pipeline: Sent[];
+      direct: Sent[];
+      pipeRate: number[];
+      directRate: number[];
+      lag: number[];
+      sendToApplied: number[];
+      missing: number;
+      cpu: { pipeline: Cpu; direct: Cpu };
+    };
+    const emptyCpu = (): Cpu => ({ stack: [], dynamodbLocal: [], bench: [] });
+    const acc = new Map<number, Acc>(options.levels.map((c) => [c, { pipeline: [], direct: [], pipeRate: [], directRate: [], lag: [], sendToApplied: [], missing: 0, cpu: { pipeline: emptyCpu(), direct: emptyCpu() } }]));
     let callsAtOne: CallSummary[] = [];
     for (let round = 0; round < options.rounds; round += 1) {
       for (const [levelIndex, concurrency] of options.levels.entries()) {
@@ -339,6 +381,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
         for (const kind of order) {
           const batch = deliveriesOf(options.perBatch, 1024);
           const before = concurrency === 1 && kind === 'pipeline' ? await snapshot(stack.callsFile) : undefined;
+          const cpuBefore = { stack: processCpuMs(stack.child.pid), dynamodbLocal: processCpuMs(stack.dynamodbPid), bench: cpuMicros() / 1000 };
           const t0 = performance.now();
           const sent =
             kind === 'pipeline'
@@ -348,6 +391,12 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
           if (before) callsAtOne = mergeSummaries(callsAtOne, diffSummaries(before, await snapshot(stack.callsFile)));
           const applied = await waitApplied(clients, stack.outputs.JobsTableName, sent, 60_000);
           await waitQueueEmpty(clients, stack.outputs.QueueUrl, 30_000);
+          const done = sent.filter((x) => x.ok).length || 1;
+          const cpu = a.cpu[kind];
+          cpu.stack.push((processCpuMs(stack.child.pid) - cpuBefore.stack) / done);
+          cpu.dynamodbLocal.push((processCpuMs(stack.dynamodbPid) - cpuBefore.dynamodbLocal) / done);
+          // The bench's own share excludes nothing: it also polls the jobs table and the queue between batches, for both kinds alike.
+          cpu.bench.push((cpuMicros() / 1000 - cpuBefore.bench) / done);
           if (kind === 'pipeline') {
             a.pipeline.push(...sent);
             a.pipeRate.push(perSecond(sent, wallMs));
@@ -384,6 +433,10 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
         sendToJobP99: percentile(a.sendToApplied, 99),
         jobMissing: a.missing,
         failures: a.pipeline.filter((s) => !s.ok).length + a.direct.filter((s) => !s.ok).length,
+        cpu: {
+          pipeline: { stack: median(a.cpu.pipeline.stack), dynamodbLocal: median(a.cpu.pipeline.dynamodbLocal), bench: median(a.cpu.pipeline.bench) },
+          direct: { stack: median(a.cpu.direct.stack), dynamodbLocal: median(a.cpu.direct.dynamodbLocal), bench: median(a.cpu.direct.bench) },
+        },
       };
     });
     const one = acc.get(options.levels[0]) as Acc;

@@ -160,7 +160,7 @@ function captureOutput(): { bytes: () => number; warnings: Map<string, number>; 
       bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
       // Powertools' own warnings cost log bytes on every request; name them in the report.
       const text = typeof chunk === 'string' ? chunk : '';
-      const warning = /"level":"WARN","message":"([^"]*)/.exec(text)?.[1];
+      const warning = /"level":"WARN","message":"((?:[^"\\]|\\.)*)"/.exec(text)?.[1]?.replace(/\\"/g, '"');
       if (warning !== undefined) warnings.set(warning, (warnings.get(warning) ?? 0) + 1);
       const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
       callback?.();

@@ -166,6 +166,21 @@ function e2eSection(e: E2eResult): string {
     '',
     '![Ack latency p50 and p99 against concurrency](bench-latency.svg)',
     '',
+    'CPU per delivery by process (ms, median over rounds; each batch includes the worker applying it, and the bench polling the jobs table for both kinds alike):',
+    '',
+    table(
+      ['concurrency', 'pipeline: stack process', 'pipeline: DynamoDB Local', 'pipeline: bench', 'direct: stack process', 'direct: DynamoDB Local', 'direct: bench'],
+      e.levels.map((l) => [
+        String(l.concurrency),
+        ms(l.cpu.pipeline.stack),
+        ms(l.cpu.pipeline.dynamodbLocal),
+        ms(l.cpu.pipeline.bench),
+        ms(l.cpu.direct.stack),
+        ms(l.cpu.direct.dynamodbLocal),
+        ms(l.cpu.direct.bench),
+      ]),
+    ),
+    '',
     '### Where the time goes (concurrency 1)',
     '',
   );
