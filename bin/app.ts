@@ -6,8 +6,10 @@
  * Context (all optional): -c alarmEmail=ops@example.com
  *                         -c allowUnsignedDeliveries=true   (dangerous, see WebhookIngestionProps)
  *                         -c existingJobsTableName=<name>   (a table the product already owns)
+ *                         -c operatorRoleArn=<role arn>     (gets exactly what replay and redrive need)
  */
 import { App, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { STACK_NAME } from '../lambda/core/contract';
 import { WebhookIngestionStack } from '../lib/webhook-ingestion-stack';
@@ -22,11 +24,19 @@ function contextString(key: string): string | undefined {
 // Context from the command line always arrives as a string.
 const allowUnsignedDeliveries = String(app.node.tryGetContext('allowUnsignedDeliveries') ?? 'false') === 'true';
 
-new WebhookIngestionStack(app, STACK_NAME, {
+const stack = new WebhookIngestionStack(app, STACK_NAME, {
   alarmEmail: contextString('alarmEmail'),
   existingJobsTableName: contextString('existingJobsTableName'),
   ingestionProps: { allowUnsignedDeliveries },
 });
+
+const operatorRoleArn = contextString('operatorRoleArn');
+if (operatorRoleArn !== undefined) {
+  // mutable: false would silently drop the grants; the role is the operators' own.
+  const operator = iam.Role.fromRoleArn(stack, 'OperatorRole', operatorRoleArn);
+  stack.grantReplay(operator);
+  stack.grantRedrive(operator);
+}
 
 // cdk-nag 3 is a policy-validation plugin: any unacknowledged finding fails the synth.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

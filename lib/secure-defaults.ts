@@ -10,7 +10,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 // The very function cdk-nag's IAM5 rule uses to name a finding, so our acknowledgements cannot drift from it.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 import * as path from 'node:path';
 import { DEFAULTS } from '../lambda/core/contract';
 
@@ -164,9 +164,10 @@ export function createNodeFunction(scope: Construct, id: string, options: NodeFu
 
 /**
  * Acknowledges cdk-nag's IAM5 for exactly one wildcard resource (an object-key
- * prefix) on a role; any other wildcard on the same role still fails the check.
+ * prefix) on a role (or any construct holding a policy); any other wildcard on
+ * it still fails the check.
  */
-export function acknowledgeWildcardResource(role: iam.IRole, resourceArn: string, reason: string): void {
+export function acknowledgeWildcardResource(role: IConstruct, resourceArn: string, reason: string): void {
   const finding = `Resource::${flattenCfnReference(Stack.of(role).resolve(resourceArn))}`;
   Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
 }

@@ -4,9 +4,11 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type { Construct } from 'constructs';
-import { OUTPUT_KEYS } from '../lambda/core/contract';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { ARCHIVE_PREFIX, OUTPUT_KEYS } from '../lambda/core/contract';
 import { JobWorker, type JobWorkerProps } from './job-worker';
+import { acknowledgeWildcardResource } from './secure-defaults';
 import { Operations, type OperationsProps } from './operations';
 import { WebhookIngestion, type WebhookIngestionProps } from './webhook-ingestion';
 
@@ -71,5 +73,62 @@ export class WebhookIngestionStack extends Stack {
     new CfnOutput(this, OUTPUT_KEYS.archiveBucketName, { value: this.ingestion.archiveBucket.bucketName });
     new CfnOutput(this, OUTPUT_KEYS.queueUrl, { value: this.ingestion.queue.queueUrl });
     new CfnOutput(this, OUTPUT_KEYS.deadLetterQueueUrl, { value: this.ingestion.deadLetterQueue.queueUrl });
+  }
+
+  /**
+   * What `npm run replay` calls, and nothing more: list the archive's `raw/`
+   * prefix and read its objects, send to the work queue, read job items (dry
+   * runs) and read the signing secret (`--verify --secret-arn`). Explicit
+   * actions rather than `grantRead`'s wildcards, so cdk-nag has nothing to excuse
+   * but the per-delivery object keys.
+   */
+  public grantReplay(grantee: iam.IGrantable): void {
+    const { archiveBucket, queue, signingSecret } = this.ingestion;
+    const archiveObjects = archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`);
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:ListBucket'],
+      resourceArns: [archiveBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${ARCHIVE_PREFIX}*`] } },
+    });
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [archiveObjects] });
+    iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
+    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem'], resourceArns: [this.worker.jobsTable.tableArn] });
+    iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:GetSecretValue'], resourceArns: [signingSecret.secretArn] });
+    archiveBucket.encryptionKey?.grantDecrypt(grantee);
+    queue.encryptionMasterKey?.grantEncryptDecrypt(grantee);
+    this.worker.jobsTable.encryptionKey?.grantDecrypt(grantee);
+    signingSecret.encryptionKey?.grantDecrypt(grantee);
+    // Principals outside the construct tree (an account, a service) carry no policy to check.
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      acknowledgeWildcardResource(
+        grantee.grantPrincipal,
+        archiveObjects,
+        'Replay reads archived deliveries by key; keys are per delivery, so the resource is the raw/* prefix of the archive bucket only (GetObject only).',
+      );
+    }
+  }
+
+  /**
+   * What `npm run redrive` calls: consume the DLQ, start and follow SQS's message
+   * move task from it, and send to the work queue.
+   */
+  public grantRedrive(grantee: iam.IGrantable): void {
+    const { deadLetterQueue, queue } = this.ingestion;
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:StartMessageMoveTask',
+        'sqs:ListMessageMoveTasks',
+        'sqs:CancelMessageMoveTask',
+      ],
+      resourceArns: [deadLetterQueue.queueArn],
+    });
+    iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
+    deadLetterQueue.encryptionMasterKey?.grantDecrypt(grantee);
+    queue.encryptionMasterKey?.grantEncryptDecrypt(grantee);
   }
 }

@@ -1,0 +1,103 @@
+/**
+ * The operator grants: `grantReplay` and `grantRedrive` give an operator role
+ * exactly what `npm run replay` and `npm run redrive` call, on this stack's
+ * resources only.
+ */
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { STACK_NAME } from '../../lambda/core/contract';
+import { WebhookIngestionStack } from '../../lib/webhook-ingestion-stack';
+import { actionsOf, getAtt, logicalId, objectsUnder, resourcesFor, roleStatements, type Statement } from './support/synth';
+
+function synthesizeWithOperator(grant: (stack: WebhookIngestionStack, role: iam.Role) => void): {
+  stack: WebhookIngestionStack;
+  statements: Statement[];
+} {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new WebhookIngestionStack(app, STACK_NAME);
+  const role = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+  grant(stack, role);
+  return { stack, statements: roleStatements(Template.fromStack(stack), role) };
+}
+
+function statementFor(statements: readonly Statement[], action: string): Statement | undefined {
+  return statements.find((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes(action));
+}
+
+describe('operator grants', () => {
+  describe('grantReplay', () => {
+    const { stack, statements } = synthesizeWithOperator((s, role) => s.grantReplay(role));
+    const bucketId = logicalId(stack.ingestion.archiveBucket);
+
+    it('allows listing and reading the archive, sending to the queue, reading jobs and the secret, and nothing else', () => {
+      expect(actionsOf(statements)).toEqual([
+        'dynamodb:GetItem',
+        's3:GetObject',
+        's3:ListBucket',
+        'secretsmanager:GetSecretValue',
+        'sqs:SendMessage',
+      ]);
+    });
+
+    it('reads only the raw/ objects of the archive bucket', () => {
+      expect(resourcesFor(statements, 's3:GetObject')).toEqual([objectsUnder(bucketId, 'raw/')]);
+    });
+
+    it('lists only under the raw/ prefix', () => {
+      expect(resourcesFor(statements, 's3:ListBucket')).toEqual([getAtt(bucketId)]);
+      expect(statementFor(statements, 's3:ListBucket')?.Condition).toEqual({ StringLike: { 's3:prefix': ['raw/*'] } });
+    });
+
+    it('reads only the signing secret', () => {
+      expect(resourcesFor(statements, 'secretsmanager:GetSecretValue')).toEqual([JSON.stringify({ Ref: logicalId(stack.ingestion.signingSecret as never) })]);
+    });
+
+    it('sends only to the work queue, never the dead-letter queue', () => {
+      expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([getAtt(logicalId(stack.ingestion.queue))]);
+    });
+
+    it('reads only the jobs table and cannot write it', () => {
+      expect(resourcesFor(statements, 'dynamodb:GetItem')).toEqual([getAtt(logicalId(stack.worker.jobsTable as never))]);
+      expect(actionsOf(statements).filter((action) => /Put|Update|Delete|Write/.test(action))).toEqual([]);
+    });
+  });
+
+  describe('grantRedrive', () => {
+    const { stack, statements } = synthesizeWithOperator((s, role) => s.grantRedrive(role));
+    const dlq = getAtt(logicalId(stack.ingestion.deadLetterQueue));
+    const queue = getAtt(logicalId(stack.ingestion.queue));
+
+    it('consumes and moves messages from the dead-letter queue only', () => {
+      for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks']) {
+        expect(resourcesFor(statements, action)).toEqual([dlq]);
+      }
+    });
+
+    it('sends only to the work queue', () => {
+      expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([queue]);
+    });
+
+    it('touches no table, bucket or secret', () => {
+      expect(actionsOf(statements).filter((action) => !action.startsWith('sqs:'))).toEqual([]);
+    });
+  });
+
+  describe('granted to an imported operator role, as bin/app.ts does with -c operatorRoleArn', () => {
+    it('leaves cdk-nag with no finding', () => {
+      // Prepare
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const stack = new WebhookIngestionStack(app, STACK_NAME);
+      const operator = iam.Role.fromRoleArn(stack, 'OperatorRole', 'arn:aws:iam::123456789012:role/ops');
+
+      // Act
+      stack.grantReplay(operator);
+      stack.grantRedrive(operator);
+      const report = new AwsSolutionsChecks(undefined).validateScope(stack);
+
+      // Assess
+      expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+    });
+  });
+});
