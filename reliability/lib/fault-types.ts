@@ -1,0 +1,40 @@
+/** The vocabulary of fault plans, shared by the injector, the scenarios and the report. */
+export type Role = 'receiver' | 'worker';
+export type Service = 'dynamodb' | 's3' | 'sqs';
+
+export const STEPS = [
+  'receiver.claim',
+  'receiver.archive',
+  'receiver.enqueue',
+  'receiver.markAccepted',
+  'receiver.release',
+  'worker.readArchive',
+  'worker.updateJob',
+] as const;
+export type Step = (typeof STEPS)[number];
+
+export const FAULT_KINDS = ['error', 'hang', 'lost-response'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultRule {
+  readonly step: Step;
+  /** Probability that one call of the step fails. */
+  readonly rate: number;
+  readonly kinds: readonly FaultKind[];
+  /** At most this many faults per delivery and step. */
+  readonly maxPerDelivery: number;
+}
+
+export interface FaultPlan {
+  /** Deliveries whose id starts with this prefix are subject to the plan. */
+  readonly prefix: string;
+  readonly rules: readonly FaultRule[];
+}
+
+/** The few input fields the classifier reads, across DynamoDB, S3 and SQS commands. */
+export interface DeliveryStepInput {
+  readonly UpdateExpression?: string;
+  readonly Key?: { readonly deliveryId?: { readonly S?: string } } | string;
+  readonly ExpressionAttributeValues?: Readonly<Record<string, { readonly S?: string }>>;
+  readonly MessageAttributes?: Readonly<Record<string, { readonly StringValue?: string }>>;
+}

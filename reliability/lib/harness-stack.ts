@@ -1,0 +1,237 @@
+/**
+ * The local stack rebuilt from the local stack's own building blocks, with
+ * the hooks fault injection needs (start.ts takes no client overrides):
+ *
+ * - every handler client goes through an outage proxy per emulator and
+ *   carries the fault middleware; it has a request timeout (and
+ *   throwOnRequestTimeout, without which @smithy/node-http-handler only warns)
+ *   and one attempt, so an injected fault always reaches our code instead of
+ *   being absorbed by the SDK's own retry;
+ * - the worker handler is wrapped so a scenario can crash it mid-batch;
+ * - time limits are scaled down together, keeping the contract's order
+ *   (client timeout < receiver timeout < dedupe lease; worker timeout <
+ *   queue visibility timeout), so a lost lease or a lost message comes back
+ *   within seconds instead of minutes.
+ *
+ * Inspection clients talk to the emulators directly, never through a proxy.
+ */
+import { rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { StaticSecretSource } from '../../lambda/adapters/static-secret-source';
+import { ENV } from '../../lambda/core/contract';
+import { createReceiverHandler, receiverDependenciesFromEnv } from '../../lambda/handlers/receiver';
+import { createWorkerHandler, workerDependenciesFromEnv } from '../../lambda/handlers/worker';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../ops/lib/clients';
+import { startApiServer, type ApiServer } from '../../local/api-server';
+import { startDynamoDbLocal } from '../../local/dynamodb-local';
+import { startFauxqs } from '../../local/fauxqs';
+import { ensureDir } from '../../local/paths';
+import { startQueueRunner, type QueueRunner } from '../../local/queue-runner';
+import { createLocalResources, localHandlerEnvironment, type LocalResources } from '../../local/resources';
+import { readStackShape, type StackShape } from '../../local/stack-shape';
+import { loadStackTemplate } from '../../local/synth';
+import { startHangServer, startOutageProxy, type HangServer, type OutageProxy } from './fault-servers';
+import { FaultInjector } from './faults';
+
+/** The scaled-down clock of the harness; see the module comment for the order it keeps. */
+export const TIMING = {
+  clientRequestTimeoutMs: 1500,
+  clientConnectionTimeoutMs: 500,
+  /** Claim + (archive || enqueue) + mark or release, each at most one client timeout. */
+  receiverTimeoutSeconds: 5,
+  leaseSeconds: 6,
+  workerTimeoutSeconds: 8,
+  visibilityTimeoutSeconds: 10,
+  retryDelaySeconds: 1,
+  pollers: 3,
+} as const;
+
+export type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+/** Wraps the real worker handler; scenarios install one to crash it mid-batch. */
+export type WorkerWrapper = (real: WorkerHandler, event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+export interface HarnessClients {
+  readonly dynamodb: DynamoDBClient;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+}
+
+export interface HarnessStack {
+  readonly webhookUrl: string;
+  readonly signingSecret: string;
+  readonly resources: LocalResources;
+  readonly shape: StackShape;
+  readonly faults: FaultInjector;
+  readonly hang: HangServer;
+  readonly outage: { readonly dynamodb: OutageProxy; readonly fauxqs: OutageProxy };
+  /** Direct clients for inspection and for scenarios that act outside the handlers. */
+  readonly direct: HarnessClients;
+  /** The worker handler as the queue runner calls it (wrapper included). */
+  readonly worker: WorkerHandler;
+  setWorkerWrapper(wrapper: WorkerWrapper | undefined): void;
+  /** Stops the queue runner and starts a fresh one, as a redeploy or a crashed poller host would. */
+  restartRunner(): Promise<void>;
+  runnerRestarts(): number;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly seed: number;
+  readonly signingSecret: string;
+  readonly stateDir: string;
+  readonly cacheDir: string;
+  readonly log: (message: string) => void;
+}
+
+function clientsFor(endpoints: { dynamodb: string; s3: string; sqs: string }, timeouts: boolean): HarnessClients {
+  const common = {
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    ...(timeouts
+      ? {
+          maxAttempts: 1,
+          requestHandler: {
+            requestTimeout: TIMING.clientRequestTimeoutMs,
+            connectionTimeout: TIMING.clientConnectionTimeoutMs,
+            throwOnRequestTimeout: true,
+          },
+        }
+      : {}),
+  };
+  return {
+    dynamodb: new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }),
+    s3: new S3Client({ ...common, endpoint: endpoints.s3, forcePathStyle: true }),
+    sqs: new SQSClient({ ...common, endpoint: endpoints.sqs }),
+  };
+}
+
+export async function startHarnessStack(options: HarnessOptions): Promise<HarnessStack> {
+  const { log } = options;
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  };
+  try {
+    ensureDir(options.stateDir);
+    const [dynamodb, fauxqs, loaded] = await Promise.all([
+      startDynamoDbLocal({ port: 0, cacheDir: options.cacheDir, log }).then((server) => {
+        cleanups.push(() => server.stop());
+        return server;
+      }),
+      startFauxqs({ port: 0, region: LOCAL_REGION }).then((server) => {
+        cleanups.push(() => server.stop());
+        return server;
+      }),
+      loadStackTemplate({ cacheDir: options.cacheDir }),
+    ]);
+    const synthesized = readStackShape(loaded.template);
+    const shape: StackShape = {
+      ...synthesized,
+      queue: { ...synthesized.queue, visibilityTimeoutSeconds: TIMING.visibilityTimeoutSeconds },
+    };
+
+    const hang = await startHangServer();
+    cleanups.push(() => hang.stop());
+    const dynamodbProxy = await startOutageProxy(dynamodb.port);
+    cleanups.push(() => dynamodbProxy.stop());
+    const fauxqsProxy = await startOutageProxy(fauxqs.port);
+    cleanups.push(() => fauxqsProxy.stop());
+
+    const direct = clientsFor({ dynamodb: dynamodb.endpoint, s3: fauxqs.endpoint, sqs: fauxqs.endpoint }, false);
+    const proxied = { dynamodb: dynamodbProxy.endpoint, s3: fauxqsProxy.endpoint, sqs: fauxqsProxy.endpoint };
+    const receiverClients = clientsFor(proxied, true);
+    const workerClients = clientsFor(proxied, true);
+    cleanups.push(() => [direct, receiverClients, workerClients].forEach((set) => Object.values(set).forEach((client) => client.destroy())));
+
+    const faults = new FaultInjector(options.seed, hang.port);
+    faults.attach(receiverClients.dynamodb, 'receiver', 'dynamodb');
+    faults.attach(receiverClients.s3, 'receiver', 's3');
+    faults.attach(receiverClients.sqs, 'receiver', 'sqs');
+    faults.attach(workerClients.dynamodb, 'worker', 'dynamodb');
+    faults.attach(workerClients.s3, 'worker', 's3');
+
+    const resources = await createLocalResources(shape, direct, LOCAL_REGION);
+    const receiverEnv = localHandlerEnvironment(shape.receiver, resources, { [ENV.leaseSeconds]: String(TIMING.leaseSeconds) });
+    const workerEnv = localHandlerEnvironment(shape.worker, resources);
+    const receiver = createReceiverHandler(
+      receiverDependenciesFromEnv(receiverEnv.env, {
+        secrets: new StaticSecretSource(options.signingSecret),
+        dynamodb: receiverClients.dynamodb,
+        s3: receiverClients.s3,
+        sqs: receiverClients.sqs,
+      }),
+    );
+    const realWorker = createWorkerHandler(
+      workerDependenciesFromEnv(workerEnv.env, { dynamodb: workerClients.dynamodb, s3: workerClients.s3 }),
+    ) as WorkerHandler;
+    let wrapper: WorkerWrapper | undefined;
+    const worker: WorkerHandler = (event, context) => (wrapper ? wrapper(realWorker, event, context) : realWorker(event, context));
+
+    const api: ApiServer = await startApiServer({
+      handler: receiver,
+      port: 0,
+      region: LOCAL_REGION,
+      timeoutSeconds: TIMING.receiverTimeoutSeconds,
+      functionName: 'webhook-receiver-reliability',
+      log,
+    });
+    cleanups.push(() => api.close());
+
+    const newRunner = (): QueueRunner =>
+      startQueueRunner({
+        // The runner's own polling goes through the proxy too: an SQS outage must reach it.
+        sqs: workerClients.sqs,
+        queueUrl: resources.queueUrl,
+        queueArn: resources.queueArn,
+        region: LOCAL_REGION,
+        handler: worker,
+        batchSize: shape.workerEventSource.batchSize,
+        reportBatchItemFailures: shape.workerEventSource.reportBatchItemFailures,
+        pollers: TIMING.pollers,
+        retryDelaySeconds: TIMING.retryDelaySeconds,
+        functionTimeoutSeconds: TIMING.workerTimeoutSeconds,
+        waitTimeSeconds: 1,
+        log,
+      });
+    let runner = newRunner();
+    let restarts = 0;
+    cleanups.push(() => runner.stop());
+
+    let stopping: Promise<void> | undefined;
+    return {
+      webhookUrl: api.webhookUrl,
+      signingSecret: options.signingSecret,
+      resources,
+      shape,
+      faults,
+      hang,
+      outage: { dynamodb: dynamodbProxy, fauxqs: fauxqsProxy },
+      direct,
+      worker,
+      setWorkerWrapper: (next) => {
+        wrapper = next;
+      },
+      restartRunner: async () => {
+        const old = runner;
+        runner = newRunner();
+        restarts += 1;
+        await old.stop();
+      },
+      runnerRestarts: () => restarts,
+      stop: () => (stopping ??= stopAll().then(() => rmSync(path.join(options.stateDir, 'outputs.json'), { force: true }))),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

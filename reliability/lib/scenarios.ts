@@ -1,0 +1,272 @@
+/**
+ * The scenarios of a run. Each one sends a workload through the harness stack
+ * while something fails, waits for the queue to drain, and checks every
+ * invariant against what the emulators hold.
+ */
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { QUEUE_MESSAGE_VERSION } from '../../lambda/core/contract';
+import type { FaultPlan, Step } from './fault-types';
+import type { HarnessStack } from './harness-stack';
+import { PROVIDER_RETRIES, sendAll, type SendContext, type SendOutcome } from './provider-sim';
+import { prng } from './seeded';
+import { evaluate, takeSnapshot, waitForDrain, type Figures } from './state';
+import { crashingWorker, killedConsumer, type CrashCounter } from './worker-chaos';
+import { buildWorkload, type Workload } from './workload';
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly description: string;
+  readonly figures: Figures;
+  readonly faults: Readonly<Record<string, number>>;
+  readonly violations: readonly string[];
+  readonly seconds: number;
+  readonly extra?: Readonly<Record<string, number | string>>;
+}
+
+export interface RunContext {
+  readonly stack: HarnessStack;
+  readonly seed: number;
+  readonly signatures: Set<string>;
+  readonly bodies: Set<string>;
+  readonly say: (message: string) => void;
+  /** Longest wait for the queue to drain after a scenario's sends. */
+  readonly drainTimeoutMs: number;
+}
+
+interface Pending {
+  readonly name: string;
+  readonly description: string;
+  readonly workload: Workload;
+  readonly outcomes: Promise<SendOutcome[]>;
+  readonly started: number;
+  readonly poisonIds?: ReadonlySet<string>;
+  readonly extra?: () => Record<string, number | string>;
+}
+
+function sendContext(context: RunContext): SendContext {
+  return { url: context.stack.webhookUrl, secret: context.stack.signingSecret, policy: PROVIDER_RETRIES, signatures: context.signatures };
+}
+
+function workload(context: RunContext, prefix: string, deliveries: number, options: Partial<Parameters<typeof buildWorkload>[0]> = {}): Workload {
+  const built = buildWorkload({ prefix, deliveries, random: prng(context.seed ^ hash(prefix)), ...options });
+  for (const delivery of built.deliveries) context.bodies.add(delivery.body);
+  return built;
+}
+
+function hash(text: string): number {
+  let value = 0;
+  for (const char of text) value = (Math.imul(value, 31) + char.charCodeAt(0)) | 0;
+  return value;
+}
+
+/** Waits for the sends, drains the queue once, and evaluates every pending scenario against one snapshot. */
+async function settle(context: RunContext, pending: readonly Pending[]): Promise<ScenarioResult[]> {
+  const outcomes = await Promise.all(pending.map((item) => item.outcomes));
+  const drained = await waitForDrain(context.stack.direct, context.stack.resources.queueUrl, context.drainTimeoutMs);
+  const snapshot = await takeSnapshot(context.stack.direct, context.stack.resources);
+  const results: ScenarioResult[] = [];
+  for (const [index, item] of pending.entries()) {
+    const evaluation = await evaluate({
+      prefix: item.workload.prefix,
+      deliveries: item.workload.deliveries,
+      outcomes: outcomes[index],
+      snapshot,
+      clients: context.stack.direct,
+      bucket: context.stack.resources.archiveBucketName,
+      poisonIds: item.poisonIds,
+      drained,
+    });
+    results.push({
+      name: item.name,
+      description: item.description,
+      figures: evaluation.figures,
+      faults: context.stack.faults.injected(item.workload.prefix),
+      violations: evaluation.violations,
+      seconds: Math.round((Date.now() - item.started) / 100) / 10,
+      extra: {
+        jobs: item.workload.jobs,
+        outOfOrderJobs: item.workload.outOfOrderJobs,
+        conflictingJobs: item.workload.conflictingJobs,
+        ...item.extra?.(),
+      },
+    });
+    context.stack.faults.deactivate(item.workload.prefix);
+  }
+  return results;
+}
+
+const ALL_KINDS = ['error', 'hang', 'lost-response'] as const;
+
+interface StepScenario {
+  readonly name: string;
+  readonly steps: readonly Step[];
+  readonly description: string;
+  /** Claim-check scenarios need bodies too big to travel inline. */
+  readonly paddingBytes?: number;
+}
+
+export const STEP_SCENARIOS: readonly StepScenario[] = [
+  { name: 'claim', steps: ['receiver.claim'], description: 'receiver: dedupe claim (UpdateItem on deliveries) fails' },
+  { name: 'archive', steps: ['receiver.archive', 'receiver.release'], description: 'receiver: archive PutObject fails, and so does the release that follows' },
+  { name: 'enqueue', steps: ['receiver.enqueue'], description: 'receiver: SendMessage fails' },
+  { name: 'mark-accepted', steps: ['receiver.markAccepted'], description: 'receiver: mark-accepted UpdateItem fails' },
+  {
+    name: 'read-archive',
+    steps: ['worker.readArchive'],
+    description: 'worker: claim-check GetObject fails (bodies over the 64 KiB inline limit)',
+    paddingBytes: 70 * 1024,
+  },
+  { name: 'update-job', steps: ['worker.updateJob'], description: 'worker: job UpdateItem fails' },
+];
+
+/** Phase 1: one scenario per pipeline step, side by side (fault plans are scoped by delivery-id prefix). */
+export async function runStepFaults(context: RunContext, deliveriesEach: number, rate: number): Promise<ScenarioResult[]> {
+  const pending = STEP_SCENARIOS.map((scenario): Pending => {
+    const prefix = `f-${scenario.name}-`;
+    const plan: FaultPlan = {
+      prefix,
+      // Two faults per delivery and step at most: enough to hit every retry path
+      // (including a fault on the retry itself) and still finish inside the
+      // provider's retries and under the queue's five receives.
+      rules: scenario.steps.map((step) => ({ step, rate, kinds: ALL_KINDS, maxPerDelivery: 2 })),
+    };
+    context.stack.faults.activate(plan);
+    const built = workload(context, prefix, deliveriesEach, { resendRate: 0.1, paddingBytes: scenario.paddingBytes });
+    return {
+      name: `fault: ${scenario.name}`,
+      description: scenario.description,
+      workload: built,
+      started: Date.now(),
+      outcomes: sendAll(built.sends, 4, sendContext(context)),
+    };
+  });
+  return settle(context, pending);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Phase 2: the worker crashes mid-batch, a consumer is killed holding a batch, the runner restarts; plus real poison. */
+export async function runWorkerDeath(context: RunContext, deliveries: number): Promise<ScenarioResult[]> {
+  const prefix = 'w-death-';
+  const counter: CrashCounter = { crashes: 0, appliedBeforeCrash: 0 };
+  const kills = { consumers: 0, received: 0, applied: 0 };
+  context.stack.setWorkerWrapper(crashingWorker(prefix, 3, counter));
+  const built = workload(context, prefix, deliveries, { resendRate: 0.1 });
+  const poisonIds = new Set<string>();
+  for (let index = 0; index < 3; index += 1) {
+    const deliveryId = `${prefix}poison-${index}`;
+    poisonIds.add(deliveryId);
+    // Well-formed queue messages whose payload can never be valid: the worker must send them to the DLQ.
+    await context.stack.direct.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: context.stack.resources.queueUrl,
+        MessageBody: JSON.stringify({
+          v: QUEUE_MESSAGE_VERSION,
+          deliveryId,
+          event: 'job.completed',
+          jobId: `${prefix}poison-job`,
+          timestamp: new Date().toISOString(),
+          receivedAt: new Date().toISOString(),
+          archive: { bucket: context.stack.resources.archiveBucketName, key: `raw/none/${deliveryId}.json` },
+          payload: { data: { job_id: `${prefix}poison-job` } },
+        }),
+        MessageAttributes: { deliveryId: { DataType: 'String', StringValue: deliveryId } },
+      }),
+    );
+  }
+  const started = Date.now();
+  const outcomes = sendAll(built.sends, 8, sendContext(context));
+  const chaos = (async () => {
+    for (let round = 0; round < 4; round += 1) {
+      await sleep(1500);
+      try {
+        const killed = await killedConsumer(context.stack);
+        if (killed.received > 0) kills.consumers += 1;
+        kills.received += killed.received;
+        kills.applied += killed.applied;
+      } catch {
+        // A crash inside the killed consumer is still a dead consumer.
+        kills.consumers += 1;
+      }
+      if (round === 1) await context.stack.restartRunner();
+    }
+  })();
+  const pending: Pending = {
+    name: 'worker death',
+    description: 'worker crashes after part of every third batch; consumers killed holding a batch; runner restarted mid-run; 3 poison messages',
+    workload: built,
+    started,
+    outcomes: Promise.all([outcomes, chaos]).then(([result]) => result),
+    poisonIds,
+    extra: () => ({
+      crashes: counter.crashes,
+      recordsAppliedBeforeCrash: counter.appliedBeforeCrash,
+      killedConsumers: kills.consumers,
+      recordsAppliedByKilledConsumers: kills.applied,
+      runnerRestarts: context.stack.runnerRestarts(),
+      poisonInjected: poisonIds.size,
+    }),
+  };
+  try {
+    return await settle(context, [pending]);
+  } finally {
+    context.stack.setWorkerWrapper(undefined);
+  }
+}
+
+/**
+ * Phase 3: an emulator becomes unreachable for a few seconds mid-run. Both
+ * emulators keep their state only in memory, so a real restart would erase
+ * every table, queue and object, which is not what a restart of DynamoDB, SQS
+ * or S3 means; instead every connection to it is reset and refused for the
+ * outage, which is what clients see of a crash, a failover or a partition.
+ */
+export async function runOutage(context: RunContext, target: 'dynamodb' | 'fauxqs', deliveries: number, outageMs: number): Promise<ScenarioResult[]> {
+  const prefix = `o-${target}-`;
+  const proxy = context.stack.outage[target];
+  const built = workload(context, prefix, deliveries, { resendRate: 0.1 });
+  const started = Date.now();
+  const resetsBefore = proxy.resets();
+  const outcomes = sendAll(built.sends, 8, sendContext(context));
+  const outage = (async () => {
+    await sleep(1500);
+    proxy.down();
+    await sleep(outageMs);
+    proxy.up();
+  })();
+  return settle(context, [
+    {
+      name: `outage: ${target === 'dynamodb' ? 'DynamoDB' : 'SQS + S3'}`,
+      description: `${target === 'dynamodb' ? 'DynamoDB Local' : 'fauxqs (SQS and S3)'} unreachable for ${outageMs / 1000} s mid-run: open connections reset, new ones refused`,
+      workload: built,
+      started,
+      outcomes: Promise.all([outcomes, outage]).then(([result]) => result),
+      extra: () => ({ outageSeconds: outageMs / 1000, connectionsReset: proxy.resets() - resetsBefore }),
+    },
+  ]);
+}
+
+/** Phase 5: sustained load with duplicates, out-of-order events and conflicting terminal events. */
+export async function runLoad(context: RunContext, concurrency: number, deliveries: number): Promise<ScenarioResult[]> {
+  const prefix = `l-c${concurrency}-`;
+  const built = workload(context, prefix, deliveries, { resendRate: 0.1, conflictRate: 0.05 });
+  const started = Date.now();
+  let sendSeconds = 0;
+  const outcomes = sendAll(built.sends, concurrency, sendContext(context)).then((result) => {
+    sendSeconds = (Date.now() - started) / 1000;
+    return result;
+  });
+  return settle(context, [
+    {
+      name: `load: concurrency ${concurrency}`,
+      description: `${deliveries} deliveries, 10% re-sent, 5% of jobs with two terminal events, shuffled, ${concurrency} in flight`,
+      workload: built,
+      started,
+      outcomes,
+      extra: () => ({
+        concurrency,
+        acceptedPerSecond: Math.round((built.sends.length / Math.max(sendSeconds, 0.001)) * 10) / 10,
+      }),
+    },
+  ]);
+}
