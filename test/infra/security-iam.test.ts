@@ -1,0 +1,143 @@
+/**
+ * Least privilege, read off the synthesized template: every role of the stack,
+ * every statement of every policy attached to it, expanded into (action,
+ * resource) pairs and compared with the exact set each function needs. A new
+ * action, a wider resource or a new role fails here first. Resource policies
+ * may only deny (TLS enforcement), never allow to everyone.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { ARCHIVE_PREFIX, STACK_NAME } from '../../lambda/core/contract';
+import { WebhookIngestionStack } from '../../lib/webhook-ingestion-stack';
+import { type CfnJson, type Statement, logicalId, synthesize } from './support/synth';
+
+type Pair = string;
+
+function list<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** Every (action, resource) an identity policy of the role allows, as `action on resource-json`. */
+function pairsOf(template: Template, roleId: string): Pair[] {
+  const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy: CfnJson) => list(policy.Properties.Roles).some((ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId })))
+    .flatMap((policy: CfnJson) => policy.Properties.PolicyDocument.Statement as (Statement & Record<string, unknown>)[]);
+  for (const statement of statements) {
+    expect(statement.Effect).toBe('Allow');
+    expect(statement).not.toHaveProperty('NotAction');
+    expect(statement).not.toHaveProperty('NotResource');
+  }
+  return [
+    ...new Set(statements.flatMap((s) => list(s.Action).flatMap((action) => list(s.Resource).map((resource) => `${action} on ${JSON.stringify(resource)}`)))),
+  ].sort();
+}
+
+const arn = (id: string): string => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] });
+const ref = (id: string): string => JSON.stringify({ Ref: id });
+const under = (bucketId: string): string => JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${ARCHIVE_PREFIX}*`]] });
+const pairs = (entries: [string[], string][]): Pair[] => entries.flatMap(([actions, resource]) => actions.map((action) => `${action} on ${resource}`)).sort();
+
+describe('IAM least privilege', () => {
+  const { stack, template } = synthesize({}, { bundle: false });
+  const ids = {
+    receiverRole: logicalId(stack.ingestion.receiverRole),
+    workerRole: logicalId(stack.worker.workerRole),
+    receiverLogs: logicalId(stack.ingestion.receiverLogGroup),
+    workerLogs: logicalId(stack.worker.workerLogGroup),
+    deliveries: logicalId(stack.ingestion.deliveriesTable),
+    jobs: logicalId(stack.worker.jobsTable as never),
+    archive: logicalId(stack.ingestion.archiveBucket),
+    queue: logicalId(stack.ingestion.queue),
+    secret: logicalId(stack.ingestion.signingSecret as never),
+  };
+
+  it('has exactly two roles, the functions own, with no managed or inline policies', () => {
+    const roles = template.findResources('AWS::IAM::Role');
+    expect(Object.keys(roles).sort()).toEqual([ids.receiverRole, ids.workerRole].sort());
+    for (const role of Object.values(roles)) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties.Policies).toBeUndefined();
+      expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument.Statement)).toBe(
+        JSON.stringify([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }]),
+      );
+    }
+  });
+
+  it("lets the receiver do exactly its pipeline's calls on its own resources", () => {
+    expect(pairsOf(template, ids.receiverRole)).toEqual(
+      pairs([
+        [['logs:CreateLogStream', 'logs:PutLogEvents'], arn(ids.receiverLogs)],
+        [['dynamodb:UpdateItem'], arn(ids.deliveries)],
+        [['s3:PutObject'], under(ids.archive)],
+        [['sqs:SendMessage'], arn(ids.queue)],
+        [['secretsmanager:GetSecretValue'], ref(ids.secret)],
+      ]),
+    );
+  });
+
+  it('lets the worker do exactly its calls on its own resources', () => {
+    expect(pairsOf(template, ids.workerRole)).toEqual(
+      pairs([
+        [['logs:CreateLogStream', 'logs:PutLogEvents'], arn(ids.workerLogs)],
+        [['dynamodb:GetItem', 'dynamodb:UpdateItem'], arn(ids.jobs)],
+        [['s3:GetObject'], under(ids.archive)],
+        [['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'], arn(ids.queue)],
+      ]),
+    );
+  });
+
+  it("grants no '*' resource and no wildcard action; the only wildcard is the archive's raw/* object prefix", () => {
+    for (const roleId of [ids.receiverRole, ids.workerRole]) {
+      for (const pair of pairsOf(template, roleId)) {
+        const [action, resource] = pair.split(' on ');
+        expect(action).not.toContain('*');
+        expect(resource).not.toBe('"*"');
+        if (resource.includes('*')) expect(resource).toBe(under(ids.archive));
+      }
+    }
+  });
+
+  it('has resource policies that deny, and allow only S3 server access logging from this archive into its log bucket', () => {
+    const policies = {
+      ...template.findResources('AWS::S3::BucketPolicy'),
+      ...template.findResources('AWS::SQS::QueuePolicy'),
+      ...template.findResources('AWS::SNS::TopicPolicy'),
+    };
+    expect(Object.keys(policies).length).toBeGreaterThan(0);
+    const allows = Object.values(policies)
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as (Statement & { Principal?: unknown })[])
+      .filter((statement) => statement.Effect !== 'Deny');
+    expect(allows).toEqual([
+      {
+        Action: 's3:PutObject',
+        Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [ids.archive, 'Arn'] } }, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        Effect: 'Allow',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.ingestion.accessLogsBucket), 'Arn'] }, '/archive/*']] },
+      },
+    ]);
+  });
+});
+
+describe('IAM least privilege with a customer managed key', () => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const keys = new Stack(app, 'Keys');
+  const key = new kms.Key(keys, 'Key', { enableKeyRotation: true });
+  const stack = new WebhookIngestionStack(app, STACK_NAME, { ingestionProps: { encryptionKey: key }, workerProps: { encryptionKey: key } });
+  const template = Template.fromStack(stack);
+  const keyArn = (pair: Pair): boolean => pair.includes('"Keys:ExportsOutput') || pair.includes('KeyArn');
+
+  it('adds only KMS actions on that key, and only those each function needs', () => {
+    const receiverKms = pairsOf(template, logicalId(stack.ingestion.receiverRole)).filter((pair) => pair.startsWith('kms:'));
+    const workerKms = pairsOf(template, logicalId(stack.worker.workerRole)).filter((pair) => pair.startsWith('kms:'));
+    expect(receiverKms.length).toBeGreaterThan(0);
+    expect(workerKms.length).toBeGreaterThan(0);
+    for (const pair of [...receiverKms, ...workerKms]) expect(keyArn(pair)).toBe(true);
+    const actions = (list: Pair[]): string[] => [...new Set(list.map((pair) => pair.split(' on ')[0]))].sort();
+    // Data-key use only (CDK's encrypt/decrypt grant): never key management, never another key.
+    expect(actions(receiverKms).every((action) => ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'].includes(action))).toBe(true);
+    expect(actions(workerKms).every((action) => ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'].includes(action))).toBe(true);
+  });
+});
