@@ -29,8 +29,8 @@ const log = (message: string): void => {
 };
 
 const SETTINGS = quick
-  ? { verifyRounds: 31, verifySampleMs: 3, receiverRounds: 5, receiverBatch: 50, bundleRuns: 15, e2eRounds: 1, e2ePerBatch: 30, costSmall: 60, costLarge: 15 }
-  : { verifyRounds: 121, verifySampleMs: 5, receiverRounds: 15, receiverBatch: 100, bundleRuns: 21, e2eRounds: 3, e2ePerBatch: 100, costSmall: 300, costLarge: 60 };
+  ? { verifyRounds: 31, verifySampleMs: 3, receiverRounds: 5, receiverBatch: 50, bundleRuns: 15, e2eRounds: 1, e2ePerBatch: 30, e2eWarmup: 40, costSmall: 60, costLarge: 15 }
+  : { verifyRounds: 121, verifySampleMs: 5, receiverRounds: 15, receiverBatch: 100, bundleRuns: 21, e2eRounds: 5, e2ePerBatch: 60, e2eWarmup: 120, costSmall: 300, costLarge: 60 };
 const LEVELS = [1, 8, 32];
 const BUNDLE_LIMIT_BYTES = 520_000;
 
@@ -54,7 +54,7 @@ function goalsOf(
   for (const g of verify.goals) {
     const size = g.bodyBytes === 1024 ? '1 KiB' : '64 KiB';
     goals.push({ name: `verify ${size}: ours ÷ HMAC baseline`, target: `≥ ${g.target}×`, measured: `${fmt(g.ratio, 2)}×`, met: g.ratio >= g.target });
-    goals.push({ name: `verify ${size}: faster than both peers`, target: 'yes', measured: g.fasterThanPeers ? 'yes' : 'no', met: g.fasterThanPeers });
+    goals.push({ name: `verify ${size}: faster than both peers`, target: 'yes', measured: `${g.fasterThanPeers ? 'yes' : 'no'}: ${fmt(g.overOctokit, 2)}× octokit, ${fmt(g.overStandardWebhooks, 1)}× standardwebhooks`, met: g.fasterThanPeers });
   }
   goals.push({ name: 'receiver overhead per request (in-process, SDK stubbed)', target: '≤ 50 µs', measured: `${fmt(receiver.microsPerRequest.sdk, 0)} CPU µs`, met: receiver.microsPerRequest.sdk <= 50 });
   goals.push({ name: 'sequential AWS round trips on the accept path (warm)', target: '≤ 3', measured: `${receiver.stages.warm.count} (cold: ${receiver.stages.cold.count})`, met: receiver.stages.warm.count <= 3 });
@@ -78,6 +78,11 @@ function findingsOf(report: Omit<Report, 'findings'>): string[] {
   const { verify, receiver, bundles, e2e, cost } = report;
   if (verify) {
     const small = verify.goals.find((g) => g.bodyBytes === 1024);
+    if (small && !small.fasterThanPeers) {
+      out.push(
+        `At 1 KiB ours runs at ${fmt(small.overOctokit, 2)}× @octokit/webhooks-methods: octokit signs the body alone (no timestamp) and does no header parsing, so both spend the same fixed per-call cost around one createHmac; the fixes below put ours ahead.${verify.goals.find((g) => g.bodyBytes === 65536)?.fasterThanPeers ? ' At 64 KiB ours leads.' : ''}`,
+      );
+    }
     if (small && small.ratio < small.target) {
       const baseline = verify.sizes[0].cases.find((c) => c.name === 'baseline');
       const ours = verify.sizes[0].cases.find((c) => c.name === 'ours');
@@ -150,10 +155,12 @@ function findingsOf(report: Omit<Report, 'findings'>): string[] {
     const b = e2e.breakdown;
     out.push(
       `Local pipeline throughput is ${e2e.levels.map((l) => `${fmt(l.ratio, 2)}× at c=${l.concurrency}`).join(', ')} of what the emulators allow for the same calls` +
-        `${worst.ratio < 0.8 ? ` (goal 0.8× missed at c=${worst.concurrency})` : ''}. At concurrency 1 an ack takes ${fmt(b.ackMeanMs, 1)} ms on average against ${fmt(b.directMeanMs, 1)} ms for the bare calls: ` +
+        `${worst.ratio < 0.8 ? ` (goal 0.8× missed at ${e2e.levels.filter((l) => l.ratio < 0.8).map((l) => `c=${l.concurrency}`).join(', ')})` : ''}. At concurrency 1 an ack takes ${fmt(b.ackMeanMs, 1)} ms on average against ${fmt(b.directMeanMs, 1)} ms for the bare calls: ` +
         'the local stack runs the HTTP server, the receiver, the queue runner, the worker and fauxqs (in-process) on one Node event loop, so each delivery\'s SDK CPU (section 2: ~' +
         `${fmt((report.receiver?.microsPerRequest.sdk ?? Number.NaN) / 1000, 1)} ms in the receiver, more in the worker) queues behind fauxqs's own request handling, while the direct path's SDK work runs in the bench process on the other core. ` +
-        'With more deliveries in flight DynamoDB Local (design §5: ~190 conditional writes/s on 2 cores) becomes the limit of both paths and the ratio rises. ' +
+        (e2e.levels[e2e.levels.length - 1].ratio > e2e.levels[0].ratio + 0.1
+          ? 'With more deliveries in flight DynamoDB Local (design §5: ~190 conditional writes/s on 2 cores) becomes the limit of both paths and the ratio rises. '
+          : 'More deliveries in flight do not close the gap: the stack\'s event loop stays the tighter limit. ') +
         `CPU per delivery confirms it: at c=${worst.concurrency} the stack process spends ${fmt(worst.cpu.pipeline.stack, 1)} ms per pipeline delivery against ${fmt(worst.cpu.direct.stack, 1)} ms when it only serves the direct calls (fauxqs and the worker), ` +
         `while DynamoDB Local spends ${fmt(worst.cpu.pipeline.dynamodbLocal, 1)} vs ${fmt(worst.cpu.direct.dynamodbLocal, 1)} ms; one event loop at ~${fmt(worst.cpu.pipeline.stack, 0)} ms per delivery caps the stack near ${fmt(1000 / worst.cpu.pipeline.stack, 0)} deliveries/s before any other tenant takes a share of the 2 cores. ` +
         'Next step, if it matters locally: run fauxqs in its own process (its exported app builder in a child), and cut the SDK CPU per call (above), which helps the deployed receiver too.',
@@ -213,6 +220,7 @@ async function main(): Promise<void> {
         rounds: SETTINGS.e2eRounds,
         perBatch: SETTINGS.e2ePerBatch,
         levels: LEVELS,
+        warmup: SETTINGS.e2eWarmup,
         costDeliveries: { small: SETTINGS.costSmall, large: SETTINGS.costLarge },
         log,
       }),
