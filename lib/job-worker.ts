@@ -24,6 +24,7 @@ import {
   VISIBILITY_TIMEOUT_FACTOR,
   WORKER_MAX_BATCHING_WINDOW_SECONDS,
   acknowledgeWildcardResource,
+  grantKeyUse,
   createNodeFunction,
   withoutDeprecatedPitr,
 } from './secure-defaults';
@@ -122,7 +123,7 @@ export class JobWorker extends Construct {
 
     // One conditional UpdateItem per event; GetItem lets a failed condition be explained.
     this.jobsTable.grant(this.workerRole, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
-    this.jobsTable.encryptionKey?.grantEncryptDecrypt(this.workerRole);
+    grantKeyUse(this.jobsTable.encryptionKey, this.workerRole, 'readWrite');
     // Read-only on the archive: the worker follows claim checks, it never writes the evidence.
     const archiveObjects = props.archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`);
     this.workerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [archiveObjects] }));

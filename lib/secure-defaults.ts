@@ -5,6 +5,7 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -179,4 +180,19 @@ export function acknowledgeWildcardResource(role: IConstruct, resourceArn: strin
 export function withoutDeprecatedPitr(overrides: Partial<dynamodb.TableProps> | undefined): Partial<dynamodb.TableProps> {
   const { pointInTimeRecovery: _ignored, ...rest } = overrides ?? {};
   return rest;
+}
+
+/**
+ * Exact KMS actions per use of a customer managed key. CDK's
+ * `grantEncryptDecrypt` adds `kms:ReEncrypt*` and `kms:GenerateDataKey*`, which no
+ * call here needs and which cdk-nag rightly flags (IAM5).
+ */
+export const KMS_ACTIONS = {
+  /** Writes: DynamoDB items, SSE-KMS objects (PutObject), SSE-KMS queue messages (SendMessage). */
+  readWrite: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+  read: ['kms:Decrypt', 'kms:DescribeKey'],
+} as const;
+
+export function grantKeyUse(key: kms.IKey | undefined, grantee: iam.IGrantable, use: keyof typeof KMS_ACTIONS): void {
+  key?.grant(grantee, ...KMS_ACTIONS[use]);
 }

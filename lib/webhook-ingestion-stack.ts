@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ARCHIVE_PREFIX, OUTPUT_KEYS } from '../lambda/core/contract';
 import { JobWorker, type JobWorkerProps } from './job-worker';
-import { acknowledgeWildcardResource } from './secure-defaults';
+import { acknowledgeWildcardResource, grantKeyUse } from './secure-defaults';
 import { Operations, type OperationsProps } from './operations';
 import { WebhookIngestion, type WebhookIngestionProps } from './webhook-ingestion';
 
@@ -96,7 +96,7 @@ export class WebhookIngestionStack extends Stack {
     iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem'], resourceArns: [this.worker.jobsTable.tableArn] });
     iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:GetSecretValue'], resourceArns: [signingSecret.secretArn] });
     archiveBucket.encryptionKey?.grantDecrypt(grantee);
-    queue.encryptionMasterKey?.grantEncryptDecrypt(grantee);
+    grantKeyUse(queue.encryptionMasterKey, grantee, 'readWrite');
     this.worker.jobsTable.encryptionKey?.grantDecrypt(grantee);
     signingSecret.encryptionKey?.grantDecrypt(grantee);
     // Principals outside the construct tree (an account, a service) carry no policy to check.
@@ -129,6 +129,6 @@ export class WebhookIngestionStack extends Stack {
     });
     iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
     deadLetterQueue.encryptionMasterKey?.grantDecrypt(grantee);
-    queue.encryptionMasterKey?.grantEncryptDecrypt(grantee);
+    grantKeyUse(queue.encryptionMasterKey, grantee, 'readWrite');
   }
 }

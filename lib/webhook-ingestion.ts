@@ -25,6 +25,7 @@ import {
   SERVICE_NAMES,
   VISIBILITY_TIMEOUT_FACTOR,
   acknowledgeWildcardResource,
+  grantKeyUse,
   withoutDeprecatedPitr,
   createNodeFunction,
 } from './secure-defaults';
@@ -378,7 +379,7 @@ export class WebhookIngestion extends Construct {
   /** Exactly the actions the receiver's conditional-UpdateItem store, archive and enqueue need. */
   private grantReceiverAccess(role: iam.IRole): void {
     this.deliveriesTable.grant(role, 'dynamodb:UpdateItem');
-    this.deliveriesTable.encryptionKey?.grantEncryptDecrypt(role);
+    grantKeyUse(this.deliveriesTable.encryptionKey, role, 'readWrite');
 
     const archiveObjects = this.archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`);
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [archiveObjects] }));
@@ -387,10 +388,10 @@ export class WebhookIngestion extends Construct {
       archiveObjects,
       'The receiver writes one object per delivery under the archive prefix; keys are generated per delivery, so the resource is the raw/* prefix of this bucket only (PutObject only).',
     );
-    this.archiveBucket.encryptionKey?.grantEncryptDecrypt(role);
+    grantKeyUse(this.archiveBucket.encryptionKey, role, 'readWrite');
 
     this.queue.grant(role, 'sqs:SendMessage');
-    this.queue.encryptionMasterKey?.grantEncryptDecrypt(role);
+    grantKeyUse(this.queue.encryptionMasterKey, role, 'readWrite');
 
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -400,7 +401,6 @@ export class WebhookIngestion extends Construct {
       }),
     );
     this.signingSecret.encryptionKey?.grantDecrypt(role);
-
   }
 }
 

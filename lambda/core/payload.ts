@@ -89,9 +89,15 @@ export function checkParsedPayload(json: unknown, event: EventType): PayloadChec
   return { ok: true, payload: result.output, jobId };
 }
 
+/**
+ * Where and what, never the value: valibot's own messages quote what they
+ * received, and an issue list goes to the logs (a body's URL may carry a token).
+ * Our own `check` messages name fields only.
+ */
 function describeIssue(issue: v.BaseIssue<unknown>): string {
   const path = issue.path?.map((item) => String(item.key)).join('.');
-  return path ? `${path}: ${issue.message}` : issue.message;
+  const what = issue.type === 'check' ? issue.message : `invalid ${issue.type}${issue.expected ? ` (expected ${issue.expected})` : ''}`;
+  return path ? `${path}: ${what}` : what;
 }
 
 export function isEventType(value: string | undefined): value is EventType {
