@@ -49,7 +49,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   const sizes = options.quick
     ? { step: 20, death: 40, outage: 40, fuzz: 60, load: [[8, 150]] as const }
-    : { step: 60, death: 150, outage: 120, fuzz: 300, load: [[4, 1000], [16, 1000], [32, 1000]] as const };
+    : { step: 60, death: 150, outage: 180, fuzz: 300, load: [[4, 1000], [16, 1000], [32, 1000]] as const };
 
   let stack: HarnessStack | undefined;
   const limit = setTimeout(() => {

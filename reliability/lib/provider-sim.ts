@@ -60,6 +60,16 @@ export async function sendWithRetries(delivery: PlannedDelivery, context: SendCo
   return { delivery, statuses, acknowledged: false };
 }
 
-export async function sendAll(sends: readonly PlannedDelivery[], concurrency: number, context: SendContext): Promise<SendOutcome[]> {
-  return mapWithConcurrency(sends, concurrency, (delivery) => sendWithRetries(delivery, context));
+/** `perSecond` paces first attempts, so a stream can be made to last through a timed event such as an outage. */
+export async function sendAll(
+  sends: readonly PlannedDelivery[],
+  concurrency: number,
+  context: SendContext,
+  perSecond?: number,
+): Promise<SendOutcome[]> {
+  const started = Date.now();
+  return mapWithConcurrency(sends, concurrency, async (delivery, index) => {
+    if (perSecond !== undefined) await sleep(Math.max(0, started + (index * 1000) / perSecond - Date.now()));
+    return sendWithRetries(delivery, context);
+  });
 }
