@@ -14,6 +14,7 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { Construct, IConstruct } from 'constructs';
 import * as path from 'node:path';
 import { DEFAULTS } from '../lambda/core/contract';
+import { BUNDLE_ALIASES, BUNDLE_BANNER, BUNDLE_MAIN_FIELDS, ESBUILD_TARGET } from './bundling';
 
 /**
  * Pinned rather than `NODEJS_LATEST`: a CDK upgrade must not change the runtime
@@ -21,8 +22,6 @@ import { DEFAULTS } from '../lambda/core/contract';
  * what cdk-nag AwsSolutions-L1 demands.
  */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
-/** Must follow `LAMBDA_RUNTIME`: esbuild may then emit syntax the runtime supports natively. */
-export const ESBUILD_TARGET = 'node24';
 
 /** Lambda's own bounds for `memorySize`. */
 export const LAMBDA_MEMORY_MIN_MB = 128;
@@ -145,9 +144,9 @@ export function createNodeFunction(scope: Construct, id: string, options: NodeFu
       sourceMap: false,
       target: ESBUILD_TARGET,
       format: OutputFormat.ESM,
-      mainFields: ['module', 'main'],
-      // Some CommonJS dependencies call `require` at run time; ESM has none.
-      banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      mainFields: BUNDLE_MAIN_FIELDS,
+      banner: BUNDLE_BANNER,
+      esbuildArgs: Object.fromEntries(Object.entries(BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to])),
       // Bundle the SDK instead of using the runtime's copy: the versions we test are the ones we run.
       externalModules: [],
     },

@@ -1,0 +1,48 @@
+/**
+ * The Lambda bundles' esbuild settings, in a module free of aws-cdk-lib so the
+ * benchmarks and tests build exactly the bundles CDK deploys.
+ */
+import * as path from 'node:path';
+import type { BuildOptions } from 'esbuild';
+
+/** Must follow `LAMBDA_RUNTIME` (lib/secure-defaults.ts): esbuild may then emit syntax the runtime supports natively. */
+export const ESBUILD_TARGET = 'node24';
+
+/** Some CommonJS dependencies call `require` at run time; ESM has none. */
+export const BUNDLE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/** Prefer the ESM builds of the SDK and Powertools: they tree-shake. */
+export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
+
+/**
+ * Lambda hands a function its credentials in environment variables, so the
+ * SDK's default chain (SSO, INI files, web identity, IMDS and the nested STS/SSO
+ * clients they carry) is dead weight in a bundle: about 110 kB of the receiver's
+ * minified code. It is aliased to the environment provider.
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': path.join(__dirname, '..', 'lambda', 'adapters', 'lambda-credentials.ts'),
+};
+
+/**
+ * The esbuild options CDK's NodejsFunction renders from the construct's
+ * `bundling` props (see `createNodeFunction`), for building the same bundle
+ * outside CDK: the benchmarks and the bundle smoke test.
+ */
+export function bundleBuildOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: ESBUILD_TARGET,
+    minify: true,
+    sourcemap: false,
+    banner: { js: BUNDLE_BANNER },
+    mainFields: BUNDLE_MAIN_FIELDS,
+    alias: { ...BUNDLE_ALIASES },
+    external: [],
+    logLevel: 'silent',
+  };
+}
