@@ -103,10 +103,10 @@ async function main(): Promise<number> {
       ...(logs.secretHits > 0 ? [`the signing secret appears in ${logs.secretHits} log lines`] : []),
       ...(logs.signatureHits > 0 ? [`a sent signature value appears in ${logs.signatureHits} log lines`] : []),
       ...(logs.bodyHits > 0 ? [`a whole raw body appears in ${logs.bodyHits} log lines`] : []),
-      ...(logs.canaryHits - logs.canaryInIssues > 0 ? [`body values appear in ${logs.canaryHits - logs.canaryInIssues} log lines outside schema issues`] : []),
+      ...(logs.canaryHits > 0 ? [`values from inside a body appear in ${logs.canaryHits} log lines (${logs.canaryInIssues} in schema issues)`] : []),
     ];
     say(
-      `logs: ${logs.lines} lines; secret ${logs.secretHits}, signatures ${logs.signatureHits}, whole bodies ${logs.bodyHits}, body values ${logs.canaryHits} (${logs.canaryInIssues} in schema issues: known finding)`,
+      `logs: ${logs.lines} lines; secret ${logs.secretHits}, signatures ${logs.signatureHits}, whole bodies ${logs.bodyHits}, body values ${logs.canaryHits} (${logs.canaryInIssues} in schema issues)`,
     );
     for (const example of logs.examples) say(`       e.g. ${example}`);
 

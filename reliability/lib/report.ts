@@ -87,7 +87,7 @@ export function figuresMarkdown(summary: RunSummary): string {
     '|---|---|---|',
     ...fuzzRows,
     '',
-    `Logs: ${logs.lines} lines captured from the receiver and worker (Powertools JSON) over the whole run; signing secret in ${logs.secretHits}, a sent signature value in ${logs.signatureHits}, a whole raw body in ${logs.bodyHits}; a value from inside a body in ${logs.canaryHits} (${logs.canaryInIssues} of them schema-rejection \`issues\` echoing a field of a validly signed body: see Findings).`,
+    `Logs: ${logs.lines} lines captured from the receiver and worker (Powertools JSON) over the whole run; signing secret in ${logs.secretHits}, a sent signature value in ${logs.signatureHits}, a whole raw body in ${logs.bodyHits}; a value from inside a body (a canary planted in every body, including signed bodies that break the schema) in ${logs.canaryHits}.`,
     '',
     ...(summary.violations.length > 0 ? ['Violations:', '', ...summary.violations.map((v) => `- ${v}`), ''] : []),
     FIGURES_END,
