@@ -1,67 +1,29 @@
 /**
- * Section 3: the Lambda bundles as CDK builds them (same esbuild options as
- * `createNodeFunction` in lib/secure-defaults.ts), their size, and how long a
- * fresh Node process takes to load each one, as a ratio to `node -e 0`.
+ * Section 3: the Lambda bundles exactly as CDK deploys them (lib/bundling.ts is
+ * the single source of the esbuild options `createNodeFunction` passes), their
+ * size, and how long a fresh Node process takes to load each one, as a ratio to
+ * `node -e 0`. Comparison variants drop BUNDLE_ALIASES, so the report shows what
+ * aliasing the SDK's default credential chain away saves.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
+// lib/bundling.ts is free of aws-cdk-lib on purpose: importing it costs the bench nothing.
+import { bundleBuildOptions, ESBUILD_TARGET } from '../lib/bundling';
 import { interleaved, median, pairedRatio } from './stats';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
-const SECURE_DEFAULTS = path.join(REPO_ROOT, 'lib', 'secure-defaults.ts');
 
 /**
- * The options CDK's NodejsFunction passes to esbuild for our `bundling` props
- * (`--bundle --target=… --platform=node --format=esm --outfile=index.mjs --minify
- * --banner:js=… --main-fields=module,main`, no externals). They are not exported
- * from a CDK-free module, so they are mirrored here and checked against the
- * construct's source on every run (see `bundlingDrift`).
+ * The deployed options plus what the bench itself needs: a metafile for the
+ * per-package breakdown, and the repository as working directory so metafile
+ * inputs read `lambda/...` and `node_modules/...`.
  */
-export const BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
-const MAIN_FIELDS = ['module', 'main'];
-
-/** Read, not imported: importing lib/ would load aws-cdk-lib (seconds, and memory) into the bench. */
-export function cdkEsbuildTarget(): string {
-  const match = /export const ESBUILD_TARGET = '([^']+)'/.exec(readFileSync(SECURE_DEFAULTS, 'utf8'));
-  if (!match) throw new Error(`ESBUILD_TARGET not found in ${SECURE_DEFAULTS}`);
-  return match[1];
-}
-
-/** Every bundling setting this file mirrors that no longer appears verbatim in the construct. */
-export function bundlingDrift(): string[] {
-  const source = readFileSync(SECURE_DEFAULTS, 'utf8');
-  const expected = [
-    'minify: true',
-    'sourceMap: false',
-    'target: ESBUILD_TARGET',
-    'format: OutputFormat.ESM',
-    "mainFields: ['module', 'main']",
-    `banner: "${BANNER}"`,
-    'externalModules: []',
-  ];
-  return expected.filter((fragment) => !source.includes(fragment));
-}
-
-export function esbuildOptions(entry: string, outfile: string, target: string): BuildOptions {
-  return {
-    entryPoints: [path.join(REPO_ROOT, entry)],
-    bundle: true,
-    target,
-    platform: 'node',
-    format: 'esm',
-    outfile,
-    minify: true,
-    sourcemap: false,
-    banner: { js: BANNER },
-    mainFields: MAIN_FIELDS,
-    external: [],
-    absWorkingDir: REPO_ROOT,
-    logLevel: 'silent',
-    metafile: true,
-  };
+export function esbuildOptions(entry: string, outfile: string, options: { withAliases: boolean }): BuildOptions {
+  const deployed = bundleBuildOptions(path.join(REPO_ROOT, entry), outfile);
+  return { ...deployed, ...(options.withAliases ? {} : { alias: {} }), metafile: true, absWorkingDir: REPO_ROOT };
 }
 
 export interface Contributor {
@@ -72,8 +34,8 @@ export interface Contributor {
 export interface BundleResult {
   readonly name: string;
   readonly entry: string;
-  /** A variant built with a proposed change, not what CDK deploys today. */
-  readonly whatIf: boolean;
+  /** A variant built without BUNDLE_ALIASES (the SDK's default credential chain): not what CDK deploys. */
+  readonly comparison: boolean;
   readonly bytes: number;
   readonly gzipBytes: number;
   readonly top: Contributor[];
@@ -86,7 +48,6 @@ export interface BundleResult {
 
 export interface BundlesResult {
   readonly target: string;
-  readonly drift: string[];
   readonly runs: number;
   readonly nodeMs: number;
   readonly nodeCpuMs: number;
@@ -119,20 +80,6 @@ function timeProcess(args: string[]): { wallMs: number; cpuMs: number } {
   return { wallMs, cpuMs: (usage.user + usage.system) / 1000 };
 }
 
-/**
- * What-if: Lambda hands a function its credentials in environment variables, so
- * the SDK's default chain (SSO, INI files, STS web identity, IMDS, nested STS/SSO
- * clients) is dead weight. Aliasing it to the environment provider is one
- * esbuild flag, which CDK passes through `bundling.esbuildArgs`.
- */
-export const ENV_CREDENTIALS_ALIAS = '@aws-sdk/credential-provider-node';
-function envCredentialsShim(outDir: string): string {
-  const file = path.join(outDir, 'what-if', 'env-credentials.mjs');
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, "export { fromEnv as defaultProvider } from '@aws-sdk/credential-provider-env';\n");
-  return `./${path.relative(REPO_ROOT, file)}`;
-}
-
 export interface BundlesOptions {
   readonly outDir: string;
   readonly runs: number;
@@ -140,22 +87,18 @@ export interface BundlesOptions {
 }
 
 export async function runBundles(options: BundlesOptions): Promise<BundlesResult> {
-  const target = cdkEsbuildTarget();
-  const drift = bundlingDrift();
-  const shim = envCredentialsShim(options.outDir);
   const entries = [
-    { name: 'receiver', entry: 'lambda/handlers/receiver.ts', whatIf: false },
-    { name: 'worker', entry: 'lambda/handlers/worker.ts', whatIf: false },
-    { name: 'receiver (env credentials)', entry: 'lambda/handlers/receiver.ts', whatIf: true },
-    { name: 'worker (env credentials)', entry: 'lambda/handlers/worker.ts', whatIf: true },
+    { name: 'receiver', entry: 'lambda/handlers/receiver.ts', comparison: false },
+    { name: 'worker', entry: 'lambda/handlers/worker.ts', comparison: false },
+    { name: 'receiver (SDK default credential chain)', entry: 'lambda/handlers/receiver.ts', comparison: true },
+    { name: 'worker (SDK default credential chain)', entry: 'lambda/handlers/worker.ts', comparison: true },
   ];
-  const built: { name: string; entry: string; whatIf: boolean; bytes: number; gzipBytes: number; top: Contributor[]; loader: string }[] = [];
-  for (const { name, entry, whatIf } of entries) {
+  const built: { name: string; entry: string; comparison: boolean; bytes: number; gzipBytes: number; top: Contributor[]; loader: string }[] = [];
+  for (const { name, entry, comparison } of entries) {
     const dir = path.join(options.outDir, name.replace(/\W+/g, '-').replace(/-$/, ''));
     mkdirSync(dir, { recursive: true });
     const outfile = path.join(dir, 'index.mjs');
-    const buildOptions = esbuildOptions(entry, outfile, target);
-    const result = await build(whatIf ? { ...buildOptions, alias: { [ENV_CREDENTIALS_ALIAS]: shim } } : buildOptions);
+    const result = await build(esbuildOptions(entry, outfile, { withAliases: !comparison }));
     writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(result.metafile));
     const code = readFileSync(outfile);
     const loader = path.join(dir, 'load.mjs');
@@ -163,7 +106,7 @@ export async function runBundles(options: BundlesOptions): Promise<BundlesResult
     built.push({
       name,
       entry,
-      whatIf,
+      comparison,
       bytes: statSync(outfile).size,
       gzipBytes: gzipSync(code, { level: 9 }).length,
       top: contributors(result.metafile as Metafile).slice(0, 5),
@@ -185,7 +128,7 @@ export async function runBundles(options: BundlesOptions): Promise<BundlesResult
   const bundles = built.map((b) => ({
     name: b.name,
     entry: b.entry,
-    whatIf: b.whatIf,
+    comparison: b.comparison,
     bytes: b.bytes,
     gzipBytes: b.gzipBytes,
     top: b.top,
@@ -199,5 +142,5 @@ export async function runBundles(options: BundlesOptions): Promise<BundlesResult
       `bundle ${b.name}: ${(b.bytes / 1000).toFixed(0)} kB (gzip ${(b.gzipBytes / 1000).toFixed(0)} kB), load ${b.loadMs.toFixed(0)} ms = ${b.ratioToNode.toFixed(2)}x node -e 0 (cpu ${b.cpuRatioToNode.toFixed(2)}x)`,
     );
   }
-  return { target, drift, runs: options.runs, nodeMs: median(wall.node), nodeCpuMs: median(cpu.node), bundles };
+  return { target: ESBUILD_TARGET, runs: options.runs, nodeMs: median(wall.node), nodeCpuMs: median(cpu.node), bundles };
 }

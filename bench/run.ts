@@ -58,7 +58,7 @@ function goalsOf(
   }
   goals.push({ name: 'receiver overhead per request (in-process, SDK stubbed)', target: '≤ 50 µs', measured: `${fmt(receiver.microsPerRequest.sdk, 0)} CPU µs`, met: receiver.microsPerRequest.sdk <= 50 });
   goals.push({ name: 'sequential AWS round trips on the accept path (warm)', target: '≤ 3', measured: `${receiver.stages.warm.count} (cold: ${receiver.stages.cold.count})`, met: receiver.stages.warm.count <= 3 });
-  for (const b of bundles.bundles.filter((x) => !x.whatIf)) {
+  for (const b of bundles.bundles.filter((x) => !x.comparison)) {
     goals.push({ name: `${b.name} bundle size (minified)`, target: '≤ 520 kB', measured: `${fmt(b.bytes / 1000, 1)} kB`, met: b.bytes <= BUNDLE_LIMIT_BYTES });
     goals.push({ name: `${b.name} bundle load ÷ node -e 0`, target: '≤ 2.0×', measured: `${fmt(b.ratioToNode, 2)}× wall (${fmt(b.cpuRatioToNode, 2)}× CPU)`, met: b.ratioToNode <= 2.0 });
   }
@@ -126,27 +126,24 @@ function findingsOf(report: Omit<Report, 'findings'>): string[] {
     }
   }
   if (bundles) {
-    const missed = bundles.bundles.filter((b) => !b.whatIf && b.bytes > BUNDLE_LIMIT_BYTES);
-    const whatIf = bundles.bundles.filter((b) => b.whatIf);
-    if (missed.length > 0) {
-      const receiverTop = bundles.bundles.find((b) => b.name === 'receiver')?.top ?? [];
-      out.push(
-        `Bundle size: ${missed.map((b) => `${b.name} ${fmt(b.bytes / 1000, 0)} kB (${fmt(((b.bytes - BUNDLE_LIMIT_BYTES) / BUNDLE_LIMIT_BYTES) * 100, 0)} % over)`).join(', ')}. ` +
-          `Top contributors (receiver): ${receiverTop.map((t) => `${t.name} ${fmt(t.bytes / 1000, 0)} kB`).join(', ')}. ` +
-          "`@aws-sdk/nested-clients` and the `credential-provider-*` packages are the SDK's default credential chain (SSO, INI, web identity, IMDS, with nested STS/SSO clients), " +
-          'which a Lambda never uses: its credentials are in environment variables. Fix in lib/secure-defaults.ts `bundling`: ' +
-          "`esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': './lambda/adapters/lambda-credentials.ts' }` with that file containing " +
-          "`export { fromEnv as defaultProvider } from '@aws-sdk/credential-provider-env';` (add `@aws-sdk/credential-provider-env` to dependencies; it is already installed transitively). " +
-          `Measured in this run: ${whatIf.map((b) => `${b.name} ${fmt(b.bytes / 1000, 0)} kB, load ${fmt(b.ratioToNode, 2)}× (${fmt(b.cpuRatioToNode, 2)}× CPU)`).join('; ')}. ` +
-          'The local stack and tests run the source through tsx, so they keep the full chain.',
-      );
-    }
-    const slow = bundles.bundles.filter((b) => !b.whatIf && b.ratioToNode > 2.0);
+    const deployed = bundles.bundles.filter((b) => !b.comparison);
+    const missed = deployed.filter((b) => b.bytes > BUNDLE_LIMIT_BYTES);
+    const chainOf = (b: BundlesResult['bundles'][number]) => bundles.bundles.find((x) => x.comparison && x.entry === b.entry);
+    const receiverTop = deployed.find((b) => b.name === 'receiver')?.top ?? [];
+    out.push(
+      `Bundle size (as deployed, with BUNDLE_ALIASES): ${deployed.map((b) => `${b.name} ${fmt(b.bytes / 1000, 0)} kB`).join(', ')}` +
+        `${missed.length > 0 ? ` (over the 520 kB goal: ${missed.map((b) => `${b.name} by ${fmt(((b.bytes - BUNDLE_LIMIT_BYTES) / BUNDLE_LIMIT_BYTES) * 100, 0)} %`).join(', ')})` : ', both within the 520 kB goal'}. ` +
+        `Aliasing the SDK's default credential chain to the environment provider (lambda/adapters/lambda-credentials.ts: a Lambda's credentials are always in its environment) saves ` +
+        `${deployed.map((b) => { const c = chainOf(b); return c ? `${fmt((c.bytes - b.bytes) / 1000, 0)} kB on the ${b.name} (${fmt(c.bytes / 1000, 0)} → ${fmt(b.bytes / 1000, 0)} kB, load ${fmt(c.ratioToNode, 2)}× → ${fmt(b.ratioToNode, 2)}×)` : ''; }).filter((t) => t !== '').join(' and ')}. ` +
+        `Top contributors now (receiver): ${receiverTop.map((t) => `${t.name} ${fmt(t.bytes / 1000, 0)} kB`).join(', ')}. ` +
+        'The local stack and tests run the source through tsx, so they keep the full chain.',
+    );
+    const slow = deployed.filter((b) => b.ratioToNode > 2.0);
     if (slow.length > 0) {
       out.push(
         `Load time: ${slow.map((b) => `${b.name} ${fmt(b.ratioToNode, 2)}×`).join(', ')} of \`node -e 0\` (goal 2.0×). Most of it is parsing and evaluating @smithy/core and the client schemas. ` +
-          'Beyond the alias above: in the worker, load `@aws-sdk/client-s3` with a dynamic `import()` on the first claim check (esbuild keeps a single file but defers evaluating the S3 client, ' +
-          'which ≤ 64 KiB payloads never need).',
+          'In the worker, loading `@aws-sdk/client-s3` with a dynamic `import()` on the first claim check would defer evaluating the S3 client, ' +
+          'which ≤ 64 KiB payloads never need.',
       );
     }
   }
