@@ -5,6 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { WORKER_TIMEOUTS, clientOptions } from '../adapters/client-config';
 import { DynamoJobStore } from '../adapters/dynamo-job-store';
 import { createLogger, createMetrics, type Logger, type Metrics, MetricUnit } from '../adapters/observability';
 import { S3Archive } from '../adapters/s3-archive';
@@ -45,9 +46,9 @@ export function workerDependenciesFromEnv(
   ];
   if (problems.length > 0 || !tableName || !bucketName) throw new WorkerConfigurationError(problems);
   return {
-    jobStore: new DynamoJobStore({ client: overrides.dynamodb ?? new DynamoDBClient({}), tableName }),
+    jobStore: new DynamoJobStore({ client: overrides.dynamodb ?? new DynamoDBClient(clientOptions(WORKER_TIMEOUTS)), tableName }),
     // Claim checks read the bucket named in each message; this one is only the adapter's default.
-    archive: new S3Archive(overrides.s3 ?? new S3Client({}), bucketName),
+    archive: new S3Archive(overrides.s3 ?? new S3Client(clientOptions(WORKER_TIMEOUTS)), bucketName),
     logger: overrides.logger ?? createLogger(SERVICE_NAME),
     metrics: overrides.metrics ?? createMetrics(SERVICE_NAME),
     now: overrides.now,
