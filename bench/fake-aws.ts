@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 
 interface WireRequest {
   readonly method: string;
@@ -86,7 +86,8 @@ export class FakeAws {
     };
   }
 
-  clients(): { dynamodb: DynamoDBClient; s3: S3Client; sqs: SQSClient; secretsManager: SecretsManagerClient } {
+  /** `config` adds per-service options, e.g. the receiver's own (RECEIVER_CLIENT_CONFIG). */
+  clients(config: { sqs?: SQSClientConfig } = {}): { dynamodb: DynamoDBClient; s3: S3Client; sqs: SQSClient; secretsManager: SecretsManagerClient } {
     // Static credentials and a region, as a Lambda has from its environment: no provider chain lookups.
     const common = {
       region: 'us-east-1',
@@ -96,7 +97,7 @@ export class FakeAws {
     return {
       dynamodb: new DynamoDBClient(common),
       s3: new S3Client(common),
-      sqs: new SQSClient(common),
+      sqs: new SQSClient({ ...config.sqs, ...common }),
       secretsManager: new SecretsManagerClient(common),
     };
   }

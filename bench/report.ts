@@ -40,7 +40,7 @@ export interface Report {
 const kb = (bytes: number): string => `${fmt(bytes / 1000, 1)} kB`;
 const ms = (value: number): string => fmt(value, value < 10 ? 1 : 0);
 const usd = (value: number): string => `$${value < 0.01 && value > 0 ? value.toFixed(4) : value.toFixed(2)}`;
-const status = (met: boolean | undefined): string => (met === undefined ? 'not measured' : met ? 'met' : '**missed**');
+const status = (goal: Goal): string => (goal.met === undefined ? (goal.note ?? 'not measured') : goal.met ? 'met' : '**missed**');
 
 function table(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
@@ -69,25 +69,31 @@ function verifySection(result: VerifyResult): string {
 
 function receiverSection(r: ReceiverOverheadResult): string {
   const parts = ['## 2. Receiver overhead per request (in-process, no network)', ''];
+  const m = r.microsPerRequest;
   parts.push(
-    `The real \`createReceiverHandler\` with the real adapters and SDK clients; only the socket is replaced by a fake transport ` +
-      `(the SDK still builds, serializes, signs every command and parses every answer). ${r.rounds} rounds × ${r.batch} sequential ` +
-      `${r.bodyBytes} B deliveries per case, cases interleaved; CPU µs per request, median over rounds, with the fake transport's own time ` +
-      `(${fmt(r.stubMicros, 1)} µs/request: JSON parse and MD5 for the SQS answer) subtracted.`,
+    `The real \`createReceiverHandler\` with the real adapters and the receiver's own SDK client options (\`RECEIVER_CLIENT_CONFIG\`), in two shapes. ` +
+      "**(a) clients' `send` stubbed** (the issue's definition, judged against the 50 µs goal): everything but the network is ours to pay, i.e. event parsing, " +
+      'the checks, the signature, JSON and schema, the three commands built by our adapters, the Powertools log line and EMF metrics; the SDK never serializes, signs or parses ' +
+      '(the stub answers with constants). **(b) the SDK\'s full middleware stack** with only the socket replaced by a fake transport: what Lambda actually pays per request, shown for honesty. ' +
+      `Each case is warmed up with ${r.warmup} requests first (after ~200 the JIT has not settled and a case still runs at 2-3× its steady cost), then ${r.rounds} rounds × ${r.batch} sequential ` +
+      `${r.bodyBytes} B deliveries per case, cases interleaved; CPU µs per request, median over rounds. In (b) the fake transport's own time ` +
+      `(${fmt(r.stubMicros, 1)} µs/request: JSON parse and MD5 for the SQS answer) is subtracted.`,
     '',
   );
   parts.push(
     table(
       ['case', 'CPU µs / request', 'spread'],
       [
-        ['sdk: deployed shape (SDK clients, Powertools logs + EMF metrics)', fmt(r.microsPerRequest.sdk, 1), `${fmt(r.spread.sdk * 100, 1)} %`],
-        ['quiet: SDK clients, no-op logger and metrics', fmt(r.microsPerRequest.quiet, 1), `${fmt(r.spread.quiet * 100, 1)} %`],
-        ['ports: in-memory ports, Powertools logs + metrics (the core alone)', fmt(r.microsPerRequest.ports, 1), `${fmt(r.spread.ports * 100, 1)} %`],
+        ["**(a)** clients' `send` stubbed: our code, Powertools logs + EMF metrics (the goal's figure)", `**${fmt(m.stubbed, 1)}**`, `${fmt(r.spread.stubbed * 100, 1)} %`],
+        ["(a) without logs: clients' `send` stubbed, no-op logger and metrics (our code alone)", fmt(m.quiet, 1), `${fmt(r.spread.quiet * 100, 1)} %`],
+        ["**(b)** SDK's full middleware, socket faked, Powertools logs + EMF metrics (what Lambda pays)", `**${fmt(m.sdk, 1)}**`, `${fmt(r.spread.sdk * 100, 1)} %`],
       ],
     ),
     '',
-    `sdk / ports (paired): **${fmt(r.sdkOverPorts, 1)}×**. Wall µs per request of the sdk case: ${fmt(r.sdkWallMicros, 0)} (includes time the shared cores ran other work). ` +
-      `At ${r.largeBodyBytes / 1024} KiB bodies the sdk case costs ${fmt(r.largeBodyCpuMicros, 0)} CPU µs per request (fake transport included; used by the cost model).`,
+    `Where the time goes: our code ${fmt(m.quiet, 0)} µs; Powertools logger and metrics ${fmt(m.stubbed - m.quiet, 0)} µs ((a) − (a) without logs); ` +
+      `the SDK's middleware for the three commands ${fmt(m.sdk - m.stubbed, 0)} µs ((b) − (a); (b) ÷ (a) paired: ${fmt(r.sdkOverStubbed, 1)}×). ` +
+      `Wall µs per request of (b): ${fmt(r.sdkWallMicros, 0)} (includes time the shared cores ran other work). ` +
+      `At ${r.largeBodyBytes / 1024} KiB bodies (b) costs ${fmt(r.largeBodyCpuMicros, 0)} CPU µs per request (fake transport included; used by the cost model).`,
     '',
     'Time inside each SDK command with no network under it (wall µs, median of one traced batch):',
     '',
@@ -291,7 +297,7 @@ export function renderMarkdown(report: Report): string {
     '',
     '## Goals',
     '',
-    table(['goal', 'target', 'measured', 'status'], report.goals.map((g) => [g.name, g.target, g.measured, status(g.met)])),
+    table(['goal', 'target', 'measured', 'status'], report.goals.map((g) => [g.name, g.target, g.measured, status(g)])),
     '',
   ];
   if (report.findings.length > 0) parts.push('## Findings and next steps', '', ...report.findings.map((f) => `- ${f}`), '');

@@ -29,8 +29,8 @@ const log = (message: string): void => {
 };
 
 const SETTINGS = quick
-  ? { verifyRounds: 31, verifySampleMs: 3, receiverRounds: 5, receiverBatch: 50, bundleRuns: 15, e2eRounds: 1, e2ePerBatch: 30, e2eWarmup: 40, costSmall: 60, costLarge: 15 }
-  : { verifyRounds: 121, verifySampleMs: 5, receiverRounds: 15, receiverBatch: 100, bundleRuns: 21, e2eRounds: 5, e2ePerBatch: 60, e2eWarmup: 120, costSmall: 300, costLarge: 60 };
+  ? { verifyRounds: 31, verifySampleMs: 3, receiverRounds: 5, receiverBatch: 50, receiverWarmup: 1000, bundleRuns: 15, e2eRounds: 1, e2ePerBatch: 30, e2eWarmup: 40, costSmall: 60, costLarge: 15 }
+  : { verifyRounds: 121, verifySampleMs: 5, receiverRounds: 15, receiverBatch: 100, receiverWarmup: 2000, bundleRuns: 21, e2eRounds: 5, e2ePerBatch: 60, e2eWarmup: 120, costSmall: 300, costLarge: 60 };
 const LEVELS = [1, 8, 32];
 const BUNDLE_LIMIT_BYTES = 520_000;
 
@@ -56,7 +56,20 @@ function goalsOf(
     goals.push({ name: `verify ${size}: ours ÷ HMAC baseline`, target: `≥ ${g.target}×`, measured: `${fmt(g.ratio, 2)}×`, met: g.ratio >= g.target });
     goals.push({ name: `verify ${size}: faster than both peers`, target: 'yes', measured: `${g.fasterThanPeers ? 'yes' : 'no'}: ${fmt(g.overOctokit, 2)}× octokit, ${fmt(g.overStandardWebhooks, 1)}× standardwebhooks`, met: g.fasterThanPeers });
   }
-  goals.push({ name: 'receiver overhead per request (in-process, SDK stubbed)', target: '≤ 50 µs', measured: `${fmt(receiver.microsPerRequest.sdk, 0)} CPU µs`, met: receiver.microsPerRequest.sdk <= 50 });
+  const m = receiver.microsPerRequest;
+  goals.push({
+    name: "receiver overhead per request, (a) in-process, clients' send stubbed (commands built, not serialized)",
+    target: '≤ 50 µs',
+    measured: `${fmt(m.stubbed, 0)} CPU µs (our code ${fmt(m.quiet, 0)} + Powertools logs/metrics ${fmt(m.stubbed - m.quiet, 0)})`,
+    met: m.stubbed <= 50,
+  });
+  goals.push({
+    name: "receiver per request, (b) with the SDK's full middleware, only the socket faked",
+    target: 'shown, not judged',
+    measured: `${fmt(m.sdk, 0)} CPU µs (SDK middleware ${fmt(m.sdk - m.stubbed, 0)})`,
+    met: undefined,
+    note: 'for information',
+  });
   goals.push({ name: 'sequential AWS round trips on the accept path (warm)', target: '≤ 3', measured: `${receiver.stages.warm.count} (cold: ${receiver.stages.cold.count})`, met: receiver.stages.warm.count <= 3 });
   for (const b of bundles.bundles.filter((x) => !x.comparison)) {
     goals.push({ name: `${b.name} bundle size (minified)`, target: '≤ 520 kB', measured: `${fmt(b.bytes / 1000, 1)} kB`, met: b.bytes <= BUNDLE_LIMIT_BYTES });
@@ -101,20 +114,26 @@ function findingsOf(report: Omit<Report, 'findings'>): string[] {
     }
   }
   if (receiver) {
-    const sdkShare = receiver.microsPerRequest.sdk - receiver.microsPerRequest.ports;
+    const m = receiver.microsPerRequest;
     const heaviest = [...receiver.commandMicros].sort((a, b) => b.micros - a.micros)[0];
-    if (receiver.microsPerRequest.sdk > 50) {
-      out.push(
-        `Receiver overhead is ${fmt(receiver.microsPerRequest.sdk, 0)} CPU µs per request against a 50 µs goal (${fmt(receiver.microsPerRequest.sdk / 50, 0)}× over). ` +
-          `The core alone (in-memory ports, with logging) is ${fmt(receiver.microsPerRequest.ports, 0)} µs; the SDK's three commands add ~${fmt(sdkShare, 0)} µs ` +
-          `(heaviest: ${heaviest?.key} at ~${fmt(heaviest?.micros ?? Number.NaN, 0)} µs). The SDK rebuilds its middleware stack, resolves the endpoint, spreads its whole config per call ` +
-          '(schema deserializer), serializes through the schema codec and SigV4-signs every command: that is where the time goes, not our code. ' +
-          'A 50 µs budget is out of reach with three AWS SDK v3 commands per request on this CPU; options, cheapest first: pass `md5: false` to the SQSClient in lambda/handlers/receiver.ts ' +
-          '(skips the MD5 of every message body; TLS already protects it), keep one client per service (done), and, if the budget matters more than the SDK, sign the three requests with ' +
-          '`@smithy/signature-v4` and send them with the runtime\'s `fetch` from a thin adapter (the ports make that a local change). In Lambda this CPU is stretched by the vCPU share ' +
-          '(512 MB ≈ 0.29 vCPU), so it also shows up in billed duration (section 5).',
-      );
-    }
+    out.push(
+      `Receiver overhead (a), the issue's definition (clients' \`send\` stubbed): ${fmt(m.stubbed, 0)} CPU µs per request against the 50 µs goal${m.stubbed <= 50 ? ' (met)' : ` (missed by ${fmt(m.stubbed - 50, 0)} µs)`}. ` +
+        `Our own code is ${fmt(m.quiet, 0)} µs of it (the same path with no-op logging): event and header handling, timestamp, signature (section 1), the body's SHA-256, JSON.parse + valibot, ` +
+        'the three commands and the queue message. The rest, ' +
+        `${fmt(m.stubbed - m.quiet, 0)} µs, is Powertools: one INFO line and one EMF flush per request, in which a CPU profile shows the Logger's item building and serialization, the metrics store, ` +
+        'and several `process.env` reads per call (Powertools checks AWS_LAMBDA_MAX_CONCURRENCY on every scoped-store access). ' +
+        'Next steps, outside this change\'s files: (1) serialize the queue message once: `buildQueueMessage` (lambda/core/queue-message.ts) measures the message with `toAsciiJson` and ' +
+        'the SQS adapter serializes it again (~4 µs of the profile per request); returning the serialized body with the message, for the adapter to send, removes one; ' +
+        '(2) `toAsciiJson` (lambda/core/ascii-json.ts) could skip its regex pass when `Buffer.byteLength(json) === json.length` (all ASCII: the common case); ' +
+        '(3) log and count less on the accept path: the accepted line could carry fewer keys, and a dimensionless accepted count needs no per-request flush beyond the one EMF line. ' +
+        'Even with (1)-(3) the Powertools line and flush stay in the tens of µs, so 50 µs with logging on would need a leaner logger on the accept path. ' +
+        `(b), with the SDK's full middleware and only the socket faked: ${fmt(m.sdk, 0)} µs per request, ${fmt(m.sdk - m.stubbed, 0)} µs of it the SDK (heaviest command: ${heaviest?.key} at ~${fmt(heaviest?.micros ?? Number.NaN, 0)} µs): ` +
+        'it rebuilds its middleware stack, resolves the endpoint, serializes through the schema codec and SigV4-signs every command. Applied here: `md5: false` on the SQSClient ' +
+        '(lambda/handlers/receiver.ts; no measurable change at 1 KiB, ~90 µs per send for a 48 KiB inline payload; TLS protects the bytes and the archive keeps the body and its SHA-256). ' +
+        "S3 needs no option: the archive adapter sends ChecksumSHA256, and the SDK's flexible-checksums middleware skips its own checksum whenever an x-amz-checksum-* header is set. " +
+        'Beyond that, only replacing the SDK on the hot path (SigV4 with `@smithy/signature-v4` and `fetch` from thin adapters behind the same ports) would cut (b) substantially. ' +
+        'In Lambda this CPU is stretched by the vCPU share (512 MB ≈ 0.29 vCPU), so it shows up in billed duration (section 5).',
+    );
     const reserved = receiver.warningsPerRequest.filter((w) => /reserved key/.test(w.message));
     if (reserved.length > 0) {
       out.push(
@@ -210,7 +229,7 @@ async function main(): Promise<void> {
 
   const verify = await timed('verify', seconds, () => runVerify({ rounds: SETTINGS.verifyRounds, sampleMs: SETTINGS.verifySampleMs, log }));
   const receiver = await timed('receiver', seconds, () =>
-    runReceiverOverhead({ rounds: SETTINGS.receiverRounds, batch: SETTINGS.receiverBatch, bodyBytes: 1024, largeBodyBytes: 256 * 1024, log }),
+    runReceiverOverhead({ rounds: SETTINGS.receiverRounds, batch: SETTINGS.receiverBatch, warmup: SETTINGS.receiverWarmup, bodyBytes: 1024, largeBodyBytes: 256 * 1024, log }),
   );
   const bundles = await timed('bundles', seconds, () => runBundles({ outDir: path.join(ROOT, '.bench', 'bundles'), runs: SETTINGS.bundleRuns, log }));
   let e2e: E2eResult | undefined;
