@@ -7,6 +7,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { RECEIVER_TIMEOUTS, clientOptions } from '../adapters/client-config';
 import { DynamoDeliveryStore } from '../adapters/dynamo-delivery-store';
 import { createLogger, createMetrics } from '../adapters/observability';
 import { powertoolsLogger, powertoolsMetrics, type InvocationLogger, type InvocationMetrics } from '../adapters/powertools-ports';
@@ -95,7 +96,11 @@ export function createReceiverHandler(deps: ReceiverDependencies): ReceiverHandl
  *   its own checksum whenever an x-amz-checksum-* header is already set, so
  *   `requestChecksumCalculation` would change nothing here.
  */
-export const RECEIVER_CLIENT_CONFIG: { readonly sqs: SQSClientConfig } = { sqs: { md5: false } };
+export const RECEIVER_CLIENT_CONFIG: { readonly common: ReturnType<typeof clientOptions>; readonly sqs: SQSClientConfig } = {
+  // Every client: a hung dependency fails the call in time for a 503 (see client-config.ts).
+  common: clientOptions(RECEIVER_TIMEOUTS),
+  sqs: { md5: false },
+};
 
 // SDK clients live for the whole Lambda environment: created on first use, reused after.
 const sharedClients: { dynamodb?: DynamoDBClient; s3?: S3Client; sqs?: SQSClient; secretsManager?: SecretsManagerClient } = {};
@@ -107,9 +112,9 @@ export function receiverDependenciesFromEnv(
   const config = loadReceiverConfig(env);
   const secrets =
     overrides.secrets ?? secretsFromArn(config.signingSecretArn, config.requireSignature, config.secretCacheSeconds, overrides.secretsManager);
-  const dynamodb = overrides.dynamodb ?? (sharedClients.dynamodb ??= new DynamoDBClient({}));
-  const s3 = overrides.s3 ?? (sharedClients.s3 ??= new S3Client({}));
-  const sqs = overrides.sqs ?? (sharedClients.sqs ??= new SQSClient({ ...RECEIVER_CLIENT_CONFIG.sqs }));
+  const dynamodb = overrides.dynamodb ?? (sharedClients.dynamodb ??= new DynamoDBClient(RECEIVER_CLIENT_CONFIG.common));
+  const s3 = overrides.s3 ?? (sharedClients.s3 ??= new S3Client(RECEIVER_CLIENT_CONFIG.common));
+  const sqs = overrides.sqs ?? (sharedClients.sqs ??= new SQSClient({ ...RECEIVER_CLIENT_CONFIG.common, ...RECEIVER_CLIENT_CONFIG.sqs }));
   return {
     policy: config,
     archiveBucket: config.archiveBucket,
@@ -134,7 +139,7 @@ function secretsFromArn(
     // Opted out of signing: signed deliveries still meet the unset-secret answer (503), never an open door.
     return new StaticSecretSource(undefined);
   }
-  const secretsManager = client ?? (sharedClients.secretsManager ??= new SecretsManagerClient({}));
+  const secretsManager = client ?? (sharedClients.secretsManager ??= new SecretsManagerClient(RECEIVER_CLIENT_CONFIG.common));
   return new SecretsManagerSource(secretsManager, arn, { cacheSeconds });
 }
 
