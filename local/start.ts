@@ -35,6 +35,7 @@ import { startQueueRunner, type QueueRunner, type QueueRunnerStats } from './que
 import { createLocalResources, localHandlerEnvironment } from './resources';
 import { readStackShape, type CfnTemplate, type StackShape } from './stack-shape';
 import { loadStackTemplate } from './synth';
+import { Cleanups } from './cleanups';
 
 export const READY_PREFIX = 'ready: POST ';
 
@@ -96,16 +97,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // Stale outputs would point tools at dead ports until this run writes its own.
   rmSync(outputsFile, { force: true });
 
-  const cleanups: Array<() => Promise<void>> = [];
-  const stopAll = async (): Promise<void> => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        log(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  };
+  const cleanups = new Cleanups(log);
+  const stopAll = (): Promise<void> => cleanups.runAll();
+
 
   try {
     const [dynamodb, fauxqs, template] = await Promise.all([

@@ -36,6 +36,7 @@ import { readStackShape, type StackShape } from '../../local/stack-shape';
 import { loadStackTemplate } from '../../local/synth';
 import { startHangServer, startOutageProxy, type HangServer, type OutageProxy } from './fault-servers';
 import { FaultInjector } from './faults';
+import { Cleanups } from '../../local/cleanups';
 
 /** The scaled-down clock of the harness; see the module comment for the order it keeps. */
 export const TIMING = {
@@ -111,16 +112,9 @@ function clientsFor(endpoints: { dynamodb: string; s3: string; sqs: string }, ti
 
 export async function startHarnessStack(options: HarnessOptions): Promise<HarnessStack> {
   const { log } = options;
-  const cleanups: Array<() => Promise<void> | void> = [];
-  const stopAll = async (): Promise<void> => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        log(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  };
+  const cleanups = new Cleanups(log);
+  const stopAll = (): Promise<void> => cleanups.runAll();
+
   try {
     ensureDir(options.stateDir);
     const [dynamodb, fauxqs, loaded] = await Promise.all([

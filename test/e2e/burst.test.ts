@@ -7,6 +7,7 @@
 import type { EventType } from '../../lambda/core/contract';
 import { mapWithConcurrency } from '../../ops/lib/concurrency';
 import type { Delivery } from '../../ops/lib/provider';
+import { prng } from '../../reliability/lib/seeded';
 import {
   connect,
   deliveryIdOfKey,
@@ -24,18 +25,6 @@ const JOBS = 150;
 const TOTAL = 500;
 const CONCURRENCY = 16;
 const RETRIES_OF_SAME_DELIVERY = 120;
-
-/** A small seeded generator: the same shuffle every run, so a failure can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface PlannedJob {
   readonly jobId: string;
@@ -59,7 +48,8 @@ describe('a burst of 500 deliveries over 150 jobs at concurrency 16', () => {
 
   it('loses nothing and applies everything once', async () => {
     // Prepare
-    const random = seededRandom(20261127);
+    // Seeded: the same shuffle every run, so a failure can be replayed.
+    const random = prng(20261127);
     const base = Date.now();
     const at = (offsetMs: number): string => new Date(base + offsetMs).toISOString();
     const jobs: PlannedJob[] = Array.from({ length: JOBS }, (_, index) => {
