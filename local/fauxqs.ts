@@ -1,12 +1,26 @@
 /**
- * fauxqs (SQS + S3 emulator) run in-process. Its CLI and `startFauxqs()` listen
- * on 0.0.0.0, so we take its exported app builder and listen on 127.0.0.1 ourselves.
+ * fauxqs (SQS + S3 emulator) in a child Node process, as DynamoDB Local runs in
+ * its own JVM: the pipeline (HTTP server, receiver, queue runner, worker) and the
+ * emulator each get an event loop, so on a machine with two cores they no longer
+ * take turns on one.
  *
- * fauxqs is ESM-only; it is loaded with a dynamic import so this module (and the
- * rest of the local stack) stays loadable from CommonJS. Jest's module loader
- * cannot load it at all: tests run the local stack as a child process.
+ * The child is plain `node` on `fauxqs-server.mjs` (fauxqs is ESM and loads in
+ * plain Node; no TypeScript loader to start). fauxqs's CLI and `startFauxqs()`
+ * listen on 0.0.0.0, so the entry takes its exported `buildApp()` and listens on
+ * 127.0.0.1 itself, on a kernel-chosen port it prints on one line. It exits when
+ * its stdin closes, so it never outlives a killed parent. Jest's module loader
+ * cannot load fauxqs at all; a child process does not care.
  */
-import { LOOPBACK_HOST } from './net';
+import { spawn } from 'node:child_process';
+import { get } from 'node:http';
+import * as path from 'node:path';
+import { stopChild } from './dynamodb-local';
+import { LOOPBACK_HOST, waitUntil } from './net';
+
+const SERVER_ENTRY = path.join(__dirname, 'fauxqs-server.mjs');
+const LISTENING_LINE = /^FAUXQS_LISTENING (\S+) (\d+)$/m;
+/** Substring of the child's command line that identifies it as ours (pid file). */
+export const FAUXQS_PROCESS_MARKER = 'fauxqs-server.mjs';
 
 export interface FauxqsOptions {
   /** 0 (default) lets the kernel pick a free loopback port. */
@@ -14,12 +28,18 @@ export interface FauxqsOptions {
   /** Region for queue URLs and ARNs when a request carries none. */
   readonly region: string;
   readonly logger?: boolean;
+  /** It answers in well under a second; the default leaves room for a loaded 2-core box. */
+  readonly startTimeoutMs?: number;
+  readonly nodeCommand?: string;
+  readonly log?: (message: string) => void;
 }
 
 export interface LocalFauxqs {
   /** The endpoint every SQS and S3 client must be given (S3 with `forcePathStyle`). */
   readonly endpoint: string;
   readonly port: number;
+  /** The emulator's own process. */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -32,19 +52,82 @@ export interface LocalFauxqs {
 const QUEUE_URL_HOST = 'localhost';
 
 export async function startFauxqs(options: FauxqsOptions): Promise<LocalFauxqs> {
-  const { buildApp } = await import('fauxqs');
-  const app = buildApp({ logger: options.logger ?? false, host: QUEUE_URL_HOST, defaultRegion: options.region });
-  await app.listen({ port: options.port ?? 0, host: LOOPBACK_HOST });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') {
-    await app.close();
-    throw new Error('fauxqs did not report a TCP address');
-  }
-  return {
-    endpoint: `http://${LOOPBACK_HOST}:${address.port}`,
-    port: address.port,
-    stop: async () => {
-      await app.close();
-    },
+  const args = [SERVER_ENTRY, String(options.port ?? 0), options.region, QUEUE_URL_HOST];
+  if (options.logger) args.push('logger');
+  // stdin stays a pipe: the child exits when it closes, i.e. when this process dies.
+  const child = spawn(options.nodeCommand ?? process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  let stdoutText = '';
+  let exited: Error | undefined;
+  let listeningPort: number | undefined;
+  const keep = (text: string): void => {
+    output.push(text);
+    if (output.length > 200) output.shift();
   };
+  child.stdin?.on('error', () => undefined);
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    keep(text);
+    if (listeningPort !== undefined) return;
+    // The line can arrive split across chunks.
+    stdoutText += text;
+    const match = LISTENING_LINE.exec(stdoutText);
+    if (match) listeningPort = Number(match[2]);
+  });
+  child.stderr?.on('data', (chunk: Buffer) => keep(chunk.toString('utf8')));
+  child.on('error', (error) => {
+    exited = new Error(`could not launch fauxqs (${options.nodeCommand ?? process.execPath}): ${error.message}`, { cause: error });
+  });
+  child.on('exit', (code, signal) => {
+    exited ??= new Error(`fauxqs exited (code ${code}, signal ${signal}):\n${output.join('').slice(-2000)}`);
+  });
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  const stop = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
+    await stopChild(child);
+  };
+
+  try {
+    const timeoutMs = options.startTimeoutMs ?? 15_000;
+    const withOutput = (error: unknown): Error =>
+      error === exited ? (error as Error) : new Error(`${(error as Error).message}; fauxqs said:\n${output.join('').slice(-2000)}`, { cause: error });
+    const port = await waitUntil(
+      async () => {
+        if (listeningPort === undefined) throw new Error('not listening yet');
+        return listeningPort;
+      },
+      { timeoutMs, intervalMs: 20, what: 'fauxqs to bind', abort: () => exited },
+    ).catch((error: unknown) => {
+      throw withOutput(error);
+    });
+    const endpoint = `http://${LOOPBACK_HOST}:${port}`;
+    await waitUntil(
+      () => getHealth(port),
+      { timeoutMs, intervalMs: 50, what: 'fauxqs to answer', abort: () => exited },
+    ).catch((error: unknown) => {
+      throw withOutput(error);
+    });
+    options.log?.(`fauxqs ${endpoint} (pid ${child.pid}) bound to 127.0.0.1`);
+    return { endpoint, port, pid: child.pid ?? -1, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** One GET /health on a fresh connection (no pooled socket left open behind it). */
+function getHealth(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = get({ host: LOOPBACK_HOST, port, path: '/health', agent: false, timeout: 2000 }, (response) => {
+      response.resume();
+      response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`/health answered ${response.statusCode}`))));
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error('/health timed out')));
+    request.on('error', reject);
+  });
 }

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole pipeline on one machine, no AWS account.
  *
- *   DynamoDB Local (java, 127.0.0.1)   fauxqs SQS+S3 (in-process, 127.0.0.1)
+ *   DynamoDB Local (java, 127.0.0.1)   fauxqs SQS+S3 (its own node process, 127.0.0.1)
  *   resources shaped like the synthesized stack
  *   POST http://127.0.0.1:$PORT/webhooks -> receiver handler (API Gateway payload 2.0)
  *   queue runner -> worker handler (SQS event source semantics)
@@ -28,7 +28,7 @@ import { resolveSigningSecret } from '../ops/lib/dev-secret';
 import { writeOutputsFile, type StackOutputs } from '../ops/lib/outputs';
 import { startApiServer, type ApiServer } from './api-server';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
-import { startFauxqs, type LocalFauxqs } from './fauxqs';
+import { FAUXQS_PROCESS_MARKER, startFauxqs, type LocalFauxqs } from './fauxqs';
 import { DEFAULT_STATE_DIR, OUTPUTS_FILE_NAME, PID_FILE_NAME, TEMPLATE_FILE_NAME, ensureDir } from './paths';
 import { cleanStalePidFile, writePidFile } from './pid-file';
 import { startQueueRunner, type QueueRunner, type QueueRunnerStats } from './queue-runner';
@@ -63,7 +63,7 @@ export interface LocalStack {
   readonly webhookUrl: string;
   readonly signingSecret: string;
   readonly shape: StackShape;
-  readonly pids: { readonly dynamodb: number };
+  readonly pids: { readonly dynamodb: number; readonly fauxqs: number };
   readonly workerStats: () => QueueRunnerStats;
   stop(): Promise<void>;
 }
@@ -107,7 +107,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         cleanups.push(() => server.stop());
         return server;
       }),
-      startFauxqs({ port: options.fauxqsPort ?? 0, region }).then((server: LocalFauxqs) => {
+      startFauxqs({ port: options.fauxqsPort ?? 0, region, log }).then((server: LocalFauxqs) => {
         cleanups.push(() => server.stop());
         return server;
       }),
@@ -116,6 +116,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     writePidFile(pidFile, [
       { pid: process.pid, role: 'local stack', markers: ['local/start'] },
       { pid: dynamodb.pid, role: 'DynamoDB Local', markers: ['LoopbackDynamoDBLocal', 'DynamoDBLocal.jar'] },
+      { pid: fauxqs.pid, role: 'fauxqs', markers: [FAUXQS_PROCESS_MARKER] },
     ]);
     cleanups.push(async () => rmSync(pidFile, { force: true }));
 
@@ -187,7 +188,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       webhookUrl: api.webhookUrl,
       signingSecret,
       shape,
-      pids: { dynamodb: dynamodb.pid },
+      pids: { dynamodb: dynamodb.pid, fauxqs: fauxqs.pid },
       workerStats: () => runner.stats(),
       stop: () => (stopping ??= stopAll()),
     };
