@@ -91,8 +91,9 @@ export interface E2eResult {
 
 interface Stack {
   readonly child: ChildProcess;
-  /** DynamoDB Local's java process, from the stack's own pid file. */
+  /** DynamoDB Local's java process and fauxqs's node process, from the stack's own pid file. */
   readonly dynamodbPid?: number;
+  readonly fauxqsPid?: number;
   readonly outputs: StackOutputs;
   readonly logFile: string;
   readonly callsFile: string;
@@ -145,13 +146,15 @@ async function startStack(stateDir: string, log: (message: string) => void): Pro
   }
   const outputs = readOutputsFile(path.join(stateDir, 'outputs.json'));
   let dynamodbPid: number | undefined;
+  let fauxqsPid: number | undefined;
   try {
     const pids = JSON.parse(readFileSync(path.join(stateDir, 'local-stack.pid.json'), 'utf8')) as { processes: { pid: number; role: string }[] };
     dynamodbPid = pids.processes.find((p) => /dynamodb/i.test(p.role))?.pid;
+    fauxqsPid = pids.processes.find((p) => /fauxqs/i.test(p.role))?.pid;
   } catch {
-    // Without it the CPU breakdown just lacks the DynamoDB Local column.
+    // Without it the CPU breakdown just lacks the emulator columns.
   }
-  return { child, outputs, logFile, callsFile, dynamodbPid, startupMs: Date.now() - started };
+  return { child, outputs, logFile, callsFile, dynamodbPid, fauxqsPid, startupMs: Date.now() - started };
 }
 
 /** Stops only the process this run started, by its pid. */
@@ -176,9 +179,11 @@ function processCpuMs(pid: number | undefined): number {
 }
 
 export interface CpuPerDelivery {
-  /** The stack's Node process: HTTP server, receiver, queue runner, worker and fauxqs. */
+  /** The stack's Node process: HTTP server, receiver, queue runner, worker. */
   readonly stack: number;
   readonly dynamodbLocal: number;
+  /** fauxqs's own Node process (SQS and S3). */
+  readonly fauxqs: number;
   /** This process: the load generator (and, for direct, the SDK calls themselves). */
   readonly bench: number;
 }
@@ -372,7 +377,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
       previousRate = rate;
     }
 
-    type Cpu = { stack: number[]; dynamodbLocal: number[]; bench: number[] };
+    type Cpu = { stack: number[]; dynamodbLocal: number[]; fauxqs: number[]; bench: number[] };
     type Acc = {
       pipeline: Sent[];
       direct: Sent[];
@@ -383,7 +388,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
       missing: number;
       cpu: { pipeline: Cpu; direct: Cpu };
     };
-    const emptyCpu = (): Cpu => ({ stack: [], dynamodbLocal: [], bench: [] });
+    const emptyCpu = (): Cpu => ({ stack: [], dynamodbLocal: [], fauxqs: [], bench: [] });
     const acc = new Map<number, Acc>(options.levels.map((c) => [c, { pipeline: [], direct: [], pipeRate: [], directRate: [], lag: [], sendToApplied: [], missing: 0, cpu: { pipeline: emptyCpu(), direct: emptyCpu() } }]));
     let callsAtOne: CallSummary[] = [];
     for (let round = 0; round < options.rounds; round += 1) {
@@ -393,7 +398,12 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
         for (const kind of order) {
           const batch = deliveriesOf(options.perBatch, 1024);
           const before = concurrency === 1 && kind === 'pipeline' ? await snapshot(stack.callsFile) : undefined;
-          const cpuBefore = { stack: processCpuMs(stack.child.pid), dynamodbLocal: processCpuMs(stack.dynamodbPid), bench: cpuMicros() / 1000 };
+          const cpuBefore = {
+            stack: processCpuMs(stack.child.pid),
+            dynamodbLocal: processCpuMs(stack.dynamodbPid),
+            fauxqs: processCpuMs(stack.fauxqsPid),
+            bench: cpuMicros() / 1000,
+          };
           const t0 = performance.now();
           const sent =
             kind === 'pipeline'
@@ -407,6 +417,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
           const cpu = a.cpu[kind];
           cpu.stack.push((processCpuMs(stack.child.pid) - cpuBefore.stack) / done);
           cpu.dynamodbLocal.push((processCpuMs(stack.dynamodbPid) - cpuBefore.dynamodbLocal) / done);
+          cpu.fauxqs.push((processCpuMs(stack.fauxqsPid) - cpuBefore.fauxqs) / done);
           // The bench's own share excludes nothing: it also polls the jobs table and the queue between batches, for both kinds alike.
           cpu.bench.push((cpuMicros() / 1000 - cpuBefore.bench) / done);
           if (kind === 'pipeline') {
@@ -446,8 +457,8 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
         jobMissing: a.missing,
         failures: a.pipeline.filter((s) => !s.ok).length + a.direct.filter((s) => !s.ok).length,
         cpu: {
-          pipeline: { stack: median(a.cpu.pipeline.stack), dynamodbLocal: median(a.cpu.pipeline.dynamodbLocal), bench: median(a.cpu.pipeline.bench) },
-          direct: { stack: median(a.cpu.direct.stack), dynamodbLocal: median(a.cpu.direct.dynamodbLocal), bench: median(a.cpu.direct.bench) },
+          pipeline: cpuMedians(a.cpu.pipeline),
+          direct: cpuMedians(a.cpu.direct),
         },
       };
     });
@@ -479,6 +490,10 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
     process.removeListener('exit', cleanup);
     options.log('e2e: local stack stopped');
   }
+}
+
+function cpuMedians(cpu: { stack: number[]; dynamodbLocal: number[]; fauxqs: number[]; bench: number[] }): CpuPerDelivery {
+  return { stack: median(cpu.stack), dynamodbLocal: median(cpu.dynamodbLocal), fauxqs: median(cpu.fauxqs), bench: median(cpu.bench) };
 }
 
 function mergeSummaries(a: CallSummary[], b: CallSummary[]): CallSummary[] {

@@ -156,7 +156,7 @@ function e2eSection(e: E2eResult): string {
   const parts = ['## 4. Local end-to-end (emulators of `npm start`)', ''];
   parts.push(
     `The local stack runs as a child process (\`node --import tsx local/start.ts\`, as the e2e tests start it, plus a preload that counts SDK calls), ` +
-      `on free loopback ports, INFO logs and EMF metrics on; started in ${fmt(e.startupMs / 1000, 1)} s. Each round runs, per concurrency level, ` +
+      `on free loopback ports, INFO logs and EMF metrics on; started in ${fmt(e.startupMs / 1000, 1)} s. DynamoDB Local (java) and fauxqs (node) run in processes of their own. Each round runs, per concurrency level, ` +
       `${e.perBatch} signed 1 KiB deliveries through the pipeline (HTTP → receiver → DynamoDB Local / fauxqs → queue runner → worker → jobs table) and ` +
       `${e.perBatch} *direct* accept paths (the same adapters issuing UpdateItem claim → PutObject ‖ SendMessage → UpdateItem mark straight at the emulators, ` +
       `with valid queue messages the worker applies too), in alternating order; ${e.rounds} round(s), after a warm-up of both kinds that runs until the pipeline's rate stops climbing (DynamoDB Local's JIT). Between batches the bench waits until the worker has applied everything. ` +
@@ -183,17 +183,29 @@ function e2eSection(e: E2eResult): string {
     '',
     '![Ack latency p50 and p99 against concurrency](bench-latency.svg)',
     '',
-    'CPU per delivery by process (ms, median over rounds; each batch includes the worker applying it, and the bench polling the jobs table for both kinds alike):',
+    'CPU per delivery by process (ms, median over rounds; the stack process is the HTTP server, receiver, queue runner and worker; each batch includes the worker applying it, and the bench polling the jobs table for both kinds alike):',
     '',
     table(
-      ['concurrency', 'pipeline: stack process', 'pipeline: DynamoDB Local', 'pipeline: bench', 'direct: stack process', 'direct: DynamoDB Local', 'direct: bench'],
+      [
+        'concurrency',
+        'pipeline: stack process',
+        'pipeline: DynamoDB Local',
+        'pipeline: fauxqs',
+        'pipeline: bench',
+        'direct: stack process',
+        'direct: DynamoDB Local',
+        'direct: fauxqs',
+        'direct: bench',
+      ],
       e.levels.map((l) => [
         String(l.concurrency),
         ms(l.cpu.pipeline.stack),
         ms(l.cpu.pipeline.dynamodbLocal),
+        ms(l.cpu.pipeline.fauxqs),
         ms(l.cpu.pipeline.bench),
         ms(l.cpu.direct.stack),
         ms(l.cpu.direct.dynamodbLocal),
+        ms(l.cpu.direct.fauxqs),
         ms(l.cpu.direct.bench),
       ]),
     ),
