@@ -1,8 +1,8 @@
 /** The work queue: one SendMessage per accepted delivery. */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { toAsciiJson } from '../core/ascii-json';
 import { QueueError } from '../core/errors';
 import type { Queue, QueueMessage } from '../core/ports';
+import { queueMessageBody } from '../core/queue-message';
 
 export class SqsQueue implements Queue {
   constructor(
@@ -17,7 +17,7 @@ export class SqsQueue implements Queue {
           QueueUrl: this.queueUrl,
           // ASCII-only JSON: valid everywhere, and accepted by emulators that
           // refuse characters outside the Basic Multilingual Plane.
-          MessageBody: toAsciiJson(message),
+          MessageBody: queueMessageBody(message),
           MessageAttributes: {
             event: { DataType: 'String', StringValue: message.event },
             deliveryId: { DataType: 'String', StringValue: message.deliveryId },

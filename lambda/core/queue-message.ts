@@ -10,9 +10,21 @@ import type { QueueMessage } from './ports';
 
 export type QueueMessageFields = Omit<QueueMessage, 'v' | 'payload'>;
 
+/** Bodies already serialized while measuring, so the hot path serializes a message once. */
+const serialized = new WeakMap<QueueMessage, string>();
+
 export function buildQueueMessage(fields: QueueMessageFields, payload: unknown, inlinePayloadMaxBytes: number): QueueMessage {
   const withPayload: QueueMessage = { v: QUEUE_MESSAGE_VERSION, ...fields, payload };
   // Measured as sent: the SQS adapter sends ASCII-safe JSON.
-  if (toAsciiJson(withPayload).length <= inlinePayloadMaxBytes) return withPayload;
+  const body = toAsciiJson(withPayload);
+  if (body.length <= inlinePayloadMaxBytes) {
+    serialized.set(withPayload, body);
+    return withPayload;
+  }
   return { v: QUEUE_MESSAGE_VERSION, ...fields };
+}
+
+/** The message as the queue carries it: ASCII-safe JSON (reused when `buildQueueMessage` made it). */
+export function queueMessageBody(message: QueueMessage): string {
+  return serialized.get(message) ?? toAsciiJson(message);
 }

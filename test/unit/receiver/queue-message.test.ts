@@ -1,5 +1,5 @@
 import { QUEUE_MESSAGE_VERSION } from '../../../lambda/core/contract';
-import { buildQueueMessage, type QueueMessageFields } from '../../../lambda/core/queue-message';
+import { buildQueueMessage, queueMessageBody, type QueueMessageFields } from '../../../lambda/core/queue-message';
 
 const fields: QueueMessageFields = {
   deliveryId: 'dlv_1',
@@ -44,5 +44,22 @@ describe('buildQueueMessage', () => {
 
     // Assess
     expect(message.payload).toBeUndefined();
+  });
+});
+
+describe('queueMessageBody', () => {
+  it('is the ASCII-safe JSON of the message, whether or not buildQueueMessage made it', () => {
+    // Prepare
+    const built = buildQueueMessage(fields, { data: { job_id: 'job_1', note: 'é' } }, 64 * 1024);
+    const literal = { ...built };
+
+    // Act
+    const fromBuild = queueMessageBody(built);
+    const fromLiteral = queueMessageBody(literal);
+
+    // Assess
+    expect(fromBuild).toBe(fromLiteral);
+    expect(fromBuild).toContain('\\u00e9');
+    expect(JSON.parse(fromBuild)).toEqual(built);
   });
 });
