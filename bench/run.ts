@@ -201,11 +201,10 @@ function findingsOf(report: Omit<Report, 'findings'>): string[] {
         'the three commands and the queue message. The rest, ' +
         `${fmt(m.stubbed - m.quiet, 0)} µs, is Powertools: one INFO line and one EMF flush per request, in which a CPU profile shows the Logger's item building and serialization, the metrics store, ` +
         'and several `process.env` reads per call (Powertools checks AWS_LAMBDA_MAX_CONCURRENCY on every scoped-store access). ' +
-        'Next steps, outside this change\'s files: (1) serialize the queue message once: `buildQueueMessage` (lambda/core/queue-message.ts) measures the message with `toAsciiJson` and ' +
-        'the SQS adapter serializes it again (~4 µs of the profile per request); returning the serialized body with the message, for the adapter to send, removes one; ' +
-        '(2) `toAsciiJson` (lambda/core/ascii-json.ts) could skip its regex pass when `Buffer.byteLength(json) === json.length` (all ASCII: the common case); ' +
-        '(3) log and count less on the accept path: the accepted line could carry fewer keys, and a dimensionless accepted count needs no per-request flush beyond the one EMF line. ' +
-        'Even with (1)-(3) the Powertools line and flush stay in the tens of µs, so 50 µs with logging on would need a leaner logger on the accept path. ' +
+        'Already applied: the queue message is serialized once (the size check\'s JSON is reused as the SQS body, lambda/core/queue-message.ts). ' +
+        'Next steps: (1) `toAsciiJson` (lambda/core/ascii-json.ts) could skip its regex pass when the JSON is all ASCII (the common case); ' +
+        '(2) log and count less on the accept path: the accepted line could carry fewer keys, and a dimensionless accepted count needs no per-request flush beyond the one EMF line. ' +
+        'Even then the Powertools line and flush stay in the tens of µs, so 50 µs with logging on would need a leaner logger on the accept path. ' +
         `(b), with the SDK's full middleware and only the socket faked: ${fmt(m.sdk, 0)} µs per request, ${fmt(m.sdk - m.stubbed, 0)} µs of it the SDK (heaviest command: ${heaviest?.key} at ~${fmt(heaviest?.micros ?? Number.NaN, 0)} µs): ` +
         'it rebuilds its middleware stack, resolves the endpoint, serializes through the schema codec and SigV4-signs every command. Applied here: `md5: false` on the SQSClient ' +
         '(lambda/handlers/receiver.ts; no measurable change at 1 KiB, ~90 µs per send for a 48 KiB inline payload; TLS protects the bytes and the archive keeps the body and its SHA-256). ' +
