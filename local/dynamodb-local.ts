@@ -9,11 +9,12 @@
  * through it bound to 127.0.0.1 on a kernel-chosen port. Only when `javac` is
  * missing (a JRE-only machine) do we fall back to the CLI, and say so loudly.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { launchEmulator } from './emulator-process';
 import { DEFAULT_STATE_DIR, ensureDir } from './paths';
 import { LOOPBACK_HOST, findFreePort, waitUntil } from './net';
 
@@ -125,44 +126,18 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   }
 
   // stdin stays a pipe: the launcher exits when it closes, i.e. when this process dies.
-  const child = spawn(java, args, { cwd: distribution.dir, stdio: ['pipe', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  let exited: Error | undefined;
-  let listeningPort = fixedPort;
-  const onOutput = (chunk: Buffer): void => {
-    const text = chunk.toString('utf8');
-    output.push(text);
-    if (output.length > 200) output.shift();
-    const match = LISTENING_LINE.exec(text);
-    if (match) listeningPort = Number(match[2]);
-  };
-  child.stdin?.on('error', () => undefined);
-  child.stdout?.on('data', onOutput);
-  child.stderr?.on('data', onOutput);
-  child.on('error', (error) => {
-    exited = new Error(`could not launch ${java}: ${error.message}`, { cause: error });
-  });
-  child.on('exit', (code, signal) => {
-    exited ??= new Error(`DynamoDB Local exited (code ${code}, signal ${signal}):\n${output.join('').slice(-2000)}`);
-  });
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-
-  const stop = async (): Promise<void> => {
-    process.removeListener('exit', killOnExit);
-    await stopChild(child);
-  };
+  const emulator = launchEmulator({ name: 'DynamoDB Local', command: java, args, cwd: distribution.dir, listeningLine: LISTENING_LINE, fixedPort });
+  const { child, stop } = emulator;
 
   try {
     const timeoutMs = options.startTimeoutMs ?? 30_000;
     const port = await waitUntil(
       async () => {
-        if (listeningPort === undefined) throw new Error('not listening yet');
-        return listeningPort;
+        const listening = emulator.listeningPort();
+        if (listening === undefined) throw new Error('not listening yet');
+        return listening;
       },
-      { timeoutMs, intervalMs: 50, what: 'DynamoDB Local to bind', abort: () => exited },
+      { timeoutMs, intervalMs: 50, what: 'DynamoDB Local to bind', abort: emulator.exited },
     );
     const endpoint = `http://${LOOPBACK_HOST}:${port}`;
     const client = new DynamoDBClient({
@@ -176,7 +151,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
         timeoutMs,
         intervalMs: 100,
         what: 'DynamoDB Local to answer',
-        abort: () => exited,
+        abort: emulator.exited,
       });
     } finally {
       client.destroy();
@@ -187,15 +162,4 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     await stop();
     throw error;
   }
-}
-
-/** SIGTERM, then SIGKILL if the JVM has not exited within a few seconds. */
-export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.stdin?.end();
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }

@@ -11,10 +11,9 @@
  * its stdin closes, so it never outlives a killed parent. Jest's module loader
  * cannot load fauxqs at all; a child process does not care.
  */
-import { spawn } from 'node:child_process';
 import { get } from 'node:http';
 import * as path from 'node:path';
-import { stopChild } from './dynamodb-local';
+import { launchEmulator } from './emulator-process';
 import { LOOPBACK_HOST, waitUntil } from './net';
 
 const SERVER_ENTRY = path.join(__dirname, 'fauxqs-server.mjs');
@@ -55,59 +54,27 @@ export async function startFauxqs(options: FauxqsOptions): Promise<LocalFauxqs> 
   const args = [SERVER_ENTRY, String(options.port ?? 0), options.region, QUEUE_URL_HOST];
   if (options.logger) args.push('logger');
   // stdin stays a pipe: the child exits when it closes, i.e. when this process dies.
-  const child = spawn(options.nodeCommand ?? process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  let stdoutText = '';
-  let exited: Error | undefined;
-  let listeningPort: number | undefined;
-  const keep = (text: string): void => {
-    output.push(text);
-    if (output.length > 200) output.shift();
-  };
-  child.stdin?.on('error', () => undefined);
-  child.stdout?.on('data', (chunk: Buffer) => {
-    const text = chunk.toString('utf8');
-    keep(text);
-    if (listeningPort !== undefined) return;
-    // The line can arrive split across chunks.
-    stdoutText += text;
-    const match = LISTENING_LINE.exec(stdoutText);
-    if (match) listeningPort = Number(match[2]);
-  });
-  child.stderr?.on('data', (chunk: Buffer) => keep(chunk.toString('utf8')));
-  child.on('error', (error) => {
-    exited = new Error(`could not launch fauxqs (${options.nodeCommand ?? process.execPath}): ${error.message}`, { cause: error });
-  });
-  child.on('exit', (code, signal) => {
-    exited ??= new Error(`fauxqs exited (code ${code}, signal ${signal}):\n${output.join('').slice(-2000)}`);
-  });
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-
-  const stop = async (): Promise<void> => {
-    process.removeListener('exit', killOnExit);
-    await stopChild(child);
-  };
+  const emulator = launchEmulator({ name: 'fauxqs', command: options.nodeCommand ?? process.execPath, args, listeningLine: LISTENING_LINE });
+  const { child, stop } = emulator;
 
   try {
     const timeoutMs = options.startTimeoutMs ?? 15_000;
     const withOutput = (error: unknown): Error =>
-      error === exited ? (error as Error) : new Error(`${(error as Error).message}; fauxqs said:\n${output.join('').slice(-2000)}`, { cause: error });
+      error === emulator.exited() ? (error as Error) : new Error(`${(error as Error).message}; fauxqs said:\n${emulator.recentOutput()}`, { cause: error });
     const port = await waitUntil(
       async () => {
-        if (listeningPort === undefined) throw new Error('not listening yet');
-        return listeningPort;
+        const listening = emulator.listeningPort();
+        if (listening === undefined) throw new Error('not listening yet');
+        return listening;
       },
-      { timeoutMs, intervalMs: 20, what: 'fauxqs to bind', abort: () => exited },
+      { timeoutMs, intervalMs: 20, what: 'fauxqs to bind', abort: emulator.exited },
     ).catch((error: unknown) => {
       throw withOutput(error);
     });
     const endpoint = `http://${LOOPBACK_HOST}:${port}`;
     await waitUntil(
       () => getHealth(port),
-      { timeoutMs, intervalMs: 50, what: 'fauxqs to answer', abort: () => exited },
+      { timeoutMs, intervalMs: 50, what: 'fauxqs to answer', abort: emulator.exited },
     ).catch((error: unknown) => {
       throw withOutput(error);
     });
