@@ -94,7 +94,7 @@ export function checkParsedPayload(json: unknown, event: EventType): PayloadChec
  * received, and an issue list goes to the logs (a body's URL may carry a token).
  * Our own `check` messages name fields only.
  */
-function describeIssue(issue: v.BaseIssue<unknown>): string {
+export function describeIssue(issue: v.BaseIssue<unknown>): string {
   const path = issue.path?.map((item) => String(item.key)).join('.');
   const what = issue.type === 'check' ? issue.message : `invalid ${issue.type}${issue.expected ? ` (expected ${issue.expected})` : ''}`;
   return path ? `${path}: ${what}` : what;

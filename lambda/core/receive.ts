@@ -242,7 +242,7 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
         return fail(facts, 'transient');
       }
       if (isSigningSecretUnset(signing)) {
-        logger.error('Signing secret unset: rejecting every delivery until ops store the provider secret', describeRequest(facts, headers));
+        logger.error('Signing secret unset or malformed: answering 503 until ops store the plain provider secret', describeRequest(facts, headers));
         metrics.count(METRIC.secretUnset);
         return fail(facts, 'signing_secret_unset');
       }

@@ -214,27 +214,20 @@ export function verifySignature(secret: string, timestamp: string, rawBody: RawB
 }
 
 /**
- * A secret is unusable when missing, blank, or the placeholder CDK creates
+ * A secret is unusable when missing, blank, the placeholder CDK creates
  * (generated from the template `{"unset":true}` plus a random key) until ops
- * store the provider's secret with `put-secret-value`.
+ * store the provider's secret, or stored in a shape that cannot be the
+ * provider's plain secret: surrounding whitespace (a `file://` value with its
+ * trailing newline) or a JSON object (the console's key/value form). Each would
+ * otherwise turn every delivery into a 401 the provider may never retry; as
+ * "unset" they fail closed with a 503 and the SigningSecretUnset alarm.
  */
 export function isUsableSecret(value: string | undefined): value is string {
   return typeof value === 'string' && prepared(value).usable;
 }
 
 function usable(value: string): boolean {
-  return value.trim() !== '' && !isPlaceholder(value);
-}
-
-function isPlaceholder(value: string): boolean {
-  const trimmed = value.trim();
-  if (!trimmed.startsWith('{')) return false;
-  try {
-    const parsed: unknown = JSON.parse(trimmed);
-    return typeof parsed === 'object' && parsed !== null && (parsed as { unset?: unknown }).unset === true;
-  } catch {
-    return false;
-  }
+  return value !== '' && value.trim() === value && !value.startsWith('{');
 }
 
 /** True when there is no usable AWSCURRENT version: the receiver must fail closed. */

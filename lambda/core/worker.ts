@@ -7,7 +7,7 @@
 import * as v from 'valibot';
 import { EVENT_TYPES, METRIC, QUEUE_MESSAGE_VERSION } from './contract';
 import type { JobEvent } from './job-state';
-import { checkParsedPayload, toJobEvent, type WebhookPayload } from './payload';
+import { checkParsedPayload, describeIssue, toJobEvent, type WebhookPayload } from './payload';
 import type { ApplyOutcome, Archive, JobStore, QueueMessage } from './ports';
 
 /** Base of the worker's errors. `transient` says whether a later receive may succeed. */
@@ -286,9 +286,4 @@ function describeError(error: unknown): Record<string, unknown> {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describeIssue(issue: v.BaseIssue<unknown>): string {
-  const path = issue.path?.map((item) => String(item.key)).join('.');
-  return path ? `${path}: ${issue.message}` : issue.message;
 }

@@ -186,15 +186,17 @@ describe('signature', () => {
       ['whitespace', ' \n\t'],
       ['the CDK placeholder', '{"unset":true,"key":"r4nd0m"}'],
       ['the placeholder with spaces', ' { "key": "r4nd0m", "unset": true } '],
-    ])('treats a %s secret as unset', (_name, value) => {
+      ['JSON key/value (the console form)', '{"signingSecret":"whsec_abc"}'],
+      ['trailing newline (put-secret-value from a file)', 'whsec_abc\n'],
+      ['leading space', ' whsec_abc'],
+    ])('treats a %s secret as unset, so the receiver fails closed', (_name, value) => {
       expect(isUsableSecret(value)).toBe(false);
       expect(isSigningSecretUnset(value === undefined ? {} : { current: { value, createdAt: new Date() } })).toBe(true);
     });
 
     it.each([
       ['a plain secret', 'whsec_abc'],
-      ['JSON that is not the placeholder', '{"unset":false,"key":"k"}'],
-      ['text that merely starts with a brace', '{not json'],
+      ['a secret with inner spaces', 'whsec abc'],
     ])('treats %s as usable', (_name, value) => {
       expect(isUsableSecret(value)).toBe(true);
     });
