@@ -7,6 +7,7 @@
  *                         -c allowUnsignedDeliveries=true   (dangerous, see WebhookIngestionProps)
  *                         -c existingJobsTableName=<name>   (a table the product already owns)
  *                         -c operatorRoleArn=<role arn>     (gets exactly what replay and redrive need)
+ *                         -c operatorReadsSigningSecret=true (and the secret read of replay --verify)
  */
 import { App, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -34,7 +35,7 @@ const operatorRoleArn = contextString('operatorRoleArn');
 if (operatorRoleArn !== undefined) {
   // mutable: false would silently drop the grants; the role is the operators' own.
   const operator = iam.Role.fromRoleArn(stack, 'OperatorRole', operatorRoleArn);
-  stack.grantReplay(operator);
+  stack.grantReplay(operator, { readSigningSecret: String(app.node.tryGetContext('operatorReadsSigningSecret') ?? 'false') === 'true' });
   stack.grantRedrive(operator);
 }
 

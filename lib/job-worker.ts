@@ -15,12 +15,11 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ARCHIVE_PREFIX, DEFAULTS, ENV, TABLE_KEYS } from '../lambda/core/contract';
+import { ARCHIVE_PREFIX, DEFAULTS, ENV, SERVICE_NAMES, TABLE_KEYS } from '../lambda/core/contract';
 import {
   LAMBDA_MEMORY_MAX_MB,
   LAMBDA_MEMORY_MIN_MB,
   ProblemCollector,
-  SERVICE_NAMES,
   VISIBILITY_TIMEOUT_FACTOR,
   WORKER_MAX_BATCHING_WINDOW_SECONDS,
   acknowledgeWildcardResource,
@@ -121,8 +120,9 @@ export class JobWorker extends Construct {
     this.workerRole = parts.role;
     this.workerLogGroup = parts.logGroup;
 
-    // One conditional UpdateItem per event; GetItem lets a failed condition be explained.
-    this.jobsTable.grant(this.workerRole, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    // One conditional UpdateItem per event: a failed condition returns the old item
+    // (ReturnValuesOnConditionCheckFailure), so the worker never needs to read.
+    this.jobsTable.grant(this.workerRole, 'dynamodb:UpdateItem');
     grantKeyUse(this.jobsTable.encryptionKey, this.workerRole, 'readWrite');
     // Read-only on the archive: the worker follows claim checks, it never writes the evidence.
     const archiveObjects = props.archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`);

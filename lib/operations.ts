@@ -10,9 +10,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE } from '../lambda/core/contract';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/core/contract';
 import type { JobWorker } from './job-worker';
-import { ProblemCollector, SERVICE_NAMES } from './secure-defaults';
+import { ProblemCollector } from './secure-defaults';
 import type { WebhookIngestion } from './webhook-ingestion';
 
 const ALARM_PERIOD = Duration.minutes(5);

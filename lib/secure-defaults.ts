@@ -39,9 +39,6 @@ export const WORKER_MAX_BATCHING_WINDOW_SECONDS = 1;
 export const DEFAULT_QUEUE_VISIBILITY_TIMEOUT_SECONDS =
   VISIBILITY_TIMEOUT_FACTOR * DEFAULTS.workerTimeoutSeconds + WORKER_MAX_BATCHING_WINDOW_SECONDS;
 
-/** Powertools' `service` dimension is part of every custom metric, so alarms must name it. */
-export const SERVICE_NAMES = { receiver: 'webhook-receiver', worker: 'webhook-worker' } as const;
-
 /** The repository root, where `lambda/` and `package-lock.json` live. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 

@@ -77,12 +77,14 @@ export class WebhookIngestionStack extends Stack {
 
   /**
    * What `npm run replay` calls, and nothing more: list the archive's `raw/`
-   * prefix and read its objects, send to the work queue, read job items (dry
-   * runs) and read the signing secret (`--verify --secret-arn`). Explicit
-   * actions rather than `grantRead`'s wildcards, so cdk-nag has nothing to excuse
-   * but the per-delivery object keys.
+   * prefix and read its objects, send to the work queue and read job items (dry
+   * runs). Explicit actions rather than `grantRead`'s wildcards, so cdk-nag has
+   * nothing to excuse but the per-delivery object keys.
+   *
+   * `readSigningSecret` adds the secret read that `--verify --secret-arn` needs.
+   * Off by default: whoever reads the secret can forge deliveries.
    */
-  public grantReplay(grantee: iam.IGrantable): void {
+  public grantReplay(grantee: iam.IGrantable, options: { readonly readSigningSecret?: boolean } = {}): void {
     const { archiveBucket, queue, signingSecret } = this.ingestion;
     const archiveObjects = archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`);
     iam.Grant.addToPrincipal({
@@ -94,11 +96,13 @@ export class WebhookIngestionStack extends Stack {
     iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [archiveObjects] });
     iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
     iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem'], resourceArns: [this.worker.jobsTable.tableArn] });
-    iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:GetSecretValue'], resourceArns: [signingSecret.secretArn] });
     archiveBucket.encryptionKey?.grantDecrypt(grantee);
     grantKeyUse(queue.encryptionMasterKey, grantee, 'readWrite');
     this.worker.jobsTable.encryptionKey?.grantDecrypt(grantee);
-    signingSecret.encryptionKey?.grantDecrypt(grantee);
+    if (options.readSigningSecret) {
+      iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:GetSecretValue'], resourceArns: [this.ingestion.signingSecretResourceArn] });
+      signingSecret.encryptionKey?.grantDecrypt(grantee);
+    }
     // Principals outside the construct tree (an account, a service) carry no policy to check.
     if (Construct.isConstruct(grantee.grantPrincipal)) {
       acknowledgeWildcardResource(

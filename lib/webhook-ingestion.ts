@@ -16,13 +16,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ARCHIVE_PREFIX, DEFAULTS, ENV, TABLE_KEYS, WEBHOOK_PATH } from '../lambda/core/contract';
+import { ARCHIVE_PREFIX, DEFAULTS, ENV, SERVICE_NAMES, TABLE_KEYS, WEBHOOK_PATH } from '../lambda/core/contract';
 import {
   DEFAULT_QUEUE_VISIBILITY_TIMEOUT_SECONDS,
   LAMBDA_MEMORY_MAX_MB,
   LAMBDA_MEMORY_MIN_MB,
   ProblemCollector,
-  SERVICE_NAMES,
   VISIBILITY_TIMEOUT_FACTOR,
   acknowledgeWildcardResource,
   grantKeyUse,
@@ -163,6 +162,11 @@ export class WebhookIngestion extends Construct {
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
   public readonly signingSecret: secretsmanager.ISecret;
+
+  /** The secret's ARN for IAM: a partial ARN (a secret imported by name) gets its random suffix matched. */
+  public get signingSecretResourceArn(): string {
+    return this.signingSecret.secretFullArn ?? `${this.signingSecret.secretArn}-??????`;
+  }
   /** The full URL the provider is configured with; ends in `/webhooks`. */
   public readonly webhookUrl: string;
 
@@ -396,8 +400,7 @@ export class WebhookIngestion extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],
-        // A partial ARN (secret imported by name) needs the random suffix matched.
-        resources: [this.signingSecret.secretFullArn ?? `${this.signingSecret.secretArn}-??????`],
+        resources: [this.signingSecretResourceArn],
       }),
     );
     this.signingSecret.encryptionKey?.grantDecrypt(role);

@@ -87,6 +87,8 @@ export const ARCHIVE_METADATA = {
 } as const;
 
 export const METRICS_NAMESPACE = 'WebhookIngestion';
+/** Powertools `service` of each function: its logs' `service` key and its metrics' dimension, which the alarms filter on. */
+export const SERVICE_NAMES = { receiver: 'webhook-receiver', worker: 'webhook-worker' } as const;
 export const QUEUE_MESSAGE_VERSION = 1;
 
 /** Metric names, shared by the handlers and the dashboard and alarms in `lib/`. */

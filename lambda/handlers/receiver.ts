@@ -15,13 +15,13 @@ import { S3Archive } from '../adapters/s3-archive';
 import { SecretsManagerSource } from '../adapters/secrets-manager-source';
 import { SqsQueue } from '../adapters/sqs-queue';
 import { StaticSecretSource } from '../adapters/static-secret-source';
-import { ENV } from '../core/contract';
+import { ENV, SERVICE_NAMES } from '../core/contract';
 import { ConfigurationError } from '../core/errors';
 import type { Archive, DeliveryStore, Queue, SecretSource } from '../core/ports';
 import { createReceiver, transientResult, type ReceiveResult } from '../core/receive';
 import { loadReceiverConfig, type ReceiverPolicy } from '../core/receiver-config';
 
-const SERVICE_NAME = 'webhook-receiver';
+const SERVICE_NAME = SERVICE_NAMES.receiver;
 
 export interface ReceiverDependencies {
   readonly policy: ReceiverPolicy;

@@ -9,11 +9,11 @@ import { WORKER_TIMEOUTS, clientOptions } from '../adapters/client-config';
 import { DynamoJobStore } from '../adapters/dynamo-job-store';
 import { createLogger, createMetrics, type Logger, type Metrics, MetricUnit } from '../adapters/observability';
 import { S3Archive } from '../adapters/s3-archive';
-import { ENV } from '../core/contract';
+import { ENV, SERVICE_NAMES } from '../core/contract';
 import type { Archive, JobStore } from '../core/ports';
 import { processBatch, WorkerConfigurationError, type WorkerLogger, type WorkerPorts } from '../core/worker';
 
-export const SERVICE_NAME = 'webhook-worker';
+export const SERVICE_NAME = SERVICE_NAMES.worker;
 
 export interface WorkerDependencies {
   readonly jobStore: JobStore;

@@ -31,14 +31,8 @@ describe('operator grants', () => {
     const { stack, statements } = synthesizeWithOperator((s, role) => s.grantReplay(role));
     const bucketId = logicalId(stack.ingestion.archiveBucket);
 
-    it('allows listing and reading the archive, sending to the queue, reading jobs and the secret, and nothing else', () => {
-      expect(actionsOf(statements)).toEqual([
-        'dynamodb:GetItem',
-        's3:GetObject',
-        's3:ListBucket',
-        'secretsmanager:GetSecretValue',
-        'sqs:SendMessage',
-      ]);
+    it('allows listing and reading the archive, sending to the queue and reading jobs, and nothing else', () => {
+      expect(actionsOf(statements)).toEqual(['dynamodb:GetItem', 's3:GetObject', 's3:ListBucket', 'sqs:SendMessage']);
     });
 
     it('reads only the raw/ objects of the archive bucket', () => {
@@ -50,8 +44,8 @@ describe('operator grants', () => {
       expect(statementFor(statements, 's3:ListBucket')?.Condition).toEqual({ StringLike: { 's3:prefix': ['raw/*'] } });
     });
 
-    it('reads only the signing secret', () => {
-      expect(resourcesFor(statements, 'secretsmanager:GetSecretValue')).toEqual([JSON.stringify({ Ref: logicalId(stack.ingestion.signingSecret as never) })]);
+    it('cannot read the signing secret unless asked to', () => {
+      expect(resourcesFor(statements, 'secretsmanager:GetSecretValue')).toEqual([]);
     });
 
     it('sends only to the work queue, never the dead-letter queue', () => {
@@ -61,6 +55,15 @@ describe('operator grants', () => {
     it('reads only the jobs table and cannot write it', () => {
       expect(resourcesFor(statements, 'dynamodb:GetItem')).toEqual([getAtt(logicalId(stack.worker.jobsTable as never))]);
       expect(actionsOf(statements).filter((action) => /Put|Update|Delete|Write/.test(action))).toEqual([]);
+    });
+  });
+
+  describe('grantReplay with readSigningSecret (replay --verify)', () => {
+    const { stack, statements } = synthesizeWithOperator((s, role) => s.grantReplay(role, { readSigningSecret: true }));
+
+    it('reads the signing secret and nothing more', () => {
+      expect(resourcesFor(statements, 'secretsmanager:GetSecretValue')).toEqual([JSON.stringify({ Ref: logicalId(stack.ingestion.signingSecret as never) })]);
+      expect(actionsOf(statements).filter((action) => action.startsWith('secretsmanager:'))).toEqual(['secretsmanager:GetSecretValue']);
     });
   });
 
@@ -92,7 +95,7 @@ describe('operator grants', () => {
       const operator = iam.Role.fromRoleArn(stack, 'OperatorRole', 'arn:aws:iam::123456789012:role/ops');
 
       // Act
-      stack.grantReplay(operator);
+      stack.grantReplay(operator, { readSigningSecret: true });
       stack.grantRedrive(operator);
       const report = new AwsSolutionsChecks(undefined).validateScope(stack);
 

@@ -81,7 +81,7 @@ describe('IAM least privilege', () => {
     expect(pairsOf(template, ids.workerRole)).toEqual(
       pairs([
         [['logs:CreateLogStream', 'logs:PutLogEvents'], arn(ids.workerLogs)],
-        [['dynamodb:GetItem', 'dynamodb:UpdateItem'], arn(ids.jobs)],
+        [['dynamodb:UpdateItem'], arn(ids.jobs)],
         [['s3:GetObject'], under(ids.archive)],
         [['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'], arn(ids.queue)],
       ]),
