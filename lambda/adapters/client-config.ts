@@ -15,17 +15,19 @@ export interface ClientTimeouts {
 
 /**
  * The receiver has DEFAULTS.receiverTimeoutSeconds (10 s) for three sequential
- * rounds (claim, archive ‖ enqueue, mark) and, on failure, a release. One hung
- * dependency costs at most 2 × (1 + 2) s = 6 s, which leaves time for the release
- * and the 503. The provider retries a 503, so more SDK attempts buy little.
+ * rounds (claim, archive ‖ enqueue, mark) and, on failure, a release. A hung call
+ * costs at most 2 × (0.5 + 1.5) s = 4 s, so even two hung rounds leave time to
+ * answer 503. The provider retries a 503, so more SDK attempts buy little.
  */
-export const RECEIVER_TIMEOUTS: ClientTimeouts = { connectionTimeoutMs: 1_000, requestTimeoutMs: 2_000, maxAttempts: 2 };
+export const RECEIVER_TIMEOUTS: ClientTimeouts = { connectionTimeoutMs: 500, requestTimeoutMs: 1_500, maxAttempts: 2 };
 
 /**
- * The worker has DEFAULTS.workerTimeoutSeconds (30 s) per batch: a hung call costs
- * at most 3 × (1 + 5) s = 18 s, and the failed record simply returns to the queue.
+ * The worker has DEFAULTS.workerTimeoutSeconds (30 s) per batch, and a record
+ * makes up to three calls in a row (claim-check read, update, record-ignored
+ * write): 3 × 2 × (1 + 3) s = 24 s at worst, so a hung dependency fails its
+ * records (which return to the queue alone) before the whole batch times out.
  */
-export const WORKER_TIMEOUTS: ClientTimeouts = { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000, maxAttempts: 3 };
+export const WORKER_TIMEOUTS: ClientTimeouts = { connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000, maxAttempts: 2 };
 
 /** Client constructor options: the request handler is built by the SDK from these (no direct @smithy import). */
 export function clientOptions(timeouts: ClientTimeouts): {

@@ -55,6 +55,8 @@ export default async function globalSetup(): Promise<void> {
       // Content-hashed caches are shared with `npm start`: a warm run skips javac and the CDK synth.
       LOCAL_CACHE_DIR: path.join(REPO_ROOT, '.local'),
       LOCAL_EXIT_WITH_PARENT: '1',
+      // Always the synthesized template: the tests check the resources against it.
+      LOCAL_STACK_TEMPLATE: 'synth',
       WEBHOOK_SIGNING_SECRET: E2E_SIGNING_SECRET,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     },

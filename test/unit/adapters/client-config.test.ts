@@ -47,11 +47,12 @@ describe('Lambda SDK client options', () => {
   });
 
   it.each([
-    ['receiver', RECEIVER_TIMEOUTS, DEFAULTS.receiverTimeoutSeconds],
-    ['worker', WORKER_TIMEOUTS, DEFAULTS.workerTimeoutSeconds],
-  ])('keep one hung dependency of the %s well inside its Lambda timeout', (_name, timeouts, lambdaTimeoutSeconds) => {
-    // Room is left for the other rounds and for answering (the receiver's release and 503).
-    const worstCaseMs = timeouts.maxAttempts * (timeouts.connectionTimeoutMs + timeouts.requestTimeoutMs);
-    expect(worstCaseMs).toBeLessThanOrEqual(lambdaTimeoutSeconds * 1000 * 0.6);
+    // The receiver: two hung rounds of its three must still leave time to answer 503.
+    ['receiver', RECEIVER_TIMEOUTS, 2, DEFAULTS.receiverTimeoutSeconds],
+    // The worker: a record's three calls in a row, all hung, must fail before the batch times out.
+    ['worker', WORKER_TIMEOUTS, 3, DEFAULTS.workerTimeoutSeconds],
+  ])('let the %s fail hung calls inside its Lambda timeout', (_name, timeouts, hungCallsInARow, lambdaTimeoutSeconds) => {
+    const perCallMs = timeouts.maxAttempts * (timeouts.connectionTimeoutMs + timeouts.requestTimeoutMs);
+    expect(hungCallsInARow * perCallMs).toBeLessThan(lambdaTimeoutSeconds * 1000);
   });
 });
