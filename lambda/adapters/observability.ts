@@ -16,4 +16,3 @@ export function createMetrics(serviceName: string): Metrics {
   return new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 }
 
-export { METRIC } from '../core/contract';

@@ -13,6 +13,9 @@ export const HEADERS = {
 } as const;
 
 export const EVENT_TYPES = ['job.started', 'job.completed', 'job.failed'] as const;
+
+/** X-Webhook-Delivery-Id: it becomes a table key, an S3 key segment and a log correlation id. */
+export const DELIVERY_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Environment variables read by the Lambda handlers (set by CDK, or by the local stack). */

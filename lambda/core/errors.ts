@@ -2,7 +2,6 @@
  * Domain errors of the webhook module. Adapters convert SDK errors into these at
  * the boundary, so the core decides on kinds, never on AWS exception names.
  */
-import type { DeliveryRecord } from './ports';
 
 export class WebhookError extends Error {
   /** True when a later attempt may succeed (the provider's retry, or ours). */
@@ -20,20 +19,6 @@ export class DeliveryStoreError extends WebhookError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, { ...options, transient: true });
     this.name = 'DeliveryStoreError';
-  }
-}
-
-/**
- * The conditional write found a record it may not take over. Carries the
- * existing record so the caller can tell a duplicate from a conflict.
- */
-export class DeliveryExistsError extends WebhookError {
-  readonly record: DeliveryRecord;
-
-  constructor(record: DeliveryRecord, options?: { cause?: unknown }) {
-    super(`delivery ${record.deliveryId} already has a record`, options);
-    this.name = 'DeliveryExistsError';
-    this.record = record;
   }
 }
 

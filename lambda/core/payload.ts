@@ -8,10 +8,9 @@ import * as v from 'valibot';
 import { EVENT_TYPES, type EventType } from './contract';
 import type { JobEvent } from './job-state';
 
-/** Known option values, for documentation and dashboards; unknown values are accepted as given. */
-export const KNOWN_MODELS = ['original', 'light', 'pro', 'human'] as const;
-export const KNOWN_OUTPUT_FORMATS = ['webm', 'mov', 'mp4', 'gif', 'webp', 'png_sequence'] as const;
-export const KNOWN_BACKGROUNDS = ['transparent', 'green', 'white', 'black', 'blue', 'custom'] as const;
+// Option values are stored as given: the provider's known ones (models original|light|pro|human,
+// formats webm|mov|mp4|gif|webp|png_sequence, backgrounds transparent|green|white|black|blue|custom)
+// may grow, and a job must never be refused for a value we have not heard of yet.
 
 const NonEmpty = v.pipe(v.string(), v.minLength(1), v.maxLength(2048));
 const JobId = v.pipe(v.string(), v.minLength(1), v.maxLength(256));

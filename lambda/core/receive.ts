@@ -7,7 +7,7 @@
  *   event consistency -> claim -> archive || enqueue -> mark accepted
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { EVENT_TYPES, HEADERS, METRIC, type EventType } from './contract';
+import { DELIVERY_ID_PATTERN, EVENT_TYPES, HEADERS, METRIC, type EventType } from './contract';
 import { archiveKey } from './archive-key';
 import { WebhookError } from './errors';
 import { checkPayload, isEventType } from './payload';
@@ -106,7 +106,6 @@ export interface ReceiverDeps {
 
 export type Receiver = (request: WebhookRequest) => Promise<ReceiveResult>;
 
-const DELIVERY_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Header values are attacker-controlled: logs keep only a bounded prefix. */
 const MAX_LOGGED_HEADER_CHARS = 160;
 

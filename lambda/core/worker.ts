@@ -5,7 +5,7 @@
  * for the same item). Nothing here knows about SQS, DynamoDB or Powertools.
  */
 import * as v from 'valibot';
-import { EVENT_TYPES, METRIC, QUEUE_MESSAGE_VERSION } from './contract';
+import { DELIVERY_ID_PATTERN, EVENT_TYPES, METRIC, QUEUE_MESSAGE_VERSION } from './contract';
 import type { JobEvent } from './job-state';
 import { checkParsedPayload, describeIssue, toJobEvent, type WebhookPayload } from './payload';
 import type { ApplyOutcome, Archive, JobStore, QueueMessage } from './ports';
@@ -71,7 +71,7 @@ const ArchiveLocationSchema = v.object({
 /** Loose, so a newer receiver may add fields without poisoning older workers; the version gates breaking changes. */
 const QueueMessageSchema = v.looseObject({
   v: v.literal(QUEUE_MESSAGE_VERSION),
-  deliveryId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._:-]{1,128}$/)),
+  deliveryId: v.pipe(v.string(), v.regex(DELIVERY_ID_PATTERN)),
   event: v.picklist(EVENT_TYPES),
   jobId: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
   timestamp: v.pipe(v.string(), v.minLength(1)),

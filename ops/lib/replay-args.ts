@@ -3,7 +3,7 @@
  * the network, so every mistake is reported (one line, exit 2) before anything runs.
  */
 import { parseArgs } from 'node:util';
-import { EVENT_TYPES, type EventType } from '../../lambda/core/contract';
+import { DELIVERY_ID_PATTERN, EVENT_TYPES, type EventType } from '../../lambda/core/contract';
 import { isEventType } from '../../lambda/core/payload';
 import { UsageError, parseInstant, parsePositiveNumber, toUsageError } from './cli-usage';
 import { LOCAL_OUTPUTS_FILE } from './outputs';
@@ -13,7 +13,6 @@ export const MAX_WINDOW_DAYS = 31;
 export const DEFAULT_CONCURRENCY = 8;
 export const MAX_CONCURRENCY = 64;
 /** The receiver's delivery id rule: ids are S3 key segments, so anything else cannot be archived. */
-const DELIVERY_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface ReplayArgs {
   /** Inclusive. */
