@@ -106,36 +106,39 @@ class Expression {
 
 /**
  * The "event beats the current winner" rule of `job-state.ts#beats` as a
- * condition expression. A missing or non-string lastEventAt / lastDeliveryId
- * counts as unknown and lets the event win, as in the pure model; a status that
- * is not one of ours (absent, or the product's own) is "no winner yet".
+ * condition expression; a status that is not one of ours (absent, or the
+ * product's own) is "no winner yet".
+ *
+ * A terminal event applies only while the job is not terminal: the first
+ * terminal event applied is final, whatever the event times. A forced replay
+ * may also re-apply the winner itself (same delivery id), never another one.
+ *
+ * A `started` event applies over no winner, or over a `started` winner with an
+ * earlier (eventAt, deliveryId); a missing or non-string lastEventAt /
+ * lastDeliveryId counts as unknown and lets it win, as in the pure model. A
+ * forced replay may re-apply an equal key (the winner itself).
  */
 function beatsCondition(x: Expression, event: JobEvent, options: ApplyOptions): string {
   const status = x.name('status');
+  const deliveryId = x.value('deliveryId', { S: event.deliveryId });
+  const completed = x.value('completed', { S: 'completed' });
+  const failed = x.value('failed', { S: 'failed' });
+  const noWinner = `attribute_not_exists(${status})`;
+
+  if (rankOf(statusOf(event.event)) === 2) {
+    const notTerminal = `${noWinner} OR NOT (${status} IN (${completed}, ${failed}))`;
+    return options.force ? `(${notTerminal} OR ${x.name('lastDeliveryId')} = ${deliveryId})` : `(${notTerminal})`;
+  }
+
   const at = x.name('lastEventAt');
   const id = x.name('lastDeliveryId');
   const eventAt = x.value('eventAt', { S: event.eventAt });
-  const deliveryId = x.value('deliveryId', { S: event.deliveryId });
   const stringType = x.value('stringType', { S: 'S' });
-  const completed = x.value('completed', { S: 'completed' });
-  const failed = x.value('failed', { S: 'failed' });
-
-  // The winner's key compared with ours: among `started` the later event wins,
-  // among terminal events the EARLIER one does ("first terminal wins" by provider
-  // time, whatever the arrival order). A forced replay may re-apply an equal key.
-  const terminal = rankOf(statusOf(event.event)) === 2;
-  const later = terminal ? '>' : '<';
-  const laterOrEqual = options.force ? `${later}=` : later;
-  const keyLoses =
-    `(NOT attribute_type(${at}, ${stringType}) OR ${at} ${later} ${eventAt} OR ` +
-    `(${at} = ${eventAt} AND (NOT attribute_type(${id}, ${stringType}) OR ${id} ${laterOrEqual} ${deliveryId})))`;
-
-  const noWinner = `attribute_not_exists(${status})`;
-  if (terminal) {
-    // A terminal event beats anything below terminal rank outright.
-    return `(${noWinner} OR NOT (${status} IN (${completed}, ${failed})) OR ${keyLoses})`;
-  }
   const started = x.value('started', { S: 'started' });
+  const earlierOrEqual = options.force ? '<=' : '<';
+  const keyLoses =
+    `(NOT attribute_type(${at}, ${stringType}) OR ${at} < ${eventAt} OR ` +
+    `(${at} = ${eventAt} AND (NOT attribute_type(${id}, ${stringType}) OR ${id} ${earlierOrEqual} ${deliveryId})))`;
   return `(${noWinner} OR NOT (${status} IN (${started}, ${completed}, ${failed})) OR (${status} = ${started} AND ${keyLoses}))`;
 }
 
@@ -159,19 +162,18 @@ export function buildApplyUpdate(tableName: string, event: JobEvent, options: Ap
     `${x.name('updatedAt')} = ${x.value('now', { S: now.toISOString() })}`,
     appendHistory(x, historyEntry(event, 'applied', now)),
   ];
-  const remove: string[] = [];
   for (const field of DESCRIPTIVE_FIELDS) {
     const value = event[field];
     if (value !== undefined) set.push(`${x.name(field)} = ${x.value(field, { S: value })}`);
   }
-  // Terminal-owned fields follow the terminal winner exactly: a terminal event
-  // replacing another must not leave the loser's output URL or error behind.
+  // Terminal-owned fields are written only by the terminal event that applies,
+  // which is the first one (or a forced replay of that same delivery): no other
+  // terminal event's values can be on the item, so there is nothing to REMOVE.
   // `started` never touches them.
   if (rankOf(status) === 2) {
     for (const field of TERMINAL_FIELDS) {
       const value = marshallTerminalField(event, field);
       if (value !== undefined) set.push(`${x.name(field)} = ${x.value(field, value)}`);
-      else remove.push(x.name(field));
     }
   }
   const add = `${x.name('deliveryIds')} ${x.value('deliveryIdSet', { SS: [event.deliveryId] })}`;
@@ -180,7 +182,7 @@ export function buildApplyUpdate(tableName: string, event: JobEvent, options: Ap
   return {
     TableName: tableName,
     Key: { [TABLE_KEYS.jobs.partitionKey]: { S: event.jobId } },
-    UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''} ADD ${add}`,
+    UpdateExpression: `SET ${set.join(', ')} ADD ${add}`,
     ConditionExpression: condition,
     ExpressionAttributeNames: x.names,
     ExpressionAttributeValues: x.values,

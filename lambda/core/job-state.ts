@@ -55,7 +55,10 @@ export interface JobItem {
 export type Decision = 'apply' | 'duplicate' | 'stale' | 'conflict';
 
 export interface ApplyOptions {
-  /** Forced replay: skip the delivery-id guard and allow re-applying the current winner (never a regression). */
+  /**
+   * Forced replay: skip the delivery-id guard and allow re-applying the current
+   * winner itself (same delivery id); never another delivery over a finished job.
+   */
   readonly force: boolean;
 }
 
@@ -63,14 +66,19 @@ export const JOB_STATUSES: readonly JobStatus[] = ['started', 'completed', 'fail
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed'];
 
 /**
- * Fields describing the job (not its outcome): the winner overwrites them, ignored
- * events only fill gaps. The final item is order-independent as long as the
- * provider describes a job the same way in all its events (any event may omit a
- * field); if two events disagree, the winner's value wins only when the winner
- * carries the field, otherwise the first value to arrive stays.
+ * Fields describing the job (not its outcome): an applied event overwrites them,
+ * ignored events only fill gaps (`if_not_exists`). The final item is
+ * order-independent as long as the provider describes a job the same way in all
+ * its events (any event may omit a field).
  */
 export const DESCRIPTIVE_FIELDS = ['model', 'outputFormat', 'background', 'inputRef'] as const;
-/** Fields owned by the terminal winner: set when present, removed when absent, untouched by `started`. */
+/**
+ * Fields owned by the terminal winner: written only by the terminal event that
+ * applies (set when it carries them), untouched by `started` and by every
+ * ignored event. Nothing else writes them, so once a job is terminal they are
+ * exactly the winner's; they are never removed (a value present before the
+ * first terminal event is the product's own, which the worker keeps).
+ */
 export const TERMINAL_FIELDS = ['outputUrl', 'error', 'creditsUsed'] as const;
 
 export function statusOf(event: EventType): JobStatus {
@@ -100,10 +108,10 @@ export function compareStrings(a: string, b: string): number {
 }
 
 /**
- * Compares the event's (eventAt, deliveryId) with the winner's. A missing or
- * non-string key on the item compares as "unknown", reported as `undefined`:
- * the caller lets the event win then, so a product-written status without our
- * bookkeeping never blocks the provider's events.
+ * Compares a `started` event's (eventAt, deliveryId) with the current `started`
+ * winner's. A missing or non-string key on the item compares as "unknown",
+ * reported as `undefined`: the caller lets the event win then, so a
+ * product-written `started` without our bookkeeping never blocks the provider's.
  */
 function compareKeys(event: JobEvent, current: JobItem): number | undefined {
   if (typeof current.lastEventAt !== 'string') return undefined;
@@ -114,21 +122,25 @@ function compareKeys(event: JobEvent, current: JobItem): number | undefined {
 }
 
 /**
- * Whether the event replaces the current winner. This is a strict total order
- * over deliveries (rank first; among `started` the latest wins; among terminal
- * events the earliest wins), so the final winner is the same whatever the
- * arrival order, and an event that lost once loses forever.
+ * Whether the event replaces the current winner.
+ * - No winner yet (no item, no status, or a status that is not ours): it does.
+ * - A terminal job (`completed` / `failed`) is final: the first terminal event
+ *   to be applied wins, and no other delivery ever applies again, whatever its
+ *   event time. Only a forced replay of the winner itself (same delivery id)
+ *   re-applies. A late `started` never applies.
+ * - A terminal event beats `started`.
+ * - Among `started` events the later (eventAt, deliveryId) wins; the winner
+ *   itself (equal keys) re-applies only on a forced replay.
  */
 export function beats(current: JobItem | undefined, event: JobEvent, options: ApplyOptions): boolean {
   const currentRank = rankOf(current?.status);
   if (current === undefined || currentRank === 0) return true;
-  const eventRank = rankOf(statusOf(event.event));
-  if (eventRank !== currentRank) return eventRank > currentRank;
+  if (currentRank === 2) return options.force && current.lastDeliveryId === event.deliveryId && rankOf(statusOf(event.event)) === 2;
+  // The job is `started`.
+  if (rankOf(statusOf(event.event)) === 2) return true;
   const order = compareKeys(event, current);
   if (order === undefined) return true;
-  // Re-applying the winner itself (equal keys) is only for forced replays.
-  if (order === 0) return options.force;
-  return eventRank === 1 ? order > 0 : order < 0;
+  return order === 0 ? options.force : order > 0;
 }
 
 export function hasDelivery(current: JobItem | undefined, deliveryId: string): boolean {
@@ -159,6 +171,10 @@ export function historyEntry(event: JobEvent, outcome: HistoryEntry['outcome'], 
  * The in-memory reference of what one event does to the job item. The DynamoDB
  * adapter implements exactly this with one conditional UpdateItem (plus one
  * record-only UpdateItem for ignored events).
+ *
+ * An applied event sets status, bookkeeping and the descriptive fields it
+ * carries, and a terminal one the terminal fields it carries. An ignored event
+ * (stale or conflict) only fills missing descriptive fields and is recorded.
  */
 export function applyToItem(current: JobItem | undefined, event: JobEvent, options: ApplyOptions, now: Date): JobItem {
   const decision = decide(current, event, options);
@@ -178,7 +194,6 @@ export function applyToItem(current: JobItem | undefined, event: JobEvent, optio
     if (rankOf(status) === 2) {
       for (const field of TERMINAL_FIELDS) {
         if (event[field] !== undefined) next[field] = event[field];
-        else delete next[field];
       }
     }
   } else {

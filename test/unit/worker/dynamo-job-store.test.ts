@@ -8,9 +8,11 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { buildApplyUpdate, DynamoJobStore } from '../../../lambda/adapters/dynamo-job-store';
-import type { JobEvent } from '../../../lambda/core/job-state';
+import fc from 'fast-check';
+import { buildApplyUpdate, DynamoJobStore, unmarshallJobItem } from '../../../lambda/adapters/dynamo-job-store';
+import { decide, type JobEvent } from '../../../lambda/core/job-state';
 import { JobStoreError } from '../../../lambda/core/worker';
+import { evaluateCondition } from './condition-evaluator';
 import { NOW, completed, failed, jobEvent } from './factories';
 
 const TABLE = 'jobs-table';
@@ -72,23 +74,30 @@ describe('DynamoJobStore', () => {
 
     it('names every attribute through placeholders, so reserved words such as status and history are safe', () => {
       // Act
-      const input = buildApplyUpdate(TABLE, completed(), { force: false }, NOW);
+      const inputs = [completed(), jobEvent()].flatMap((event) => [
+        buildApplyUpdate(TABLE, event, { force: false }, NOW),
+        buildApplyUpdate(TABLE, event, { force: true }, NOW),
+      ]);
 
       // Assess
-      const bareWords = `${input.UpdateExpression} ${input.ConditionExpression}`
-        .replace(/[#:][A-Za-z]+/g, '')
-        .match(/[A-Za-z_]+/g);
-      expect(new Set(bareWords)).toEqual(new Set(['SET', 'REMOVE', 'ADD', 'list_append', 'if_not_exists', 'attribute_not_exists', 'attribute_type', 'NOT', 'IN', 'OR', 'AND', 'contains']));
-      expect(input.ExpressionAttributeNames).toMatchObject({ '#status': 'status', '#history': 'history' });
+      const bareWords = inputs.flatMap(
+        (input) =>
+          `${input.UpdateExpression} ${input.ConditionExpression}`
+            .replace(/[#:][A-Za-z]+/g, '')
+            .match(/[A-Za-z_]+/g) ?? [],
+      );
+      expect(new Set(bareWords)).toEqual(new Set(['SET', 'ADD', 'list_append', 'if_not_exists', 'attribute_not_exists', 'attribute_type', 'NOT', 'IN', 'OR', 'AND', 'contains']));
+      for (const input of inputs) expect(input.ExpressionAttributeNames).toMatchObject({ '#status': 'status', '#history': 'history' });
     });
 
-    it('sets the terminal fields a terminal event carries and removes the ones it lacks', () => {
+    it('sets the terminal fields a terminal event carries and never removes any', () => {
       // Act
       const input = buildApplyUpdate(TABLE, completed({ creditsUsed: undefined }), { force: false }, NOW);
 
       // Assess
       expect(input.UpdateExpression).toContain('#outputUrl = :outputUrl');
-      expect(input.UpdateExpression).toMatch(/ REMOVE #error, #creditsUsed ADD #deliveryIds :deliveryIdSet$/);
+      expect(input.UpdateExpression).not.toMatch(/REMOVE|#error|#creditsUsed/);
+      expect(input.UpdateExpression).toMatch(/ ADD #deliveryIds :deliveryIdSet$/);
       expect(input.ExpressionAttributeValues?.[':outputUrl']).toEqual({ S: completed().outputUrl });
       expectPlaceholdersConsistent(input);
     });
@@ -102,13 +111,41 @@ describe('DynamoJobStore', () => {
       expectPlaceholdersConsistent(input);
     });
 
-    it('lets an earlier terminal event win over a later one in the condition', () => {
+    it('applies a terminal event only while the job is not terminal, whatever the event times', () => {
       // Act
       const input = buildApplyUpdate(TABLE, failed(), { force: false }, NOW);
 
       // Assess
-      expect(input.ConditionExpression).toContain('#lastEventAt > :eventAt');
-      expect(input.ConditionExpression).toContain('#lastDeliveryId > :deliveryId');
+      expect(input.ConditionExpression).toBe(
+        '(attribute_not_exists(#status) OR NOT (#status IN (:completed, :failed))) AND (NOT contains(#deliveryIds, :deliveryId))',
+      );
+      expect(input.ExpressionAttributeValues).toMatchObject({ ':completed': { S: 'completed' }, ':failed': { S: 'failed' } });
+      expectPlaceholdersConsistent(input);
+    });
+
+    it('lets a forced replay of a terminal event re-apply only the winner itself', () => {
+      // Act
+      const input = buildApplyUpdate(TABLE, completed({ replay: true }), { force: true }, NOW);
+
+      // Assess
+      expect(input.ConditionExpression).toBe(
+        '(attribute_not_exists(#status) OR NOT (#status IN (:completed, :failed)) OR #lastDeliveryId = :deliveryId)',
+      );
+      expect(input.ExpressionAttributeValues?.[':deliveryId']).toEqual({ S: 'dlv_completed_1' });
+      expectPlaceholdersConsistent(input);
+    });
+
+    it('keeps the started rules: a later (eventAt, deliveryId) over a started winner, never over a terminal one', () => {
+      // Act
+      const input = buildApplyUpdate(TABLE, jobEvent(), { force: false }, NOW);
+
+      // Assess
+      expect(input.ConditionExpression).toBe(
+        '(attribute_not_exists(#status) OR NOT (#status IN (:started, :completed, :failed)) OR (#status = :started AND ' +
+          '(NOT attribute_type(#lastEventAt, :stringType) OR #lastEventAt < :eventAt OR (#lastEventAt = :eventAt AND ' +
+          '(NOT attribute_type(#lastDeliveryId, :stringType) OR #lastDeliveryId < :deliveryId))))) AND (NOT contains(#deliveryIds, :deliveryId))',
+      );
+      expectPlaceholdersConsistent(input);
     });
 
     it('drops the delivery-id guard and accepts an equal winner for a forced replay', () => {
@@ -184,6 +221,92 @@ describe('DynamoJobStore', () => {
       });
     });
 
+    it('records an earlier-timestamped job.failed after a completed job as a conflict and leaves the job completed', async () => {
+      // Prepare
+      const winner = completed({ eventAt: '2026-11-27T10:30:00.000Z' });
+      dynamo
+        .on(UpdateItemCommand)
+        .rejectsOnce(ccf(oldItem(winner, ['dlv_started_1', 'dlv_completed_1'], { outputUrl: { S: winner.outputUrl! } })))
+        .resolves({});
+
+      // Act
+      const outcome = await store().apply(failed({ eventAt: '2026-11-27T10:00:00.000Z' }), { force: false, now: NOW });
+
+      // Assess
+      expect(outcome).toBe('conflict');
+      expect(updates()).toHaveLength(2);
+      const record = updates()[1];
+      expect(record.UpdateExpression).not.toMatch(/#status|#lastEventAt|#lastDeliveryId|#outputUrl|#error|#creditsUsed|REMOVE/);
+      expect(record.ConditionExpression).toBe('(NOT contains(#deliveryIds, :deliveryId))');
+      expect(record.ExpressionAttributeValues?.[':entry']).toEqual({
+        L: [{ M: expect.objectContaining({ outcome: { S: 'conflict' }, event: { S: 'job.failed' } }) }],
+      });
+      expectPlaceholdersConsistent(record);
+    });
+
+    it('records an earlier-timestamped job.completed after a failed job as a conflict', async () => {
+      // Prepare
+      dynamo
+        .on(UpdateItemCommand)
+        .rejectsOnce(ccf(oldItem(failed({ eventAt: '2026-11-27T10:30:00.000Z' }), ['dlv_failed_1'])))
+        .resolves({});
+
+      // Act
+      const outcome = await store().apply(completed({ eventAt: '2026-11-27T10:00:00.000Z' }), { force: false, now: NOW });
+
+      // Assess
+      expect(outcome).toBe('conflict');
+      expect(updates()[1].UpdateExpression).not.toMatch(/#status|#outputUrl|#creditsUsed/);
+    });
+
+    it('records another terminal delivery of the same status as stale', async () => {
+      // Prepare
+      dynamo
+        .on(UpdateItemCommand)
+        .rejectsOnce(ccf(oldItem(completed({ eventAt: '2026-11-27T10:30:00.000Z' }), ['dlv_completed_1'])))
+        .resolves({});
+
+      // Act
+      const outcome = await store().apply(completed({ deliveryId: 'dlv_completed_0', eventAt: '2026-11-27T10:00:00.000Z' }), { force: false, now: NOW });
+
+      // Assess
+      expect(outcome).toBe('stale');
+    });
+
+    it('re-applies a forced replay of the winner with the one UpdateItem', async () => {
+      // Prepare
+      dynamo.on(UpdateItemCommand).resolves({});
+
+      // Act
+      const outcome = await store().apply(completed({ replay: true }), { force: true, now: NOW });
+
+      // Assess
+      expect(outcome).toBe('applied');
+      expect(updates()).toHaveLength(1);
+      expect(updates()[0].ConditionExpression).toContain('#lastDeliveryId = :deliveryId');
+    });
+
+    it('records a forced replay of the losing terminal delivery as a conflict, unguarded, without applying it', async () => {
+      // Prepare
+      const winner = completed({ eventAt: '2026-11-27T10:30:00.000Z' });
+      dynamo
+        .on(UpdateItemCommand)
+        .rejectsOnce(ccf(oldItem(winner, ['dlv_completed_1', 'dlv_failed_1'])))
+        .resolves({});
+
+      // Act
+      const outcome = await store().apply(failed({ eventAt: '2026-11-27T10:00:00.000Z', replay: true }), { force: true, now: NOW });
+
+      // Assess
+      expect(outcome).toBe('conflict');
+      const record = updates()[1];
+      expect(record).not.toHaveProperty('ConditionExpression');
+      expect(record.UpdateExpression).not.toMatch(/#status|#error/);
+      expect(record.ExpressionAttributeValues?.[':entry']).toEqual({
+        L: [{ M: expect.objectContaining({ outcome: { S: 'conflict' }, replay: { BOOL: true } }) }],
+      });
+    });
+
     it('treats a lost race to record the ignored event as a duplicate', async () => {
       // Prepare
       dynamo
@@ -247,6 +370,72 @@ describe('DynamoJobStore', () => {
 
       // Assess
       expect(item).toBeUndefined();
+    });
+  });
+
+  describe('the condition expression and the pure model', () => {
+    const text = (values: readonly string[]) => fc.option(fc.constantFrom(...values), { nil: undefined });
+    const itemArbitrary = fc.record({
+      status: fc.oneof(text(['started', 'completed', 'failed', 'queued']), fc.constant({ N: '1' } as AttributeValue)),
+      lastEventAt: fc.oneof(text(['2026-11-27T10:00:00.000Z', '2026-11-27T10:05:00.000Z']), fc.constant({ N: '1' } as AttributeValue)),
+      lastDeliveryId: fc.oneof(text(['a', 'b', 'c']), fc.constant({ N: '1' } as AttributeValue)),
+      deliveryIds: fc.subarray(['a', 'b', 'c']),
+    });
+    const eventArbitrary = fc.record({
+      event: fc.constantFrom('job.started' as const, 'job.completed' as const, 'job.failed' as const),
+      eventAt: fc.constantFrom('2026-11-27T10:00:00.000Z', '2026-11-27T10:05:00.000Z'),
+      deliveryId: fc.constantFrom('a', 'b', 'c'),
+      force: fc.boolean(),
+    });
+
+    it('applies exactly when decide says apply, on any item', () => {
+      fc.assert(
+        fc.property(itemArbitrary, eventArbitrary, (spec, e) => {
+          // Prepare
+          const item: Record<string, AttributeValue> = { jobId: { S: 'job_8f3a' } };
+          for (const key of ['status', 'lastEventAt', 'lastDeliveryId'] as const) {
+            const value = spec[key];
+            if (value !== undefined) item[key] = typeof value === 'string' ? { S: value } : value;
+          }
+          if (spec.deliveryIds.length > 0) item.deliveryIds = { SS: spec.deliveryIds };
+          const event = jobEvent({ event: e.event, eventAt: e.eventAt, deliveryId: e.deliveryId });
+          const options = { force: e.force };
+          const input = buildApplyUpdate(TABLE, event, options, NOW);
+
+          // Act
+          const applies = evaluateCondition(input.ConditionExpression!, {
+            item,
+            names: input.ExpressionAttributeNames ?? {},
+            values: input.ExpressionAttributeValues ?? {},
+          });
+
+          // Assess
+          expect(applies).toBe(decide(unmarshallJobItem(item), event, options) === 'apply');
+        }),
+        { numRuns: 2000 },
+      );
+    });
+
+    it('never applies another delivery over a terminal job', () => {
+      for (const status of ['completed', 'failed']) {
+        for (const event of [completed({ deliveryId: 'x' }), failed({ deliveryId: 'x' }), jobEvent({ deliveryId: 'x' })]) {
+          for (const force of [false, true]) {
+            // Prepare
+            const item = oldItem(completed(), ['dlv_completed_1'], { status: { S: status } });
+            const input = buildApplyUpdate(TABLE, event, { force }, NOW);
+
+            // Act
+            const applies = evaluateCondition(input.ConditionExpression!, {
+              item,
+              names: input.ExpressionAttributeNames ?? {},
+              values: input.ExpressionAttributeValues ?? {},
+            });
+
+            // Assess
+            expect(applies).toBe(false);
+          }
+        }
+      }
     });
   });
 });

@@ -1,6 +1,9 @@
 /**
- * Order independence of the job rules: whatever order, duplication and
- * interleaving SQS and the provider's retries produce, the job item ends the same.
+ * The job rules under any order, duplication and interleaving SQS and the
+ * provider's retries produce. A job's realistic deliveries (started events and
+ * at most one terminal event) always end in the same item. When terminal
+ * events conflict, the first one to arrive wins for good, and every other one
+ * is recorded, never applied.
  */
 import fc from 'fast-check';
 import type { EventType } from '../../../lambda/core/contract';
@@ -25,6 +28,17 @@ interface JobCase {
   readonly events: readonly JobEvent[];
 }
 
+/** How many terminal deliveries a generated job has. */
+interface TerminalCount {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Realistic: one or two started deliveries and at most one terminal one. */
+const REALISTIC: TerminalCount = { min: 0, max: 1 };
+/** Several terminal deliveries, of the same or different statuses. */
+const CONFLICTING: TerminalCount = { min: 2, max: 3 };
+
 const idChars = fc.constantFrom(...'abAB09._:-'.split(''));
 const deliveryIds = (count: number) =>
   fc.uniqueArray(fc.string({ unit: idChars, minLength: 1, maxLength: 4 }), { minLength: count, maxLength: count });
@@ -40,7 +54,7 @@ const eventSpec = fc.record({
 
 type EventSpec = typeof eventSpec extends fc.Arbitrary<infer T> ? T : never;
 
-function jobCase(jobId: string): fc.Arbitrary<JobCase> {
+function jobCase(jobId: string, terminalCount: TerminalCount = REALISTIC): fc.Arbitrary<JobCase> {
   return fc
     .record({
       // The provider's description of a job does not change between its events; each event may omit any of it.
@@ -51,7 +65,7 @@ function jobCase(jobId: string): fc.Arbitrary<JobCase> {
         inputRef: fc.option(fc.constant(`https://in.example.com/${jobId}.mp4`), { nil: undefined }),
       }),
       started: fc.array(eventSpec, { minLength: 1, maxLength: 2 }),
-      terminal: fc.array(eventSpec, { minLength: 1, maxLength: 3 }),
+      terminal: fc.array(eventSpec, { minLength: terminalCount.min, maxLength: terminalCount.max }),
       seeded: fc.boolean(),
     })
     .chain((spec) =>
@@ -89,9 +103,11 @@ function arrivals(events: readonly JobEvent[]): fc.Arbitrary<JobEvent[]> {
     .chain((repeats) => fc.shuffledSubarray([...events, ...repeats], { minLength: events.length + repeats.length }));
 }
 
-function fold(seed: JobItem | undefined, events: readonly JobEvent[]): JobItem | undefined {
-  return events.reduce<JobItem | undefined>((item, event) => applyToItem(item, event, options, NOW), seed);
+function fold(seed: JobItem | undefined, events: readonly JobEvent[], opts = options): JobItem | undefined {
+  return events.reduce<JobItem | undefined>((item, event) => applyToItem(item, event, opts, NOW), seed);
 }
+
+const isTerminal = (event: JobEvent) => event.event !== 'job.started';
 
 const STATE_FIELDS = ['jobId', 'status', 'lastEventAt', 'lastDeliveryId', 'userId', 'projectId', ...DESCRIPTIVE_FIELDS, ...TERMINAL_FIELDS];
 
@@ -100,12 +116,16 @@ function state(item: JobItem | undefined): Record<string, unknown> {
   return Object.fromEntries(STATE_FIELDS.map((field) => [field, item?.[field]]));
 }
 
-/** An independent statement of the rules: the earliest terminal event, else the latest started one. */
-function expectedWinner(events: readonly JobEvent[]): JobEvent {
+/**
+ * An independent statement of the rules: the first terminal delivery to ARRIVE
+ * (whatever its event time), else the latest started one by (eventAt, deliveryId).
+ */
+function expectedWinner(arrived: readonly JobEvent[]): JobEvent {
   const byKey = (a: JobEvent, b: JobEvent) => compareStrings(a.eventAt, b.eventAt) || compareStrings(a.deliveryId, b.deliveryId);
-  const terminal = events.filter((e) => e.event !== 'job.started').sort(byKey);
-  return terminal.length > 0 ? terminal[0] : [...events].sort(byKey).at(-1)!;
+  return arrived.find(isTerminal) ?? [...arrived].sort(byKey).at(-1)!;
 }
+
+const terminalFields = (item: JobItem | undefined) => Object.fromEntries(TERMINAL_FIELDS.map((field) => [field, item?.[field]]));
 
 describe('job state properties', () => {
   it('ends in the same item whatever the order and duplication of deliveries', () => {
@@ -125,20 +145,24 @@ describe('job state properties', () => {
     );
   });
 
-  it('keeps the earliest terminal event (or the latest started one) with exactly its terminal fields', () => {
+  it.each([
+    ['realistic', REALISTIC],
+    ['conflicting', CONFLICTING],
+  ])('keeps the first terminal delivery to arrive (or the latest started one) with exactly its terminal fields (%s)', (_, count) => {
     fc.assert(
       fc.property(
-        jobCase('job_a').chain((job) => fc.tuple(fc.constant(job), arrivals(job.events))),
+        jobCase('job_a', count).chain((job) => fc.tuple(fc.constant(job), arrivals(job.events))),
         ([job, arrived]) => {
           // Prepare
-          const winner = expectedWinner(job.events);
+          const winner = expectedWinner(arrived);
 
           // Act
           const item = fold(job.seed, arrived);
 
           // Assess
           expect(item).toMatchObject({ status: winner.event.slice(4), lastEventAt: winner.eventAt, lastDeliveryId: winner.deliveryId });
-          for (const field of TERMINAL_FIELDS) expect(item?.[field]).toEqual(winner[field]);
+          // `started` never writes the terminal fields, so a job without a terminal event has none.
+          for (const field of TERMINAL_FIELDS) expect(item?.[field]).toEqual(isTerminal(winner) ? winner[field] : undefined);
           for (const field of DESCRIPTIVE_FIELDS) {
             expect(item?.[field]).toEqual(job.events.find((e) => e[field] !== undefined)?.[field]);
           }
@@ -149,10 +173,13 @@ describe('job state properties', () => {
     );
   });
 
-  it('records every distinct delivery exactly once in history and in the delivery ids', () => {
+  it.each([
+    ['realistic', REALISTIC],
+    ['conflicting', CONFLICTING],
+  ])('records every distinct delivery exactly once in history and in the delivery ids (%s)', (_, count) => {
     fc.assert(
       fc.property(
-        jobCase('job_a').chain((job) => fc.tuple(fc.constant(job), arrivals(job.events))),
+        jobCase('job_a', count).chain((job) => fc.tuple(fc.constant(job), arrivals(job.events))),
         ([job, arrived]) => {
           // Prepare
           const distinct = [...new Set(job.events.map((e) => e.deliveryId))].sort();
@@ -171,10 +198,13 @@ describe('job state properties', () => {
     );
   });
 
-  it('never regresses the status, and only ever moves the winner forward, along any prefix', () => {
+  it.each([
+    ['realistic', REALISTIC],
+    ['conflicting', CONFLICTING],
+  ])('never regresses the status, never changes a finished job, and only moves a started winner forward, along any prefix (%s)', (_, count) => {
     fc.assert(
       fc.property(
-        jobCase('job_a').chain((job) => fc.tuple(fc.constant(job), arrivals(job.events))),
+        jobCase('job_a', count).chain((job) => fc.tuple(fc.constant(job), arrivals(job.events))),
         ([job, arrived]) => {
           let item = job.seed;
           for (const event of arrived) {
@@ -185,14 +215,77 @@ describe('job state properties', () => {
             const before = rankOf(item?.status);
             const after = rankOf(next.status);
             expect(after).toBeGreaterThanOrEqual(before);
-            if (after === before && after === 2) {
-              expect(compareStrings(next.lastEventAt as string, item?.lastEventAt as string)).toBeLessThanOrEqual(0);
+            if (before === 2) {
+              expect(next).toMatchObject({ status: item?.status, lastEventAt: item?.lastEventAt, lastDeliveryId: item?.lastDeliveryId });
+              expect(terminalFields(next)).toEqual(terminalFields(item));
             }
             if (after === before && after === 1) {
               expect(compareStrings(next.lastEventAt as string, item?.lastEventAt as string)).toBeGreaterThanOrEqual(0);
             }
             item = next;
           }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('ends a job with conflicting terminal deliveries on the first to arrive, with every other one recorded once as conflict or stale', () => {
+    fc.assert(
+      fc.property(
+        jobCase('job_a', CONFLICTING).chain((job) => fc.tuple(fc.constant(job), arrivals(job.events))),
+        ([job, arrived]) => {
+          // Prepare
+          const winner = arrived.find(isTerminal)!;
+          const losers = new Map(arrived.filter((e) => isTerminal(e) && e.deliveryId !== winner.deliveryId).map((e) => [e.deliveryId, e]));
+          let item = job.seed;
+          let finished: JobItem | undefined;
+
+          for (const event of arrived) {
+            // Act
+            item = applyToItem(item, event, options, NOW);
+
+            // Assess: once terminal, the status and the terminal fields are the winner's on every prefix.
+            if (event === winner || finished !== undefined) {
+              expect(item).toMatchObject({ status: winner.event.slice(4), lastDeliveryId: winner.deliveryId, lastEventAt: winner.eventAt });
+              expect(terminalFields(item)).toEqual(terminalFields(finished ?? item));
+              finished ??= item;
+            } else {
+              expect(rankOf(item.status)).toBeLessThan(2);
+            }
+          }
+
+          // Assess
+          expect(item?.status).toBe(winner.event.slice(4));
+          for (const field of TERMINAL_FIELDS) expect(item?.[field]).toEqual(winner[field]);
+          const history = item?.history ?? [];
+          expect(history.filter((entry) => entry.deliveryId === winner.deliveryId)).toMatchObject([{ outcome: 'applied' }]);
+          for (const loser of losers.values()) {
+            const entries = history.filter((entry) => entry.deliveryId === loser.deliveryId);
+            expect(entries).toMatchObject([{ event: loser.event, outcome: loser.event === winner.event ? 'stale' : 'conflict' }]);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never changes a finished job on a forced replay of any of its deliveries', () => {
+    fc.assert(
+      fc.property(
+        jobCase('job_a', CONFLICTING).chain((job) =>
+          fc.tuple(fc.constant(job), arrivals(job.events), fc.array(fc.constantFrom(...job.events), { minLength: 1, maxLength: 6 })),
+        ),
+        ([job, arrived, replays]) => {
+          // Prepare
+          const finished = fold(job.seed, arrived);
+
+          // Act
+          const replayed = fold(finished, replays.map((event) => ({ ...event, replay: true })), { force: true });
+
+          // Assess
+          expect(state(replayed)).toEqual(state(finished));
+          expect(replayed?.history).toHaveLength((finished?.history?.length ?? 0) + replays.length);
         },
       ),
       { numRuns: 300 },

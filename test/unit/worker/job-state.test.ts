@@ -66,29 +66,64 @@ describe('job state', () => {
       expect(decision).toBe('stale');
     });
 
-    it('lets an earlier terminal event replace a later one (first terminal by provider time wins)', () => {
+    it('calls an earlier-timestamped terminal event with the other status a conflict (the first terminal applied wins)', () => {
       // Prepare
-      const item = fold([failed({ eventAt: '2026-11-27T10:06:00.000Z' })]);
+      const item = fold([completed({ eventAt: '2026-11-27T10:06:00.000Z' })]);
 
       // Act
-      const decision = decide(item, completed({ eventAt: '2026-11-27T10:05:00.000Z' }), normal);
+      const decision = decide(item, failed({ eventAt: '2026-11-27T10:05:00.000Z' }), normal);
 
       // Assess
-      expect(decision).toBe('apply');
+      expect(decision).toBe('conflict');
     });
 
-    it('breaks an event-time tie by delivery id', () => {
+    it('calls an earlier-timestamped terminal event with the same status stale', () => {
+      // Prepare
+      const item = fold([completed({ eventAt: '2026-11-27T10:06:00.000Z' })]);
+
+      // Act
+      const decision = decide(item, completed({ deliveryId: 'dlv_completed_0', eventAt: '2026-11-27T10:05:00.000Z' }), normal);
+
+      // Assess
+      expect(decision).toBe('stale');
+    });
+
+    it('ignores event times and delivery ids between terminal events', () => {
       // Prepare
       const at = '2026-11-27T10:05:00.000Z';
       const item = fold([completed({ deliveryId: 'b', eventAt: at })]);
 
       // Act
-      const earlierId = decide(item, failed({ deliveryId: 'a', eventAt: at }), normal);
-      const laterId = decide(item, failed({ deliveryId: 'c', eventAt: at }), normal);
+      const lowerId = decide(item, failed({ deliveryId: 'a', eventAt: at }), normal);
+      const higherId = decide(item, failed({ deliveryId: 'c', eventAt: at }), normal);
 
       // Assess
-      expect(earlierId).toBe('apply');
-      expect(laterId).toBe('conflict');
+      expect(lowerId).toBe('conflict');
+      expect(higherId).toBe('conflict');
+    });
+
+    it('breaks an event-time tie between job.started events by delivery id', () => {
+      // Prepare
+      const item = fold([jobEvent({ deliveryId: 'b' })]);
+
+      // Act
+      const lowerId = decide(item, jobEvent({ deliveryId: 'a' }), normal);
+      const higherId = decide(item, jobEvent({ deliveryId: 'c' }), normal);
+
+      // Assess
+      expect(lowerId).toBe('stale');
+      expect(higherId).toBe('apply');
+    });
+
+    it('lets any terminal event replace job.started, even one timestamped before it', () => {
+      // Prepare
+      const item = fold([jobEvent({ eventAt: '2026-11-27T10:10:00.000Z' })]);
+
+      // Act
+      const decision = decide(item, failed({ eventAt: '2026-11-27T10:00:00.000Z' }), normal);
+
+      // Assess
+      expect(decision).toBe('apply');
     });
 
     it('lets a later job.started replace an earlier one', () => {
@@ -113,7 +148,18 @@ describe('job state', () => {
       expect(decision).toBe('apply');
     });
 
-    it('lets a provider event win over our status when our bookkeeping is missing', () => {
+    it('lets a job.started win over a started status when our bookkeeping is missing', () => {
+      // Prepare
+      const item: JobItem = { jobId: 'job_8f3a', status: 'started' };
+
+      // Act
+      const decision = decide(item, jobEvent(), normal);
+
+      // Assess
+      expect(decision).toBe('apply');
+    });
+
+    it('treats a terminal status as final even without our bookkeeping', () => {
       // Prepare
       const item: JobItem = { jobId: 'job_8f3a', status: 'completed' };
 
@@ -121,7 +167,7 @@ describe('job state', () => {
       const decision = decide(item, failed(), normal);
 
       // Assess
-      expect(decision).toBe('apply');
+      expect(decision).toBe('conflict');
     });
   });
 
@@ -152,18 +198,69 @@ describe('job state', () => {
       expect(item?.deliveryIds).toEqual(['dlv_started_1', 'dlv_completed_1', 'dlv_failed_1']);
     });
 
-    it('removes the losing terminal fields when an earlier terminal event replaces a later one', () => {
+    it('keeps a completed job completed when an earlier-timestamped job.failed arrives after it', () => {
       // Prepare
-      const late = completed({ eventAt: '2026-11-27T10:30:00.000Z' });
+      const done = fold([jobEvent(), completed({ eventAt: '2026-11-27T10:30:00.000Z' })]);
       const early = failed({ eventAt: '2026-11-27T10:20:00.000Z' });
 
       // Act
-      const item = fold([late, early]);
+      const decision = decide(done, early, normal);
+      const item = applyToItem(done, early, normal, NOW);
 
       // Assess
-      expect(item).toMatchObject({ status: 'failed', error: early.error, lastDeliveryId: early.deliveryId });
+      expect(decision).toBe('conflict');
+      expect(item).toMatchObject({
+        status: 'completed',
+        outputUrl: completed().outputUrl,
+        creditsUsed: 12,
+        lastDeliveryId: 'dlv_completed_1',
+        lastEventAt: '2026-11-27T10:30:00.000Z',
+        updatedAt: done?.updatedAt,
+      });
+      expect(item).not.toHaveProperty('error');
+      expect(item.history?.at(-1)).toMatchObject({ deliveryId: early.deliveryId, event: 'job.failed', outcome: 'conflict' });
+      expect(item.deliveryIds).toEqual(['dlv_started_1', 'dlv_completed_1', 'dlv_failed_1']);
+    });
+
+    it('keeps a failed job failed when an earlier-timestamped job.completed arrives after it', () => {
+      // Prepare
+      const lost = fold([jobEvent(), failed({ eventAt: '2026-11-27T10:30:00.000Z' })]);
+      const early = completed({ eventAt: '2026-11-27T10:20:00.000Z' });
+
+      // Act
+      const decision = decide(lost, early, normal);
+      const item = applyToItem(lost, early, normal, NOW);
+
+      // Assess
+      expect(decision).toBe('conflict');
+      expect(item).toMatchObject({ status: 'failed', error: failed().error, lastDeliveryId: 'dlv_failed_1' });
       expect(item).not.toHaveProperty('outputUrl');
       expect(item).not.toHaveProperty('creditsUsed');
+      expect(item.history?.at(-1)).toMatchObject({ deliveryId: early.deliveryId, event: 'job.completed', outcome: 'conflict' });
+    });
+
+    it('keeps the first terminal fields when a same-status terminal event arrives later, recording it stale', () => {
+      // Prepare
+      const done = fold([completed({ eventAt: '2026-11-27T10:30:00.000Z' })]);
+      const other = completed({ deliveryId: 'dlv_completed_2', eventAt: '2026-11-27T10:20:00.000Z', outputUrl: 'https://cdn.example.com/other.webm', creditsUsed: 1 });
+
+      // Act
+      const item = applyToItem(done, other, normal, NOW);
+
+      // Assess
+      expect(item).toMatchObject({ status: 'completed', outputUrl: completed().outputUrl, creditsUsed: 12, lastDeliveryId: 'dlv_completed_1' });
+      expect(item.history?.at(-1)).toMatchObject({ deliveryId: 'dlv_completed_2', outcome: 'stale' });
+    });
+
+    it('keeps terminal fields the item already has when the terminal event lacks them', () => {
+      // Prepare
+      const seed: JobItem = { jobId: 'job_8f3a', status: 'submitted', creditsUsed: 3 };
+
+      // Act
+      const item = applyToItem(seed, completed({ creditsUsed: undefined }), normal, NOW);
+
+      // Assess
+      expect(item).toMatchObject({ status: 'completed', creditsUsed: 3, outputUrl: completed().outputUrl });
     });
 
     it('leaves terminal fields alone when a job.started applies', () => {
@@ -258,6 +355,37 @@ describe('job state', () => {
       expect(decision).toBe('stale');
       expect(replayed.status).toBe('completed');
       expect(replayed.history?.at(-1)).toMatchObject({ deliveryId: 'dlv_started_1', outcome: 'stale', replay: true });
+    });
+
+    it('does not let a forced replay of the losing terminal event replace the winner', () => {
+      // Prepare
+      const loser = failed({ eventAt: '2026-11-27T10:00:00.000Z' });
+      const item = fold([jobEvent(), completed({ eventAt: '2026-11-27T10:30:00.000Z' }), loser]);
+      const replay = { ...loser, replay: true };
+
+      // Act
+      const decision = decide(item, replay, forced);
+      const replayed = applyToItem(item, replay, forced, NOW);
+
+      // Assess
+      expect(decision).toBe('conflict');
+      expect(replayed).toMatchObject({ status: 'completed', outputUrl: completed().outputUrl, lastDeliveryId: 'dlv_completed_1' });
+      expect(replayed).not.toHaveProperty('error');
+      expect(replayed.history?.slice(-2)).toMatchObject([
+        { deliveryId: loser.deliveryId, outcome: 'conflict' },
+        { deliveryId: loser.deliveryId, outcome: 'conflict', replay: true },
+      ]);
+    });
+
+    it('does not let a forced replay of a never-seen terminal event replace the winner', () => {
+      // Prepare
+      const item = fold([completed({ eventAt: '2026-11-27T10:30:00.000Z' })]);
+
+      // Act
+      const decision = decide(item, failed({ eventAt: '2026-11-27T10:00:00.000Z', replay: true }), forced);
+
+      // Assess
+      expect(decision).toBe('conflict');
     });
 
     it('does not let a replayed later terminal event replace the first one', () => {
