@@ -28,19 +28,28 @@ const NAMES = {
 } as const;
 
 /**
- * Who may take the id:
+ * Who may take the id in the first write:
  * - nobody holds it;
- * - the holder's TTL has passed (checked here, because DynamoDB deletes
- *   expired items only eventually, up to days later);
- * - an in-progress attempt whose lease lapsed (it crashed or was released) for
- *   the same body. A different body never takes over: that is a conflict.
+ * - an in-progress attempt of the same body whose lease lapsed (it crashed or
+ *   was released), while its record lives: it keeps its receivedAt, so every
+ *   retry archives under the same key. A different body never takes over:
+ *   that is a conflict.
  */
 const CLAIM_CONDITION =
-  'attribute_not_exists(#pk) OR #ttl < :nowSeconds OR (#status = :inProgress AND #lease < :nowMs AND #hash = :hash)';
-
-// receivedAt survives a takeover so every retry archives under the same key.
+  'attribute_not_exists(#pk) OR (#ttl >= :nowSeconds AND #status = :inProgress AND #lease < :nowMs AND #hash = :hash)';
 const CLAIM_UPDATE =
   'SET #status = :inProgress, #lease = :lease, #attempt = :attempt, #hash = :hash, #ttl = :expiresAt, #receivedAt = if_not_exists(#receivedAt, :now)';
+
+/**
+ * A record past its TTL (checked here: DynamoDB deletes expired items only
+ * eventually, up to days later) belongs to an old delivery: it is taken over as
+ * new, with this receipt time, so the archive key lands in the current hour
+ * instead of overwriting the old delivery's object. A second write, only on
+ * this rare path; the condition fails if another attempt renewed it first.
+ */
+const RECLAIM_EXPIRED_CONDITION = '#ttl < :nowSeconds';
+const RECLAIM_EXPIRED_UPDATE =
+  'SET #status = :inProgress, #lease = :lease, #attempt = :attempt, #hash = :hash, #ttl = :expiresAt, #receivedAt = :now';
 
 function s(value: string): AttributeValue {
   return { S: value };
@@ -85,26 +94,39 @@ export class DynamoDeliveryStore implements DeliveryStore {
   ) {}
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
+    const first = await this.conditionalClaim(request, CLAIM_UPDATE, CLAIM_CONDITION);
+    const nowSeconds = Math.floor(request.now.getTime() / 1000);
+    if (first.kind === 'exists' && first.record.expiresAt < nowSeconds) {
+      return this.conditionalClaim(request, RECLAIM_EXPIRED_UPDATE, RECLAIM_EXPIRED_CONDITION);
+    }
+    return first;
+  }
+
+  private async conditionalClaim(request: ClaimRequest, update: string, condition: string): Promise<ClaimResult> {
     const nowMs = request.now.getTime();
     const nowSeconds = Math.floor(nowMs / 1000);
+    const values: Record<string, AttributeValue> = {
+      ':inProgress': s('in_progress'),
+      ':lease': n(nowMs + request.leaseSeconds * 1000),
+      ':attempt': s(request.attemptId),
+      ':hash': s(request.bodySha256),
+      ':expiresAt': n(nowSeconds + request.ttlSeconds),
+      ':now': s(request.now.toISOString()),
+      ':nowSeconds': n(nowSeconds),
+    };
+    // DynamoDB refuses values an expression does not use.
+    if (condition.includes(':nowMs')) values[':nowMs'] = n(nowMs);
     try {
       const output = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { [PK]: s(request.deliveryId) },
-          UpdateExpression: CLAIM_UPDATE,
-          ConditionExpression: CLAIM_CONDITION,
-          ExpressionAttributeNames: names('#pk', '#ttl', '#status', '#lease', '#attempt', '#hash', '#receivedAt'),
-          ExpressionAttributeValues: {
-            ':inProgress': s('in_progress'),
-            ':lease': n(nowMs + request.leaseSeconds * 1000),
-            ':attempt': s(request.attemptId),
-            ':hash': s(request.bodySha256),
-            ':expiresAt': n(nowSeconds + request.ttlSeconds),
-            ':now': s(request.now.toISOString()),
-            ':nowSeconds': n(nowSeconds),
-            ':nowMs': n(nowMs),
-          },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: condition.includes('#pk')
+            ? names('#pk', '#ttl', '#status', '#lease', '#attempt', '#hash', '#receivedAt')
+            : names('#ttl', '#status', '#lease', '#attempt', '#hash', '#receivedAt'),
+          ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),

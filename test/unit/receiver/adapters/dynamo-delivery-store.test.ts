@@ -34,7 +34,7 @@ beforeEach(() => dynamo.reset());
 
 describe('DynamoDeliveryStore', () => {
   describe('claim', () => {
-    it('sends one conditional UpdateItem that only takes a free, expired or abandoned same-body record', async () => {
+    it('sends one conditional UpdateItem that only takes a free or abandoned same-body live record', async () => {
       // Prepare
       dynamo.on(UpdateItemCommand).resolves({ Attributes: item() });
 
@@ -48,8 +48,7 @@ describe('DynamoDeliveryStore', () => {
       expect(input).toMatchObject({
         TableName: 'deliveries',
         Key: { deliveryId: { S: 'dlv_1' } },
-        ConditionExpression:
-          'attribute_not_exists(#pk) OR #ttl < :nowSeconds OR (#status = :inProgress AND #lease < :nowMs AND #hash = :hash)',
+        ConditionExpression: 'attribute_not_exists(#pk) OR (#ttl >= :nowSeconds AND #status = :inProgress AND #lease < :nowMs AND #hash = :hash)',
         ReturnValues: 'ALL_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
@@ -65,6 +64,36 @@ describe('DynamoDeliveryStore', () => {
         ':nowSeconds': { N: String(NOW_S) },
         ':nowMs': { N: String(NOW_MS) },
       });
+    });
+
+    it('takes over a record past its TTL as a new delivery, with this receipt time', async () => {
+      // Prepare: the first write finds an accepted record of an old delivery, expired but not yet deleted.
+      const expired = item({ status: { S: 'accepted' }, bodySha256: { S: 'b'.repeat(64) }, expiresAt: { N: String(NOW_S - 60) }, receivedAt: { S: '2026-10-01T08:00:00.000Z' } });
+      dynamo.on(UpdateItemCommand).rejectsOnce(conditionFailed(expired)).resolves({ Attributes: item() });
+
+      // Act
+      const result = await store.claim(claimRequest);
+
+      // Assess
+      const calls = dynamo.commandCalls(UpdateItemCommand);
+      expect(calls).toHaveLength(2);
+      expect(calls[1].args[0].input).toMatchObject({ ConditionExpression: '#ttl < :nowSeconds' });
+      expect(calls[1].args[0].input.UpdateExpression).toContain('#receivedAt = :now');
+      expect(calls[1].args[0].input.UpdateExpression).not.toContain('if_not_exists');
+      expect(result).toMatchObject({ kind: 'claimed', record: { receivedAt: NOW.toISOString() } });
+    });
+
+    it('reports the record another attempt renewed while the expired one was being taken over', async () => {
+      // Prepare
+      const expired = item({ status: { S: 'accepted' }, expiresAt: { N: String(NOW_S - 60) } });
+      const renewed = item({ attemptId: { S: 'attempt-other' } });
+      dynamo.on(UpdateItemCommand).rejectsOnce(conditionFailed(expired)).rejectsOnce(conditionFailed(renewed));
+
+      // Act
+      const result = await store.claim(claimRequest);
+
+      // Assess
+      expect(result).toMatchObject({ kind: 'exists', record: { attemptId: 'attempt-other' } });
     });
 
     it('returns the new record when the claim succeeds', async () => {
