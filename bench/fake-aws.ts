@@ -4,7 +4,7 @@
  * the socket is replaced. That keeps every cost the Lambda pays except the network.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
@@ -47,7 +47,7 @@ function bodyText(body: unknown): string {
 }
 
 /** A claimed delivery record, as UpdateItem ReturnValues ALL_NEW returns it. */
-function claimedItem(): Record<string, unknown> {
+export function claimedItem(attemptId: string = randomUUID()): { Attributes: Record<string, AttributeValue> } {
   const now = Date.now();
   return {
     Attributes: {
@@ -57,7 +57,7 @@ function claimedItem(): Record<string, unknown> {
       leaseExpiresAt: { N: String(now + 30_000) },
       receivedAt: { S: new Date(now).toISOString() },
       expiresAt: { N: String(Math.floor(now / 1000) + 2_592_000) },
-      attemptId: { S: randomUUID() },
+      attemptId: { S: attemptId },
     },
   };
 }

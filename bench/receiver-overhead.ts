@@ -16,7 +16,7 @@ import { ENV } from '../lambda/core/contract';
 import { createReceiverHandler, RECEIVER_CLIENT_CONFIG, receiverDependenciesFromEnv, type ReceiverHandler } from '../lambda/handlers/receiver';
 import { CallRecorder, sequentialStages, type InstrumentableClient } from './aws-calls';
 import { newDelivery, toHttpApiEvent } from './deliveries';
-import { FakeAws } from './fake-aws';
+import { claimedItem, FakeAws } from './fake-aws';
 import { cpuMicros, interleaved, median, pairedRatio, relativeSpread } from './stats';
 
 const SECRET = 'whsec-bench-receiver-0123456789abcdef';
@@ -86,19 +86,7 @@ type Send = (command: { input: Record<string, unknown>; constructor: { name: str
  * an async call and a property read (well under 1 µs a request, not subtracted).
  */
 function stubSends(clients: ReturnType<FakeAws['clients']>): void {
-  const now = Date.now();
-  const claimed = {
-    $metadata: {},
-    Attributes: {
-      deliveryId: { S: 'dlv_bench' },
-      status: { S: 'in_progress' },
-      bodySha256: { S: '0'.repeat(64) },
-      leaseExpiresAt: { N: String(now + 30_000) },
-      receivedAt: { S: new Date(now).toISOString() },
-      expiresAt: { N: String(Math.floor(now / 1000) + 2_592_000) },
-      attemptId: { S: 'attempt-bench' },
-    },
-  };
+  const claimed = { $metadata: {}, ...claimedItem('attempt-bench') };
   const empty = { $metadata: {} };
   const sent = { $metadata: {}, MessageId: 'bench' };
   const dynamodb: Send = async (command) => (command.input.ReturnValues === 'ALL_NEW' ? claimed : empty);

@@ -3,17 +3,11 @@
  * so a replay goes down exactly the worker path the original did, plus `replay`
  * and, on request, `force`.
  */
-import { DEFAULTS, type EventType } from '../../lambda/core/contract';
-import type { ArchiveLocation, QueueMessage } from '../../lambda/core/ports';
-import { buildQueueMessage } from '../../lambda/core/queue-message';
+import { DEFAULTS } from '../../lambda/core/contract';
+import type { QueueMessage } from '../../lambda/core/ports';
+import { buildQueueMessage, type QueueMessageFields } from '../../lambda/core/queue-message';
 
-export interface ReplayMessageInput {
-  readonly deliveryId: string;
-  readonly event: EventType;
-  readonly jobId: string;
-  readonly timestamp: string;
-  readonly receivedAt: string;
-  readonly archive: ArchiveLocation;
+export interface ReplayMessageInput extends Omit<QueueMessageFields, 'replay' | 'force'> {
   readonly payload: unknown;
   readonly force: boolean;
   /** @default DEFAULTS.inlinePayloadMaxBytes, the receiver's default */
