@@ -20,7 +20,7 @@ export interface PidFileContent {
   readonly processes: readonly PidRecord[];
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { isAlive } from '../../local/pid-file';
 import { E2E_ROOT, E2E_SIGNING_SECRET, REPO_ROOT, RUN_DIR_ENV, contextFile, type E2eContext } from './support/context';
 
 const READY_LINE = /^ready: POST (\S+)$/m;
@@ -17,21 +18,12 @@ function tail(file: string): string {
   return existsSync(file) ? readFileSync(file, 'utf8').slice(-3000) : '(no log)';
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Run directories of finished runs are kept for their logs until the next run. */
 function removeFinishedRuns(): void {
   if (!existsSync(E2E_ROOT)) return;
   for (const name of readdirSync(E2E_ROOT)) {
     const match = /^run-(\d+)$/.exec(name);
-    if (match && !alive(Number(match[1]))) rmSync(path.join(E2E_ROOT, name), { recursive: true, force: true });
+    if (match && !isAlive(Number(match[1]))) rmSync(path.join(E2E_ROOT, name), { recursive: true, force: true });
   }
 }
 
