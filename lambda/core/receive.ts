@@ -6,9 +6,10 @@
  *   size -> headers -> delivery id -> timestamp -> signature -> JSON + schema ->
  *   event consistency -> claim -> archive || enqueue -> mark accepted
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DELIVERY_ID_PATTERN, EVENT_TYPES, HEADERS, METRIC, type EventType } from './contract';
 import { archiveKey } from './archive-key';
+import { bodySha256 } from './body-hash';
 import { WebhookError } from './errors';
 import { checkPayload, isEventType } from './payload';
 import type { Archive, DeliveryRecord, DeliveryStore, Queue, QueueMessage, SecretSource, SigningSecrets } from './ports';
@@ -134,10 +135,6 @@ function bounded(value: string | undefined): string | undefined {
   return value === undefined || value.length <= MAX_LOGGED_HEADER_CHARS ? value : `${value.slice(0, MAX_LOGGED_HEADER_CHARS)}...`;
 }
 
-function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decoded body text for JSON parsing, or undefined when the bytes are not UTF-8. */
@@ -192,7 +189,7 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
     // Decoding and hashing first is bounded by API Gateway's and Lambda's own
     // payload limits, and gives every rejection log line the body's hash.
     const rawBytes = request.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
-    const facts: RequestFacts = { bodyBytes: rawBytes.length, bodySha256: sha256Hex(rawBytes), sourceIp: request.sourceIp };
+    const facts: RequestFacts = { bodyBytes: rawBytes.length, bodySha256: bodySha256(rawBytes), sourceIp: request.sourceIp };
     if (rawBytes.length > policy.maxBodyBytes) return reject(facts, headers, 'payload_too_large');
 
     // 2. Required headers.

@@ -3,9 +3,9 @@
  * deliveries match the window and filters, which must be refused, the queue
  * message for each, and (for --dry-run) what the worker would do with it.
  */
-import { createHash } from 'node:crypto';
 import { ARCHIVE_PREFIX, DEFAULTS, type EventType } from '../../lambda/core/contract';
 import { archivePrefixesForWindow } from '../../lambda/core/archive-key';
+import { bodySha256 } from '../../lambda/core/body-hash';
 import { applyToItem, decide, type Decision, type JobEvent, type JobItem } from '../../lambda/core/job-state';
 import { checkPayload, isEventType, normaliseInstant, toJobEvent } from '../../lambda/core/payload';
 import type { ArchivedDelivery, ArchiveLocation, QueueMessage, SigningSecrets } from '../../lambda/core/ports';
@@ -86,10 +86,6 @@ export interface ExamineOptions {
   readonly inlinePayloadMaxBytes?: number;
 }
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 export function signatureVerifies(archived: ArchivedDelivery, keys: SignatureKeys): boolean {
   if (archived.signature === undefined) return false;
   if (keys.kind === 'static') {
@@ -122,7 +118,7 @@ export function examineArchived(archived: ArchivedDelivery, location: ArchiveLoc
     return { kind: 'skipped', reason: 'other job' };
   }
 
-  if (sha256Hex(archived.rawBody) !== archived.bodySha256.toLowerCase()) {
+  if (bodySha256(archived.rawBody) !== archived.bodySha256.toLowerCase()) {
     return { kind: 'refused', reason: 'body sha256 differs from the archived metadata (object altered after receipt?)' };
   }
   if (options.signatureKeys !== undefined) {
