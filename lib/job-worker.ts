@@ -108,9 +108,9 @@ export class JobWorker extends Construct {
       serviceName: SERVICE_NAMES.worker,
       timeout: Duration.seconds(DEFAULTS.workerTimeoutSeconds),
       memorySize: props.workerMemorySize ?? DEFAULT_WORKER_MEMORY_MB,
-      architecture: props.architecture ?? lambda.Architecture.ARM_64,
-      enableTracing: props.enableTracing ?? false,
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      architecture: props.architecture,
+      enableTracing: props.enableTracing,
+      logRetention: props.logRetention,
       environment: {
         [ENV.jobsTable]: this.jobsTable.tableName,
         [ENV.archiveBucket]: props.archiveBucket.bucketName,

@@ -79,17 +79,23 @@ export class ProblemCollector {
   }
 }
 
+/** Function and access logs: a year of evidence for support and audits. */
+export const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
+
 export interface NodeFunctionOptions {
   /** Path under `lambda/handlers`, relative to the project root. */
   readonly entry: string;
   readonly description: string;
   readonly timeout: Duration;
   readonly memorySize: number;
-  readonly architecture: lambda.Architecture;
+  /** @default lambda.Architecture.ARM_64 */
+  readonly architecture?: lambda.Architecture;
   readonly environment: Record<string, string>;
   readonly serviceName: string;
-  readonly enableTracing: boolean;
-  readonly logRetention: logs.RetentionDays;
+  /** @default false */
+  readonly enableTracing?: boolean;
+  /** @default DEFAULT_LOG_RETENTION */
+  readonly logRetention?: logs.RetentionDays;
   readonly reservedConcurrentExecutions?: number;
 }
 
@@ -106,7 +112,7 @@ export interface NodeFunctionParts {
  */
 export function createNodeFunction(scope: Construct, id: string, options: NodeFunctionOptions): NodeFunctionParts {
   const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
-    retention: options.logRetention,
+    retention: options.logRetention ?? DEFAULT_LOG_RETENTION,
     // Logs are evidence for incident review: they outlive a stack deletion.
     removalPolicy: RemovalPolicy.RETAIN,
   });
@@ -123,7 +129,7 @@ export function createNodeFunction(scope: Construct, id: string, options: NodeFu
     depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
     description: options.description,
     runtime: LAMBDA_RUNTIME,
-    architecture: options.architecture,
+    architecture: options.architecture ?? lambda.Architecture.ARM_64,
     timeout: options.timeout,
     memorySize: options.memorySize,
     role,

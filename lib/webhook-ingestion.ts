@@ -18,6 +18,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ARCHIVE_PREFIX, DEFAULTS, ENV, SERVICE_NAMES, TABLE_KEYS, WEBHOOK_PATH } from '../lambda/core/contract';
 import {
+  DEFAULT_LOG_RETENTION,
   DEFAULT_QUEUE_VISIBILITY_TIMEOUT_SECONDS,
   LAMBDA_MEMORY_MAX_MB,
   LAMBDA_MEMORY_MIN_MB,
@@ -43,7 +44,6 @@ export const SIGNING_SECRET_PLACEHOLDER_TEMPLATE = JSON.stringify({ unset: true 
 
 const DEFAULT_RECEIVER_MEMORY_MB = 512;
 const DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 30;
-const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 const DEAD_LETTER_RETENTION = Duration.days(14);
 const S3_ACCESS_LOGS_USE_BUCKET_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
 
@@ -279,9 +279,9 @@ export class WebhookIngestion extends Construct {
       serviceName: SERVICE_NAMES.receiver,
       timeout: Duration.seconds(DEFAULTS.receiverTimeoutSeconds),
       memorySize: props.receiverMemorySize ?? DEFAULT_RECEIVER_MEMORY_MB,
-      architecture: props.architecture ?? lambda.Architecture.ARM_64,
+      architecture: props.architecture,
       reservedConcurrentExecutions: props.receiverReservedConcurrency,
-      enableTracing: props.enableTracing ?? false,
+      enableTracing: props.enableTracing,
       logRetention,
       // Names and numbers only: the secret's value is fetched at run time, never placed here.
       environment: {
