@@ -1,11 +1,14 @@
 // Three projects: unit (pure core, adapters, handlers; no network), infra (CDK Template
 // assertions and cdk-nag), e2e (the real emulators of the local stack).
-// The SDK warns once per process that its 2027 releases will need Node 22; Lambda runs
-// Node 24, and this machine's Node 20 is supported today, so the notice is noise in tests.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] };
-const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+const common = {
+  transform,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  // The emulators' own package (installed by `prepare`) is not ours to scan.
+  modulePathIgnorePatterns: ['<rootDir>/local/emulators/'],
+};
 
 /** @type {import('jest').Config} */
 module.exports = {

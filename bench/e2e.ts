@@ -122,7 +122,6 @@ async function startStack(stateDir: string, log: (message: string) => void): Pro
         // As deployed: INFO logs and EMF metrics, so their cost is in the figures.
         POWERTOOLS_LOG_LEVEL: 'INFO',
         POWERTOOLS_METRICS_DISABLED: 'false',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         BENCH_CALLS_FILE: callsFile,
       },
       stdio: ['ignore', fd, fd],

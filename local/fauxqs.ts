@@ -4,7 +4,7 @@
  * emulator each get an event loop, so on a machine with two cores they no longer
  * take turns on one.
  *
- * The child is plain `node` on `fauxqs-server.mjs` (fauxqs is ESM and loads in
+ * The child is plain `node` on `emulators/fauxqs-server.mjs` (fauxqs is ESM and loads in
  * plain Node; no TypeScript loader to start). fauxqs's CLI and `startFauxqs()`
  * listen on 0.0.0.0, so the entry takes its exported `buildApp()` and listens on
  * 127.0.0.1 itself, on a kernel-chosen port it prints on one line. It exits when
@@ -15,8 +15,9 @@ import { get } from 'node:http';
 import * as path from 'node:path';
 import { launchEmulator } from './emulator-process';
 import { LOOPBACK_HOST, waitUntil } from './net';
+import { EMULATORS_DIR } from './paths';
 
-const SERVER_ENTRY = path.join(__dirname, 'fauxqs-server.mjs');
+const SERVER_ENTRY = path.join(EMULATORS_DIR, 'fauxqs-server.mjs');
 const LISTENING_LINE = /^FAUXQS_LISTENING (\S+) (\d+)$/m;
 /** Substring of the child's command line that identifies it as ours (pid file). */
 export const FAUXQS_PROCESS_MARKER = 'fauxqs-server.mjs';

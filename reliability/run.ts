@@ -39,7 +39,6 @@ async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   // EMF blobs would only be noise on stdout here; the logs are what is scanned.
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const stateDir = path.join(REPO_ROOT, '.local', 'reliability');
   mkdirSync(stateDir, { recursive: true });
   const capture = captureLogs(path.join(stateDir, 'handler-logs.jsonl'));

@@ -8,10 +8,6 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalEndpoints, StackOutputs } from './outputs';
 
-// The SDK warns on Node 20 that its 2027 releases will need Node 22. Lambda runs
-// Node 24; for the tools on this machine the notice is noise on every command.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 /** The emulators accept any credentials; fixed ones keep a developer's real profile out of play. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 export const LOCAL_REGION = 'us-east-1';

@@ -28,8 +28,6 @@ function removeFinishedRuns(): void {
 }
 
 export default async function globalSetup(): Promise<void> {
-  // Test workers inherit these: the SDK's Node 20 notice is not news in every run.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   removeFinishedRuns();
   const stateDir = path.join(E2E_ROOT, `run-${process.pid}`);
   mkdirSync(stateDir, { recursive: true });

@@ -71,7 +71,6 @@ describe('the Lambda bundles', () => {
         // No profile or credentials file may be consulted: the bundle has no such provider.
         AWS_CONFIG_FILE: path.join(dir, 'absent-config'),
         AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'absent-credentials'),
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         POWERTOOLS_METRICS_DISABLED: 'true',
         ...env,
       },

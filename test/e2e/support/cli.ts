@@ -20,7 +20,7 @@ export function runTool(tool: 'replay' | 'redrive' | 'send' | 'job', args: reado
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join('ops', `${tool}.ts`), ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

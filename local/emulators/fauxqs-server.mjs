@@ -3,7 +3,7 @@
  * pipeline and the emulator each get an event loop (and a core), as DynamoDB
  * Local's JVM already does. Plain ESM for plain `node`: no TypeScript loader.
  *
- *   node local/fauxqs-server.mjs <port> <region> <queue-url-host> [logger]
+ *   node local/emulators/fauxqs-server.mjs <port> <region> <queue-url-host> [logger]
  *
  * Its CLI and `startFauxqs()` listen on 0.0.0.0, so this takes the exported app
  * builder and listens on 127.0.0.1 (port 0: the kernel picks one, no race), then
