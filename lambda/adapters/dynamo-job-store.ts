@@ -21,6 +21,7 @@ import {
   TERMINAL_FIELDS,
   decide,
   historyEntry,
+  originOf,
   rankOf,
   statusOf,
 } from '../core/job-state';
@@ -159,6 +160,7 @@ export function buildApplyUpdate(tableName: string, event: JobEvent, options: Ap
     `${x.name('status')} = ${x.value('status', { S: status })}`,
     `${x.name('lastEventAt')} = ${x.value('eventAt', { S: event.eventAt })}`,
     `${x.name('lastDeliveryId')} = ${x.value('deliveryId', { S: event.deliveryId })}`,
+    `${x.name('lastOrigin')} = ${x.value('origin', { S: originOf(event) })}`,
     `${x.name('updatedAt')} = ${x.value('now', { S: now.toISOString() })}`,
     appendHistory(x, historyEntry(event, 'applied', now)),
   ];

@@ -14,6 +14,15 @@ export const HEADERS = {
 
 export const EVENT_TYPES = ['job.started', 'job.completed', 'job.failed'] as const;
 
+/**
+ * Where an event applied to a job came from: a provider delivery, an ops replay
+ * of the archive, or the reconciler's reading of the provider's job API. Carried
+ * by the queue message, recorded on the job item (`lastOrigin`), published with
+ * the job events.
+ */
+export const ORIGINS = ['webhook', 'replay', 'reconcile'] as const;
+export type Origin = (typeof ORIGINS)[number];
+
 /** X-Webhook-Delivery-Id: it becomes a table key, an S3 key segment and a log correlation id. */
 export const DELIVERY_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -63,6 +72,37 @@ export const TABLE_KEYS = {
   deliveries: { partitionKey: 'deliveryId', ttlAttribute: 'expiresAt' },
   jobs: { partitionKey: 'jobId' },
 } as const;
+
+/**
+ * The job item's attributes the stack writes. Every other attribute is the
+ * product's own: the worker never writes or removes it, and the job events carry
+ * it under `detail.product`. Add a name here before any code writes it.
+ */
+export const JOB_ATTRIBUTES = {
+  jobId: 'jobId',
+  status: 'status',
+  model: 'model',
+  outputFormat: 'outputFormat',
+  background: 'background',
+  inputRef: 'inputRef',
+  outputUrl: 'outputUrl',
+  error: 'error',
+  creditsUsed: 'creditsUsed',
+  lastEventAt: 'lastEventAt',
+  lastDeliveryId: 'lastDeliveryId',
+  /** The origin of the event that set the current status. */
+  lastOrigin: 'lastOrigin',
+  updatedAt: 'updatedAt',
+  history: 'history',
+  deliveryIds: 'deliveryIds',
+} as const;
+export type JobAttribute = (typeof JOB_ATTRIBUTES)[keyof typeof JOB_ATTRIBUTES];
+const STACK_OWNED_JOB_ATTRIBUTES: ReadonlySet<string> = new Set(Object.values(JOB_ATTRIBUTES));
+
+/** True for the attributes the stack owns; false for the product's own. */
+export function isStackOwnedJobAttribute(name: string): boolean {
+  return STACK_OWNED_JOB_ATTRIBUTES.has(name);
+}
 
 /** Exact `CfnOutput` keys (design section 3), also written by the local stack. */
 export const OUTPUT_KEYS = {

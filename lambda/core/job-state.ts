@@ -2,7 +2,7 @@
  * Job state transitions: the pure rules the worker applies to a job item.
  * (Types first; the transition functions live below them.)
  */
-import type { EventType } from './contract';
+import type { EventType, Origin } from './contract';
 
 export type JobStatus = 'started' | 'completed' | 'failed';
 
@@ -21,6 +21,8 @@ export interface JobEvent {
   readonly error?: { readonly code: string; readonly message: string };
   readonly creditsUsed?: number;
   readonly replay?: boolean;
+  /** Where the event came from; `webhook` when not given. */
+  readonly origin?: Origin;
 }
 
 export interface HistoryEntry {
@@ -45,6 +47,7 @@ export interface JobItem {
   readonly creditsUsed?: number;
   readonly lastEventAt?: string;
   readonly lastDeliveryId?: string;
+  readonly lastOrigin?: string;
   readonly updatedAt?: string;
   readonly history?: readonly HistoryEntry[];
   readonly deliveryIds?: readonly string[];
@@ -143,6 +146,11 @@ export function beats(current: JobItem | undefined, event: JobEvent, options: Ap
   return order === 0 ? options.force : order > 0;
 }
 
+/** The event's origin, `webhook` unless told otherwise. */
+export function originOf(event: JobEvent): Origin {
+  return event.origin ?? (event.replay ? 'replay' : 'webhook');
+}
+
 export function hasDelivery(current: JobItem | undefined, deliveryId: string): boolean {
   return current?.deliveryIds?.includes(deliveryId) ?? false;
 }
@@ -187,6 +195,7 @@ export function applyToItem(current: JobItem | undefined, event: JobEvent, optio
     next.status = status;
     next.lastEventAt = event.eventAt;
     next.lastDeliveryId = event.deliveryId;
+    next.lastOrigin = originOf(event);
     next.updatedAt = now.toISOString();
     for (const field of DESCRIPTIVE_FIELDS) {
       if (event[field] !== undefined) next[field] = event[field];

@@ -5,7 +5,7 @@
  * known lists are stored as given.
  */
 import * as v from 'valibot';
-import { EVENT_TYPES, type EventType } from './contract';
+import { EVENT_TYPES, type EventType, type Origin } from './contract';
 import type { JobEvent } from './job-state';
 
 // Option values are stored as given: the provider's known ones (models original|light|pro|human,
@@ -125,7 +125,13 @@ export function normaliseInstant(value: string | undefined): string | undefined 
  */
 export function toJobEvent(
   payload: WebhookPayload,
-  meta: { readonly event: EventType; readonly deliveryId: string; readonly timestamp: string; readonly replay?: boolean },
+  meta: {
+    readonly event: EventType;
+    readonly deliveryId: string;
+    readonly timestamp: string;
+    readonly replay?: boolean;
+    readonly origin?: Origin;
+  },
 ): JobEvent {
   const data = payload.data;
   const eventAt = normaliseInstant(payload.created_at) ?? normaliseInstant(meta.timestamp) ?? meta.timestamp;
@@ -142,5 +148,6 @@ export function toJobEvent(
     error: meta.event === 'job.failed' && data.error ? { code: data.error.code, message: data.error.message } : undefined,
     creditsUsed: data.credits_used,
     replay: meta.replay,
+    ...(meta.origin ? { origin: meta.origin } : {}),
   };
 }

@@ -2,7 +2,7 @@
  * Ports: the only way the core reaches the outside world. Adapters in
  * `lambda/adapters` implement them against AWS; tests implement them in memory.
  */
-import type { EventType } from './contract';
+import type { EventType, Origin } from './contract';
 import type { JobEvent, JobItem } from './job-state';
 
 /** One signing secret version, as Secrets Manager's version stages describe it. */
@@ -94,6 +94,11 @@ export interface QueueMessage {
   readonly replay?: boolean;
   /** Replays only: re-apply even if this delivery id was applied before (still monotonic). */
   readonly force?: boolean;
+  /**
+   * Who produced the event. Absent on the receiver's own messages (and on those
+   * of older versions): `replay` when `replay` is set, otherwise `webhook`.
+   */
+  readonly origin?: Origin;
 }
 
 export interface Queue {

@@ -5,7 +5,7 @@
  * for the same item). Nothing here knows about SQS, DynamoDB or Powertools.
  */
 import * as v from 'valibot';
-import { DELIVERY_ID_PATTERN, EVENT_TYPES, METRIC, QUEUE_MESSAGE_VERSION } from './contract';
+import { DELIVERY_ID_PATTERN, EVENT_TYPES, METRIC, ORIGINS, QUEUE_MESSAGE_VERSION } from './contract';
 import type { JobEvent } from './job-state';
 import { checkParsedPayload, describeIssue, toJobEvent, type WebhookPayload } from './payload';
 import type { ApplyOutcome, Archive, JobStore, QueueMessage } from './ports';
@@ -80,6 +80,7 @@ const QueueMessageSchema = v.looseObject({
   payload: v.optional(v.unknown()),
   replay: v.optional(v.boolean()),
   force: v.optional(v.boolean()),
+  origin: v.optional(v.picklist(ORIGINS)),
 });
 
 /** Parses one SQS body into a queue message; throws `PoisonMessageError` when it never could be processed. */
@@ -135,6 +136,7 @@ export async function toEvent(message: QueueMessage, archive: Archive): Promise<
     timestamp: message.timestamp,
     // A forced re-apply is always a replay, whatever the sender forgot to set.
     replay: message.replay === true || message.force === true ? true : undefined,
+    origin: message.origin,
   });
 }
 

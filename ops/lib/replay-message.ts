@@ -17,7 +17,7 @@ export interface ReplayMessageInput extends Omit<QueueMessageFields, 'replay' | 
 export function buildReplayMessage(input: ReplayMessageInput): QueueMessage {
   const { payload, force, inlinePayloadMaxBytes, ...fields } = input;
   return buildQueueMessage(
-    { ...fields, replay: true, ...(force ? { force: true } : {}) },
+    { ...fields, replay: true, origin: 'replay', ...(force ? { force: true } : {}) },
     payload,
     inlinePayloadMaxBytes ?? DEFAULTS.inlinePayloadMaxBytes,
   );

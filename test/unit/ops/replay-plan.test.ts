@@ -90,7 +90,7 @@ describe('replay planning', () => {
       // Assess
       expect(result.kind).toBe('matched');
       if (result.kind !== 'matched') return;
-      expect(result.message).toEqual({ ...sent, replay: true });
+      expect(result.message).toEqual({ ...sent, replay: true, origin: 'replay' });
       expect(parseQueueMessage(toAsciiJson(result.message))).toEqual(result.message);
       expect(result.jobEvent).toMatchObject({ jobId: 'job_a', deliveryId: 'dlv_a', event: 'job.completed', replay: true });
     });

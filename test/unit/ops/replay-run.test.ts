@@ -47,7 +47,7 @@ describe('a replay run', () => {
     const testbed = await receive(DELIVERIES.slice(2, 3));
     const queue = capturingQueue();
     await runReplay(replayArgs(WINDOW), replayDeps(testbed, { queue }));
-    expect(queue.sent).toEqual([{ ...testbed.queue.messages[0], replay: true }]);
+    expect(queue.sent).toEqual([{ ...testbed.queue.messages[0], replay: true, origin: 'replay' }]);
   });
 
   it('applies the job filter and counts the rest as skipped', async () => {

@@ -72,6 +72,19 @@ describe('DynamoJobStore', () => {
       expectPlaceholdersConsistent(input);
     });
 
+    it('records the applied event\'s origin as lastOrigin', async () => {
+      // Prepare
+      dynamo.on(UpdateItemCommand).resolves({});
+
+      // Act
+      await store().apply(jobEvent({ origin: 'reconcile' }), { force: false, now: NOW });
+
+      // Assess
+      const input = updates()[0];
+      expect(input.UpdateExpression).toContain('#lastOrigin = :origin');
+      expect(input.ExpressionAttributeValues?.[':origin']).toEqual({ S: 'reconcile' });
+    });
+
     it('names every attribute through placeholders, so reserved words such as status and history are safe', () => {
       // Act
       const inputs = [completed(), jobEvent()].flatMap((event) => [

@@ -172,6 +172,29 @@ describe('job state', () => {
   });
 
   describe('applyToItem', () => {
+    it.each([
+      ['a provider delivery', {}, 'webhook'],
+      ['a replay', { replay: true }, 'replay'],
+      ['a reconciled event', { origin: 'reconcile' as const }, 'reconcile'],
+    ])('records the origin of %s that applies as lastOrigin', (_name, overrides, origin) => {
+      // Act
+      const item = applyToItem(undefined, jobEvent(overrides), normal, NOW);
+
+      // Assess
+      expect(item.lastOrigin).toBe(origin);
+    });
+
+    it('keeps the winner\'s origin when a later event is ignored', () => {
+      // Prepare
+      const done = fold([completed({ origin: 'reconcile' })]);
+
+      // Act
+      const item = applyToItem(done, failed({ eventAt: '2026-11-27T11:00:00.000Z' }), normal, NOW);
+
+      // Assess
+      expect(item.lastOrigin).toBe('reconcile');
+    });
+
     it('never lets a late job.started regress a finished job', () => {
       // Prepare
       const done = fold([completed()]);

@@ -17,6 +17,12 @@ function record(messageId: string, body: unknown) {
 
 describe('worker core', () => {
   describe('parseQueueMessage', () => {
+    it('accepts each known origin', () => {
+      for (const origin of ['webhook', 'replay', 'reconcile']) {
+        expect(parseQueueMessage(JSON.stringify({ ...queueMessage(), origin })).origin).toBe(origin);
+      }
+    });
+
     it('accepts a well-formed message and keeps fields it does not know', () => {
       // Prepare
       const body = JSON.stringify({ ...queueMessage(), traceId: 't-1' });
@@ -33,6 +39,7 @@ describe('worker core', () => {
       ['an unknown message version', JSON.stringify({ ...queueMessage(), v: QUEUE_MESSAGE_VERSION + 1 }), 'unsupported_version'],
       ['an unknown event', JSON.stringify({ ...queueMessage(), event: 'job.paused' }), 'invalid_message'],
       ['a message without an archive location', JSON.stringify({ ...queueMessage(), archive: undefined }), 'invalid_message'],
+      ['an unknown origin', JSON.stringify({ ...queueMessage(), origin: 'guess' }), 'invalid_message'],
     ])('rejects %s as poison', (_name, body, reason) => {
       // Act
       const act = () => parseQueueMessage(body);
