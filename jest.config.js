@@ -6,14 +6,16 @@ const common = {
   transform,
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
-  // The emulators' own package (installed by `prepare`) is not ours to scan.
-  modulePathIgnorePatterns: ['<rootDir>/local/emulators/'],
+  // The emulators' and Stryker's own packages are not ours to scan.
+  modulePathIgnorePatterns: ['<rootDir>/local/emulators/', '<rootDir>/test/mutation/'],
 };
+
+const unit = { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] };
 
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    unit,
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
     {
       ...common,
@@ -25,3 +27,6 @@ module.exports = {
     },
   ],
 };
+
+// The unit project alone, for the mutation run (test/mutation/stryker.config.mjs).
+Object.defineProperty(module.exports, 'unitProject', { value: unit, enumerable: false });
