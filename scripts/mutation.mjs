@@ -54,6 +54,10 @@ const lines = [
   `|---|---|---|---|---|---|---|`,
   ...rows.map((row) => `| ${row.file} | ${score(row).toFixed(1)} % | ${row.killed} | ${row.survived} | ${row.noCoverage} | ${row.timeout} | ${row.ignored} |`),
 ];
+if (rows.length === 0) {
+  console.error('test:mutation: no mutant was tested (check the --mutate patterns): nothing to judge');
+  process.exit(1);
+}
 const below = rows.filter((row) => score(row) < GOAL);
 const summary = [`Mutation run of ${new Date().toISOString()} on Node ${process.version}, ${minutes} min.`, '', ...lines, ''].join('\n');
 mkdirSync(dirname(report), { recursive: true });
