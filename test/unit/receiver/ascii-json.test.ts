@@ -14,6 +14,13 @@ describe('toAsciiJson', () => {
     expect(/^[\x20-\x7e]*$/.test(json)).toBe(true);
   });
 
+  it.each([
+    ['undefined', undefined],
+    ['a function', () => 1],
+  ])('refuses %s, which has no JSON representation, with a clear error', (_name, value) => {
+    expect(() => toAsciiJson(value)).toThrow(new TypeError('value has no JSON representation'));
+  });
+
   it('leaves ASCII-only JSON byte-identical to JSON.stringify', () => {
     const value = { a: 1, b: ['x', null, true], c: 'quote " and \\ backslash\n' };
     expect(toAsciiJson(value)).toBe(JSON.stringify(value));

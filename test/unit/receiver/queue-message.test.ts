@@ -34,6 +34,20 @@ describe('buildQueueMessage', () => {
     expect('payload' in message).toBe(false);
   });
 
+  it('keeps the payload inline for a message of exactly the limit, and not one byte more', () => {
+    // Prepare
+    const payload = { data: { job_id: 'job_1', note: 'x'.repeat(500) } };
+    const size = JSON.stringify({ v: QUEUE_MESSAGE_VERSION, ...fields, payload }).length;
+
+    // Act
+    const atLimit = buildQueueMessage(fields, payload, size);
+    const overLimit = buildQueueMessage(fields, payload, size - 1);
+
+    // Assess
+    expect(atLimit.payload).toEqual(payload);
+    expect(overLimit.payload).toBeUndefined();
+  });
+
   it('measures the message as sent, with non-ASCII characters escaped', () => {
     // Prepare: 100 emoji are 100 × 12 escaped bytes on the wire, though only 200 UTF-16 units.
     const payload = { data: { job_id: 'job_1', note: '🎬'.repeat(100) } };

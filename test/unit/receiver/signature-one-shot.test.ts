@@ -30,6 +30,17 @@ describe('signature: one-shot and streaming paths', () => {
     );
   });
 
+  it.each([
+    ['U+007F, the last one-byte code', '\u007f'],
+    ['U+0080, the first two-byte code', '\u0080'],
+    ['U+00FF', '\u00ff'],
+    ['U+0800, the first three-byte code', '\u0800'],
+  ])('encodes a timestamp holding %s as UTF-8, as createHmac does', (_name, char) => {
+    const timestamp = `2026-11-27T10:00:00.000Z${char}`;
+    const body = Buffer.from('{"event":"job.completed"}');
+    expect(computeSignature('whsec_k', timestamp, body)).toBe(reference('whsec_k', timestamp, body));
+  });
+
   it.each([0, 1, 63, 64, 65, 127, 128, 129, 300])('agrees with createHmac for a %i-byte key', (keyBytes) => {
     const secret = 'k'.repeat(keyBytes);
     const body = Buffer.from('{"event":"job.completed"}');

@@ -119,6 +119,14 @@ describe('signature', () => {
   });
 
   describe('parseSignatureHeader', () => {
+    it('decodes the all-zero digest (every digit the lowest hex value)', () => {
+      expect(parseSignatureHeader(`sha256=${'0'.repeat(64)}`)).toEqual(Buffer.alloc(32));
+    });
+
+    it('decodes the all-ones digest (every digit the highest hex value)', () => {
+      expect(parseSignatureHeader(`sha256=${'f'.repeat(64)}`)).toEqual(Buffer.alloc(32, 0xff));
+    });
+
     it('decodes a well-formed header into the 32 digest bytes', () => {
       expect(parseSignatureHeader(`sha256=${'ab'.repeat(32)}`)).toEqual(Buffer.alloc(32, 0xab));
     });
@@ -176,6 +184,39 @@ describe('signature', () => {
 
     it('rejects a signature made with neither version', () => {
       expect(verifyWithSecrets(signing, timestamp, body, signedWith('whsec_other'), { now: rotatedAt })).toEqual({ valid: false });
+    });
+  });
+
+  describe('with values a caller should never pass', () => {
+    const timestamp = '2026-11-27T10:00:00.000Z';
+    const body = '{"event":"job.started"}';
+
+    it('answers false for a secret that is not a string, without throwing', () => {
+      const signature = providerSign(body, timestamp, SECRET);
+      expect(verifySignature(undefined as unknown as string, timestamp, body, signature)).toBe(false);
+      expect(verifySignature(42 as unknown as string, timestamp, body, signature)).toBe(false);
+    });
+
+    it('answers false for a timestamp that is not a string, on either path, without throwing', () => {
+      const signature = providerSign(body, timestamp, SECRET);
+      for (const raw of [body, Buffer.from(body)]) {
+        expect(verifySignature(SECRET, undefined as unknown as string, raw, signature)).toBe(false);
+        expect(verifyWithSecrets({ current: { value: SECRET, createdAt: new Date() } }, undefined as unknown as string, raw, signature, { now: new Date() })).toEqual({ valid: false });
+      }
+    });
+
+    it('answers invalid for a current version whose value is not a string, without throwing', () => {
+      const signing = { current: { value: undefined as unknown as string, createdAt: new Date() } };
+      expect(verifyWithSecrets(signing, timestamp, body, providerSign(body, timestamp, SECRET), { now: new Date() })).toEqual({ valid: false });
+    });
+
+    it('never accepts a signature made with the unusable placeholder secret itself', () => {
+      // The placeholder is public (it is in the template); a signature computed with it proves nothing.
+      const placeholder = '{"unset":true,"key":"r4nd0m"}';
+      const signing = { current: { value: placeholder, createdAt: new Date() } };
+      const signature = providerSign(body, timestamp, placeholder);
+      expect(verifyWithSecrets(signing, timestamp, body, signature, { now: new Date() })).toEqual({ valid: false });
+      expect(verifySignature(placeholder, timestamp, body, signature)).toBe(false);
     });
   });
 
