@@ -23,7 +23,7 @@ export const LOCAL_NAMES = {
 } as const;
 
 /** fauxqs and DynamoDB Local both use this account id in ARNs. */
-const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_ACCOUNT = '000000000000';
 
 export interface LocalResources {
   readonly region: string;

@@ -15,11 +15,17 @@
  * the state dir; the compiled launcher and template cache), LOCAL_WORKER_POLLERS
  * (default 3), LOCAL_RETRY_DELAY_SECONDS (default 2), LOCAL_STACK_TEMPLATE
  * (`synth` (default), `contract`, or the path of a synthesized template JSON),
- * LOCAL_EXIT_WITH_PARENT=1 (stop when the parent process goes away; for test runners).
+ * LOCAL_EXIT_WITH_PARENT=1 (stop when the parent process goes away; for test runners),
+ * AWS_ACCESS_LOG_DIR (record every AWS call the handlers make, by principal, for
+ * the IAM check: local/iam/; off by default).
+ *
+ * The receiver, the worker and the worker's event source get their own SDK
+ * clients, as each Lambda function has its own role: a recorded call names the
+ * principal that made it.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULTS, STACK_NAME } from '../lambda/core/contract';
+import { DEFAULTS, SERVICE_NAMES, STACK_NAME } from '../lambda/core/contract';
 import { StaticSecretSource } from '../lambda/adapters/static-secret-source';
 import { createReceiverHandler, receiverDependenciesFromEnv } from '../lambda/handlers/receiver';
 import { createWorkerHandler, workerDependenciesFromEnv } from '../lambda/handlers/worker';
@@ -32,7 +38,9 @@ import { FAUXQS_PROCESS_MARKER, startFauxqs, type LocalFauxqs } from './fauxqs';
 import { DEFAULT_STATE_DIR, OUTPUTS_FILE_NAME, PID_FILE_NAME, TEMPLATE_FILE_NAME, ensureDir } from './paths';
 import { cleanStalePidFile, writePidFile } from './pid-file';
 import { startQueueRunner, type QueueRunner, type QueueRunnerStats } from './queue-runner';
-import { createLocalResources, localHandlerEnvironment } from './resources';
+import { LOCAL_ACCOUNT, createLocalResources, localHandlerEnvironment } from './resources';
+import { DEPLOYER } from './iam/access-log';
+import { RECORDING_ENV, startRecording, type Recording } from './iam/recording';
 import { readStackShape, type CfnTemplate, type StackShape } from './stack-shape';
 import { loadStackTemplate } from './synth';
 import { Cleanups } from './cleanups';
@@ -54,6 +62,8 @@ export interface LocalStackOptions {
   readonly retryDelaySeconds?: number;
   /** `synth` (default), `contract` (skip the CDK app; contract.ts values), or a template JSON path. */
   readonly template?: string;
+  /** Record every AWS call of the handlers into this directory (local/iam/recording.ts). @default - off */
+  readonly recordAwsCallsDir?: string;
   readonly log?: (message: string) => void;
 }
 
@@ -81,6 +91,18 @@ async function loadTemplate(option: string, cacheDir: string, log: (message: str
   const loaded = await loadStackTemplate({ cacheDir });
   log(`template: ${loaded.source === 'cache' ? 'cached synth' : 'synthesized'} in ${loaded.millis} ms`);
   return loaded.template;
+}
+
+function startStackRecording(dir: string, principals: Record<'setup' | 'receiver' | 'worker' | 'workerEventSource', AwsClients>): Recording {
+  const recording = startRecording({ dir, name: `local-stack-${process.pid}`, origin: process.env[RECORDING_ENV.origin] || 'local', account: LOCAL_ACCOUNT });
+  const tag = (set: AwsClients, principal: string, via?: string): void => {
+    for (const client of [set.dynamodb, set.s3, set.sqs]) recording.recorder.attach(client, { principal, via });
+  };
+  tag(principals.setup, DEPLOYER);
+  tag(principals.receiver, SERVICE_NAMES.receiver);
+  tag(principals.worker, SERVICE_NAMES.worker);
+  tag(principals.workerEventSource, SERVICE_NAMES.worker, 'lambda-event-source-mapping');
+  return recording;
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -126,21 +148,32 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const fallback of shape.fallbacks) log(`from contract.ts: ${fallback}`);
 
     const endpoints = { region, dynamodb: dynamodb.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint };
-    const clients: AwsClients = localClients(endpoints);
-    cleanups.push(async () => clients.destroy());
-    const resources = await createLocalResources(shape, clients, region);
+    // One set per principal: what CloudFormation would create, each function's role, and Lambda's poller (the worker's role).
+    const principals = {
+      setup: localClients(endpoints),
+      receiver: localClients(endpoints),
+      worker: localClients(endpoints),
+      workerEventSource: localClients(endpoints),
+    } satisfies Record<string, AwsClients>;
+    cleanups.push(async () => Object.values(principals).forEach((set) => set.destroy()));
+    const recording = options.recordAwsCallsDir !== undefined ? startStackRecording(options.recordAwsCallsDir, principals) : undefined;
+    if (recording) cleanups.push(async () => recording.stop());
+    const resources = await createLocalResources(shape, principals.setup, region);
+    if (recording) recording.log.resources = Object.fromEntries(resources.byLogicalId);
 
     const receiverEnv = localHandlerEnvironment(shape.receiver, resources);
     const workerEnv = localHandlerEnvironment(shape.worker, resources);
     const receiver = createReceiverHandler(
       receiverDependenciesFromEnv(receiverEnv.env, {
         secrets: new StaticSecretSource(signingSecret),
-        dynamodb: clients.dynamodb,
-        s3: clients.s3,
-        sqs: clients.sqs,
+        dynamodb: principals.receiver.dynamodb,
+        s3: principals.receiver.s3,
+        sqs: principals.receiver.sqs,
       }),
     );
-    const worker = createWorkerHandler(workerDependenciesFromEnv(workerEnv.env, { dynamodb: clients.dynamodb, s3: clients.s3 }));
+    const worker = createWorkerHandler(
+      workerDependenciesFromEnv(workerEnv.env, { dynamodb: principals.worker.dynamodb, s3: principals.worker.s3 }),
+    );
 
     const api: ApiServer = await startApiServer({
       handler: receiver,
@@ -153,7 +186,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => api.close());
 
     const runner: QueueRunner = startQueueRunner({
-      sqs: clients.sqs,
+      sqs: principals.workerEventSource.sqs,
       queueUrl: resources.queueUrl,
       queueArn: resources.queueArn,
       region,
@@ -219,6 +252,7 @@ async function main(): Promise<void> {
     pollers: envNumber('LOCAL_WORKER_POLLERS'),
     retryDelaySeconds: envNumber('LOCAL_RETRY_DELAY_SECONDS'),
     template: process.env.LOCAL_STACK_TEMPLATE,
+    recordAwsCallsDir: process.env[RECORDING_ENV.dir] || undefined,
     signingSecret: secret,
   });
 

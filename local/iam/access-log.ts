@@ -1,0 +1,101 @@
+/**
+ * The IAM-relevant part of the recorded calls: per principal, each distinct
+ * (SDK command, action, resource, condition keys) with how often it was made.
+ * Listens to a CallRecorder; written to a JSON file per process so the local
+ * stack, each ops CLI and the offline paths can be merged and checked later.
+ */
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { CallRecorder, ObservedCall } from '../aws-call-recorder';
+import { iamRequestsOf, type ContextValue } from './sdk-requests';
+
+/** The principal of calls whose client nobody attributed: the check fails on them. */
+export const UNATTRIBUTED = 'unattributed';
+/** What CloudFormation does when it creates the stack: not checked against the stack's own grants. */
+export const DEPLOYER = 'deployer';
+/** The ops tools' principal: a role given grantReplay and grantRedrive. */
+export const OPERATOR = 'operator';
+
+export interface RecordedAccess {
+  readonly principal: string;
+  readonly via?: string;
+  /** `SQS.SendMessageBatch`: the SDK call that needed this access. */
+  readonly sdk: string;
+  /** Undefined when no IAM mapping knows the command (the check reports it). */
+  readonly action?: string;
+  readonly resource?: string;
+  readonly context: Readonly<Record<string, ContextValue>>;
+  readonly implied?: boolean;
+  /** Where it was recorded: `e2e`, `reliability`, `offline: <path>`. */
+  readonly origin: string;
+  count: number;
+}
+
+export interface AccessLogFile {
+  readonly version: 1;
+  readonly origin: string;
+  readonly account: string;
+  /** Local value of each template resource, as the process that recorded used them. */
+  readonly resources?: Readonly<Record<string, { readonly ref: string; readonly attributes: Readonly<Record<string, string>> }>>;
+  readonly accesses: readonly RecordedAccess[];
+}
+
+export class AccessLog {
+  private readonly byKey = new Map<string, RecordedAccess>();
+  resources?: AccessLogFile['resources'];
+
+  constructor(
+    readonly origin: string,
+    readonly account: string,
+  ) {}
+
+  listen(recorder: CallRecorder): this {
+    recorder.onCall((call) => this.add(call));
+    return this;
+  }
+
+  add({ record, input, region }: ObservedCall): void {
+    const principal = record.principal ?? UNATTRIBUTED;
+    if (principal === DEPLOYER) return;
+    const sdk = `${record.service}.${record.command.replace(/Command$/, '')}`;
+    const requests = iamRequestsOf({ service: record.service, command: record.command, input, region, account: this.account });
+    if (requests === undefined) {
+      this.count({ principal, via: record.via, sdk, context: {}, origin: this.origin, count: 0 });
+      return;
+    }
+    for (const request of requests) {
+      this.count({ principal, via: record.via, sdk, ...request, origin: this.origin, count: 0 });
+    }
+  }
+
+  accesses(): RecordedAccess[] {
+    return [...this.byKey.values()];
+  }
+
+  toFile(): AccessLogFile {
+    return { version: 1, origin: this.origin, account: this.account, resources: this.resources, accesses: this.accesses() };
+  }
+
+  /** Atomic, so a reader never sees half a file. */
+  write(file: string): void {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.toFile()));
+    renameSync(tmp, file);
+  }
+
+  private count(access: RecordedAccess): void {
+    const key = JSON.stringify([access.principal, access.via, access.sdk, access.action, access.resource, access.context, access.implied]);
+    const existing = this.byKey.get(key);
+    if (existing) existing.count += 1;
+    else this.byKey.set(key, { ...access, count: 1 });
+  }
+}
+
+/** Every access-log file in a directory (one per recording process). */
+export function readAccessLogs(dir: string): AccessLogFile[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as AccessLogFile);
+}
