@@ -16,7 +16,7 @@ import { ENV } from '../lambda/core/contract';
 import { createReceiverHandler, RECEIVER_CLIENT_CONFIG, receiverDependenciesFromEnv, type ReceiverHandler } from '../lambda/handlers/receiver';
 import { CallRecorder, sequentialStages, type InstrumentableClient } from './aws-calls';
 import { newDelivery, toHttpApiEvent } from './deliveries';
-import { claimedItem, FakeAws } from './fake-aws';
+import { claimedItem, FakeAws } from '../local/fake-aws';
 import { cpuMicros, interleaved, median, pairedRatio, relativeSpread } from './stats';
 
 const SECRET = 'whsec-bench-receiver-0123456789abcdef';

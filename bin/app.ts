@@ -10,7 +10,6 @@
  *                         -c operatorReadsSigningSecret=true (and the secret read of replay --verify)
  */
 import { App, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { STACK_NAME } from '../lambda/core/contract';
 import { WebhookIngestionStack } from '../lib/webhook-ingestion-stack';
@@ -33,10 +32,7 @@ const stack = new WebhookIngestionStack(app, STACK_NAME, {
 
 const operatorRoleArn = contextString('operatorRoleArn');
 if (operatorRoleArn !== undefined) {
-  // mutable: false would silently drop the grants; the role is the operators' own.
-  const operator = iam.Role.fromRoleArn(stack, 'OperatorRole', operatorRoleArn);
-  stack.grantReplay(operator, { readSigningSecret: String(app.node.tryGetContext('operatorReadsSigningSecret') ?? 'false') === 'true' });
-  stack.grantRedrive(operator);
+  stack.grantOperatorRole(operatorRoleArn, { readSigningSecret: String(app.node.tryGetContext('operatorReadsSigningSecret') ?? 'false') === 'true' });
 }
 
 // cdk-nag 3 is a policy-validation plugin: any unacknowledged finding fails the synth.

@@ -114,25 +114,35 @@ export class WebhookIngestionStack extends Stack {
   }
 
   /**
-   * What `npm run redrive` calls: consume the DLQ, start and follow SQS's message
-   * move task from it, and send to the work queue.
+   * What `npm run redrive` calls: read the DLQ's ARN and depth, start and follow
+   * SQS's message move task from it (the task receives and deletes as the
+   * caller), or move by hand (receive, delete), and send to the work queue. The
+   * work queue's ARN is derived from its URL, so nothing is read from it. No
+   * CancelMessageMoveTask: the tool never cancels (`aws sqs
+   * cancel-message-move-task` needs an operator's own grant).
    */
   public grantRedrive(grantee: iam.IGrantable): void {
     const { deadLetterQueue, queue } = this.ingestion;
     iam.Grant.addToPrincipal({
       grantee,
-      actions: [
-        'sqs:ReceiveMessage',
-        'sqs:DeleteMessage',
-        'sqs:GetQueueAttributes',
-        'sqs:StartMessageMoveTask',
-        'sqs:ListMessageMoveTasks',
-        'sqs:CancelMessageMoveTask',
-      ],
+      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks'],
       resourceArns: [deadLetterQueue.queueArn],
     });
     iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
     deadLetterQueue.encryptionMasterKey?.grantDecrypt(grantee);
     grantKeyUse(queue.encryptionMasterKey, grantee, 'readWrite');
+  }
+
+  /**
+   * Grants an existing operator role, by ARN, what `replay` and `redrive` call:
+   * what `bin/app.ts` does with `-c operatorRoleArn`, and what the IAM check
+   * evaluates the ops tools' recorded calls against.
+   */
+  public grantOperatorRole(roleArn: string, options: { readonly readSigningSecret?: boolean } = {}): iam.IRole {
+    // mutable (the default): the grants land in a policy attached to the operators' own role.
+    const operator = iam.Role.fromRoleArn(this, 'OperatorRole', roleArn);
+    this.grantReplay(operator, options);
+    this.grantRedrive(operator);
+    return operator;
   }
 }

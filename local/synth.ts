@@ -43,16 +43,28 @@ function cdkJsonContext(): Record<string, unknown> {
   }
 }
 
-export async function synthesizeStackTemplate(): Promise<CfnTemplate> {
+/** An operator role the stack grants replay and redrive, as `bin/app.ts` does with `-c operatorRoleArn`. */
+export interface OperatorGrant {
+  readonly roleArn: string;
+  readonly readSigningSecret?: boolean;
+}
+
+export async function synthesizeStackTemplate(operator?: OperatorGrant): Promise<CfnTemplate> {
   if (!existsSync(STACK_MODULE)) throw new Error(`the stack is not there yet: ${path.relative(REPO_ROOT, STACK_MODULE)}`);
   // Resolved at run time: aws-cdk-lib is only loaded when the cache misses.
   const { App } = (await import('aws-cdk-lib')) as typeof import('aws-cdk-lib');
-  const stackModule = (await import(STACK_MODULE)) as { WebhookIngestionStack?: new (scope: unknown, id: string, props?: unknown) => unknown };
+  const stackModule = (await import(STACK_MODULE)) as {
+    WebhookIngestionStack?: new (scope: unknown, id: string, props?: unknown) => { grantOperatorRole?: (arn: string, options: unknown) => unknown };
+  };
   if (typeof stackModule.WebhookIngestionStack !== 'function') {
     throw new Error(`${path.relative(REPO_ROOT, STACK_MODULE)} does not export class WebhookIngestionStack`);
   }
   const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
-  new stackModule.WebhookIngestionStack(app, STACK_NAME);
+  const stack = new stackModule.WebhookIngestionStack(app, STACK_NAME);
+  if (operator !== undefined) {
+    if (typeof stack.grantOperatorRole !== 'function') throw new Error('WebhookIngestionStack has no grantOperatorRole');
+    stack.grantOperatorRole(operator.roleArn, { readSigningSecret: operator.readSigningSecret });
+  }
   return app.synth().getStackByName(STACK_NAME).template as CfnTemplate;
 }
 
@@ -62,19 +74,26 @@ export interface LoadedTemplate {
   readonly millis: number;
 }
 
-export async function loadStackTemplate(options: { readonly cacheDir: string; readonly useCache?: boolean }): Promise<LoadedTemplate> {
+export async function loadStackTemplate(options: {
+  readonly cacheDir: string;
+  readonly useCache?: boolean;
+  readonly operator?: OperatorGrant;
+}): Promise<LoadedTemplate> {
   const started = Date.now();
   const cacheDir = ensureDir(path.join(options.cacheDir, 'template-cache'));
-  const cacheFile = path.join(cacheDir, `${templateInputsHash()}.json`);
+  const hash = templateInputsHash();
+  const variant = options.operator ? `-operator-${createHash('sha256').update(JSON.stringify(options.operator)).digest('hex').slice(0, 8)}` : '';
+  const cacheFile = path.join(cacheDir, `${hash}${variant}.json`);
   if (options.useCache !== false && existsSync(cacheFile)) {
     return { template: JSON.parse(readFileSync(cacheFile, 'utf8')) as CfnTemplate, source: 'cache', millis: Date.now() - started };
   }
-  const template = await synthesizeStackTemplate();
+  const template = await synthesizeStackTemplate(options.operator);
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(template));
   renameSync(tmp, cacheFile);
+  // Templates of older inputs go; this input's other variants (with or without an operator) stay.
   for (const stale of readdirSync(cacheDir)) {
-    if (stale.endsWith('.json') && path.join(cacheDir, stale) !== cacheFile) rmSync(path.join(cacheDir, stale), { force: true });
+    if (stale.endsWith('.json') && !stale.startsWith(hash)) rmSync(path.join(cacheDir, stale), { force: true });
   }
   return { template, source: 'synth', millis: Date.now() - started };
 }

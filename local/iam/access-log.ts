@@ -37,12 +37,15 @@ export interface AccessLogFile {
   readonly account: string;
   /** Local value of each template resource, as the process that recorded used them. */
   readonly resources?: Readonly<Record<string, { readonly ref: string; readonly attributes: Readonly<Record<string, string>> }>>;
+  /** The stack outputs an ops CLI was pointed at: which URL or name stood for which of the stack's resources. */
+  readonly outputs?: Readonly<Record<string, string>>;
   readonly accesses: readonly RecordedAccess[];
 }
 
 export class AccessLog {
   private readonly byKey = new Map<string, RecordedAccess>();
   resources?: AccessLogFile['resources'];
+  outputs?: AccessLogFile['outputs'];
 
   constructor(
     readonly origin: string,
@@ -73,7 +76,7 @@ export class AccessLog {
   }
 
   toFile(): AccessLogFile {
-    return { version: 1, origin: this.origin, account: this.account, resources: this.resources, accesses: this.accesses() };
+    return { version: 1, origin: this.origin, account: this.account, resources: this.resources, outputs: this.outputs, accesses: this.accesses() };
   }
 
   /** Atomic, so a reader never sees half a file. */

@@ -67,6 +67,29 @@ export async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string
   return arn;
 }
 
+/**
+ * The work queue's ARN without asking SQS for it: the DLQ and the work queue
+ * are one stack's, so they share partition, region and account, and a queue
+ * URL ends in `/<account>/<name>`. Reading it with GetQueueAttributes would
+ * need a grant on the work queue that nothing else in redrive uses.
+ */
+export function siblingQueueArn(deadLetterQueueArn: string, queueUrl: string): string {
+  const arn = deadLetterQueueArn.split(':');
+  if (arn.length !== 6 || arn[0] !== 'arn' || arn[2] !== 'sqs') throw new Error(`not an SQS queue ARN: ${deadLetterQueueArn}`);
+  let account: string | undefined;
+  let name: string | undefined;
+  try {
+    [account, name] = new URL(queueUrl).pathname.split('/').filter((part) => part.length > 0);
+  } catch {
+    // reported below
+  }
+  if (account === undefined || name === undefined) throw new Error(`not an SQS queue URL: ${queueUrl}`);
+  if (account !== arn[4]) {
+    throw new Error(`the queue ${queueUrl} is in account ${account}, its DLQ in ${arn[4]}: redrive one stack's queues, or use --loop`);
+  }
+  return [...arn.slice(0, 5), name].join(':');
+}
+
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
   const result = await sqs.send(
     new GetQueueAttributesCommand({
@@ -85,10 +108,8 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   if (options.max !== undefined || options.loop === true) {
     return redriveByLoop(options, options.max !== undefined ? '--max limits the count' : '--loop');
   }
-  const [sourceArn, destinationArn] = await Promise.all([
-    queueArn(options.sqs, options.deadLetterQueueUrl),
-    queueArn(options.sqs, options.queueUrl),
-  ]);
+  const sourceArn = await queueArn(options.sqs, options.deadLetterQueueUrl);
+  const destinationArn = siblingQueueArn(sourceArn, options.queueUrl);
   let taskHandle: string | undefined;
   try {
     const started = await options.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: sourceArn, DestinationArn: destinationArn }));

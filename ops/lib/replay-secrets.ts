@@ -35,9 +35,11 @@ export function chooseSecretSource(
   throw new UsageError(`--verify against a deployed stack needs --secret-arn, --secret or ${SIGNING_SECRET_ENV}`);
 }
 
-export async function loadSignatureKeys(choice: SecretChoice): Promise<SignatureKeys> {
+/** `client` replaces the one built for the secret's region (tests, the IAM check's recording client). */
+export async function loadSignatureKeys(choice: SecretChoice, client?: SecretsManagerClient): Promise<SignatureKeys> {
   if (choice.kind === 'static') return { kind: 'static', secrets: choice.secrets };
-  const client = new SecretsManagerClient({ region: choice.region });
+  const ownClient = client === undefined;
+  client ??= new SecretsManagerClient({ region: choice.region });
   try {
     const signing = await new SecretsManagerSource(client, choice.arn, { cacheSeconds: 0, maxStaleSeconds: 0 }).getSigningSecrets();
     if (!isUsableSecret(signing.current?.value)) {
@@ -45,6 +47,6 @@ export async function loadSignatureKeys(choice: SecretChoice): Promise<Signature
     }
     return { kind: 'versions', signing };
   } finally {
-    client.destroy();
+    if (ownClient) client.destroy();
   }
 }

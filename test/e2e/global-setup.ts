@@ -8,7 +8,10 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { isAlive } from '../../local/pid-file';
-import { E2E_ROOT, E2E_SIGNING_SECRET, REPO_ROOT, RUN_DIR_ENV, contextFile, type E2eContext } from './support/context';
+import { E2E_ACCESS_LOGS_FILE } from '../../local/iam/check';
+import { OPERATOR } from '../../local/iam/access-log';
+import { recordingEnv } from '../../local/iam/recording';
+import { E2E_ROOT, E2E_SIGNING_SECRET, REPO_ROOT, RUN_DIR_ENV, accessLogDir, contextFile, type E2eContext } from './support/context';
 
 const READY_LINE = /^ready: POST (\S+)$/m;
 /** A cold start compiles the DynamoDB Local launcher and synthesizes the CDK app. */
@@ -29,6 +32,8 @@ function removeFinishedRuns(): void {
 
 export default async function globalSetup(): Promise<void> {
   removeFinishedRuns();
+  // This run's calls replace the last run's only when it finishes (global-teardown.ts).
+  rmSync(E2E_ACCESS_LOGS_FILE, { force: true });
   const stateDir = path.join(E2E_ROOT, `run-${process.pid}`);
   mkdirSync(stateDir, { recursive: true });
   process.env[RUN_DIR_ENV] = stateDir;
@@ -48,6 +53,8 @@ export default async function globalSetup(): Promise<void> {
       // Always the synthesized template: the tests check the resources against it.
       LOCAL_STACK_TEMPLATE: 'synth',
       WEBHOOK_SIGNING_SECRET: E2E_SIGNING_SECRET,
+      // Every AWS call of the handlers, by principal, for the IAM check after the run (npm run test:iam).
+      ...recordingEnv(accessLogDir(stateDir), 'e2e', OPERATOR),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     },
     stdio: ['ignore', logFd, logFd],

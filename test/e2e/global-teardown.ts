@@ -1,7 +1,13 @@
-/** Stops the stack the global setup started: by its recorded pid, and only if that pid is still the stack. */
-import { existsSync } from 'node:fs';
+/**
+ * Stops the stack the global setup started: by its recorded pid, and only if
+ * that pid is still the stack. Then merges the run's recorded AWS calls into
+ * one file for the IAM check (`npm run test:iam`, the step after jest in `npm test`).
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { readAccessLogs } from '../../local/iam/access-log';
+import { E2E_ACCESS_LOGS_FILE, type MergedAccessLogs } from '../../local/iam/check';
 import { isAlive, isOurs } from '../../local/pid-file';
-import { RUN_DIR_ENV, contextFile, readContext } from './support/context';
+import { RUN_DIR_ENV, accessLogDir, contextFile, readContext } from './support/context';
 
 /** The recorded pid is still the stack (not a recycled pid): its command line says so. */
 const isLocalStack = (pid: number): boolean => isOurs({ pid, role: 'local stack', markers: ['local/start'] });
@@ -14,4 +20,6 @@ export default async function globalTeardown(): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   if (isLocalStack(pid)) process.kill(pid, 'SIGKILL');
+  const merged: MergedAccessLogs = { finishedAt: new Date().toISOString(), logs: readAccessLogs(accessLogDir()) };
+  writeFileSync(E2E_ACCESS_LOGS_FILE, `${JSON.stringify(merged)}\n`);
 }

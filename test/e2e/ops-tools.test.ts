@@ -33,10 +33,10 @@ import { runTool } from './support/cli';
 
 jest.setTimeout(120_000);
 
-/** The attributes a job item owes to its deliveries (history and updatedAt record when, so they differ on a replay). */
+/** The attributes a job item owes to its deliveries (history, updatedAt and lastOrigin record when and how, so they differ on a replay). */
 function outcome(item: JobItemView | undefined): Record<string, unknown> {
   if (item === undefined) return {};
-  const { history: _history, updatedAt: _updatedAt, deliveryIds, ...rest } = item;
+  const { history: _history, updatedAt: _updatedAt, lastOrigin: _lastOrigin, deliveryIds, ...rest } = item;
   return { ...rest, deliveryIds: [...((deliveryIds as string[] | undefined) ?? [])].sort() };
 }
 

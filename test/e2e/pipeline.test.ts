@@ -129,4 +129,23 @@ describe('the local pipeline', () => {
       expect(job.outputUrl).toBeUndefined();
     });
   });
+
+  describe('a delivery too large to travel inline in the queue message', () => {
+    it('is applied from its archived body (the claim check)', async () => {
+      // Prepare: over the inline limit (64 KiB), well under the body limit (1 MiB).
+      const jobId = uniqueId('job_large');
+      const completed = signedDelivery(stack, 'job.completed', { jobId, creditsUsed: 7, extraData: { notes: 'n'.repeat(70 * 1024) } });
+
+      // Act
+      const answer = await send(stack, completed);
+      const job = await waitFor(async () => {
+        const item = await getJob(stack, jobId);
+        return item?.status === 'completed' ? item : undefined;
+      }, 'the large job.completed to apply');
+
+      // Assess
+      expect(answer.status).toBe(202);
+      expect(job).toMatchObject({ status: 'completed', creditsUsed: 7, lastDeliveryId: completed.deliveryId });
+    });
+  });
 });

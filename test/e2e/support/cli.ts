@@ -1,9 +1,13 @@
 /**
  * Runs an ops CLI as operators do (`node --import tsx ops/<tool>.ts ...`, what
- * `npm run <tool>` runs minus npm's wrapper) and collects its exit code and output.
+ * `npm run <tool>` runs minus npm's wrapper, plus the call recorder) and collects
+ * its exit code and output.
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { OPERATOR } from '../../../local/iam/access-log';
+import { recordingEnv } from '../../../local/iam/recording';
+import { accessLogDir } from './context';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI_TIMEOUT_MS = 60_000;
@@ -18,9 +22,10 @@ export interface CliRun {
 export function runTool(tool: 'replay' | 'redrive' | 'send' | 'job', args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join('ops', `${tool}.ts`), ...args], {
+    // Each CLI records its AWS calls as the operator's, for the IAM check after the run.
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './local/iam/record-calls.ts', path.join('ops', `${tool}.ts`), ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...recordingEnv(accessLogDir(), 'e2e', OPERATOR), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

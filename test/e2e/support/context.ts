@@ -22,6 +22,11 @@ export function runDir(): string {
   return dir;
 }
 
+/** Where this run's processes (the stack, each ops CLI) write their recorded AWS calls. */
+export function accessLogDir(dir: string = runDir()): string {
+  return path.join(dir, 'aws-calls');
+}
+
 export function contextFile(dir: string = runDir()): string {
   return path.join(dir, 'context.json');
 }

@@ -12,7 +12,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { UsageError } from '../../../ops/lib/cli-usage';
 import { DEFAULT_WAIT_SECONDS, parseRedriveArgs } from '../../../ops/lib/redrive-args';
-import { isMoveTaskUnsupported, redrive } from '../../../ops/lib/redrive-run';
+import { isMoveTaskUnsupported, redrive, siblingQueueArn } from '../../../ops/lib/redrive-run';
 
 const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq';
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/queue';
@@ -37,7 +37,6 @@ function message(id: string): Message {
 
 function arns(): void {
   sqsMock.on(GetQueueAttributesCommand, { QueueUrl: DLQ_URL }).resolves({ Attributes: { QueueArn: DLQ_ARN } });
-  sqsMock.on(GetQueueAttributesCommand, { QueueUrl: QUEUE_URL }).resolves({ Attributes: { QueueArn: QUEUE_ARN } });
 }
 
 const base = { sqs: client, deadLetterQueueUrl: DLQ_URL, queueUrl: QUEUE_URL, sleep: async () => undefined };
@@ -62,6 +61,19 @@ describe('redrive', () => {
       expect(sqsMock.commandCalls(StartMessageMoveTaskCommand)[0].args[0].input).toEqual({ SourceArn: DLQ_ARN, DestinationArn: QUEUE_ARN });
       expect(result).toEqual({ method: 'move-task', moved: 3, failed: 0, taskStatus: 'COMPLETED', taskHandle: 'task-1', failureReason: undefined });
       expect(sqsMock.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
+    });
+
+    it('reads only the DLQ\'s attributes: the work queue\'s ARN comes from its URL (grantRedrive allows nothing on it but SendMessage)', async () => {
+      // Prepare
+      arns();
+      sqsMock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
+      sqsMock.on(ListMessageMoveTasksCommand).resolves({ Results: [{ TaskHandle: 'task-1', Status: 'COMPLETED' }] });
+
+      // Act
+      await redrive(base);
+
+      // Assess
+      expect(sqsMock.commandCalls(GetQueueAttributesCommand).map((call) => call.args[0].input.QueueUrl)).toEqual([DLQ_URL]);
     });
 
     it('reports a failed task with what it did not move', async () => {
@@ -195,5 +207,26 @@ describe('redrive arguments', () => {
   ])('refuse %j in one line', (argv, expected) => {
     expect(() => parseRedriveArgs(argv)).toThrow(UsageError);
     expect(() => parseRedriveArgs(argv)).toThrow(expected);
+  });
+});
+
+describe('siblingQueueArn', () => {
+  it('is the DLQ\'s ARN with the work queue\'s name', () => {
+    expect(siblingQueueArn(DLQ_ARN, QUEUE_URL)).toBe(QUEUE_ARN);
+  });
+
+  it('keeps the partition and region of the DLQ, and reads an emulator\'s URL of the same path shape', () => {
+    expect(siblingQueueArn('arn:aws-cn:sqs:cn-north-1:000000000000:dlq', 'http://sqs.cn-north-1.localhost:4566/000000000000/work')).toBe(
+      'arn:aws-cn:sqs:cn-north-1:000000000000:work',
+    );
+  });
+
+  it('refuses queues of another account, which it cannot name', () => {
+    expect(() => siblingQueueArn(DLQ_ARN, 'https://sqs.eu-west-1.amazonaws.com/999999999999/queue')).toThrow(/account 999999999999.*--loop/);
+  });
+
+  it('refuses what is not a queue ARN or URL', () => {
+    expect(() => siblingQueueArn('arn:aws:sns:eu-west-1:123456789012:topic', QUEUE_URL)).toThrow(/not an SQS queue ARN/);
+    expect(() => siblingQueueArn(DLQ_ARN, 'not a url')).toThrow(/not an SQS queue URL/);
   });
 });

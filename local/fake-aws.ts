@@ -1,7 +1,17 @@
 /**
  * A fake AWS behind the SDK's own transport: requests are built, serialized and
  * signed by the real clients, answers are parsed by the real deserializers; only
- * the socket is replaced. That keeps every cost the Lambda pays except the network.
+ * the socket is replaced. That keeps every cost the Lambda pays except the
+ * network (the benchmarks), and lets the IAM check drive code paths no local
+ * emulator serves, such as SQS message move tasks (local/iam/offline-paths.ts).
+ *
+ * Answers, after the services' API references: DynamoDB UpdateItem (a claimed
+ * record for ReturnValues ALL_NEW, else empty), SQS SendMessage (with the MD5
+ * the client checks), GetQueueAttributes (QueueArn from the URL, zero counts),
+ * StartMessageMoveTask (a task handle) and ListMessageMoveTasks (that task,
+ * COMPLETED), Secrets Manager GetSecretValue (AWSCURRENT; AWSPREVIOUS is
+ * ResourceNotFoundException, a never-rotated secret), S3 PUT and GET of objects.
+ * Anything else throws.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -29,6 +39,7 @@ export interface FakeAwsOptions {
 }
 
 const JSON_10 = 'application/x-amz-json-1.0';
+const FAKE_TASK_HANDLE = 'fake-move-task';
 const JSON_11 = 'application/x-amz-json-1.1';
 const encoder = new TextEncoder();
 
@@ -40,9 +51,12 @@ function json(body: unknown, contentType: string, statusCode = 200, extra: Recor
   };
 }
 
+const decoder = new TextDecoder();
+
 function bodyText(body: unknown): string {
   if (typeof body === 'string') return body;
-  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
+  // Decoded as bytes: the SDK's JSON bodies warn when string methods are called on them.
+  if (body instanceof Uint8Array) return decoder.decode(body);
   return '';
 }
 
@@ -115,6 +129,19 @@ export class FakeAws {
       // The SQS client checks the MD5 of what it sent, so the fake must compute it.
       const md5 = createHash('md5').update(input.MessageBody, 'utf8').digest('hex');
       return json({ MessageId: randomUUID(), MD5OfMessageBody: md5 }, JSON_10);
+    }
+    if (service === 'AmazonSQS') {
+      const input = JSON.parse(bodyText(request.body)) as { QueueUrl?: string; SourceArn?: string };
+      if (operation === 'GetQueueAttributes' && input.QueueUrl !== undefined) {
+        const [account, name] = new URL(input.QueueUrl).pathname.split('/').filter(Boolean);
+        const attributes = { QueueArn: `arn:aws:sqs:us-east-1:${account}:${name}`, ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' };
+        return json({ Attributes: attributes }, JSON_10);
+      }
+      if (operation === 'StartMessageMoveTask') return json({ TaskHandle: FAKE_TASK_HANDLE }, JSON_10);
+      if (operation === 'ListMessageMoveTasks') {
+        const task = { TaskHandle: FAKE_TASK_HANDLE, Status: 'COMPLETED', SourceArn: input.SourceArn, ApproximateNumberOfMessagesMoved: 0, ApproximateNumberOfMessagesToMove: 0 };
+        return json({ Results: [task] }, JSON_10);
+      }
     }
     if (service === 'secretsmanager' && operation === 'GetSecretValue') {
       const input = JSON.parse(bodyText(request.body)) as { VersionStage?: string };
