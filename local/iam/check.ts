@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { LOCAL_REGION } from '../../ops/lib/clients';
 import { DEFAULT_STATE_DIR, REPO_ROOT } from '../paths';
 import { LOCAL_ACCOUNT } from '../resources';
+import type { CfnTemplate } from '../stack-shape';
 import { loadStackTemplate, type OperatorGrant } from '../synth';
 import type { AccessLogFile, RecordedAccess } from './access-log';
 import { evaluateAccesses, type EvaluationResult } from './evaluate-accesses';
@@ -46,6 +47,8 @@ export interface IamCheckOptions {
   readonly requireEveryCommand?: boolean;
   /** Every principal of the template must have made a call. @default true */
   readonly requireEveryPrincipal?: boolean;
+  /** The template to judge against. @default - the stack synthesized with LOCAL_OPERATOR */
+  readonly template?: CfnTemplate;
 }
 
 export interface IamCheckReport {
@@ -57,7 +60,7 @@ export interface IamCheckReport {
 }
 
 export async function runIamCheck(options: IamCheckOptions): Promise<IamCheckReport> {
-  const { template } = await loadStackTemplate({ cacheDir: options.cacheDir ?? DEFAULT_STATE_DIR, operator: LOCAL_OPERATOR });
+  const template = options.template ?? (await loadStackTemplate({ cacheDir: options.cacheDir ?? DEFAULT_STATE_DIR, operator: LOCAL_OPERATOR })).template;
   const local = Object.assign({}, ...options.logs.map((log) => log.resources ?? {})) as NonNullable<AccessLogFile['resources']>;
   const resolver = new TemplateResolver(template, { region: LOCAL_REGION, account: LOCAL_ACCOUNT, local });
   const offline = await recordOfflinePaths(resolver);
