@@ -12,6 +12,10 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DEV_SIGNING_SECRET } from '../ops/lib/dev-secret';
 import { REPO_ROOT } from '../local/paths';
+import { SERVICE_NAMES } from '../lambda/core/contract';
+import { formatIamReport, runIamCheck } from '../local/iam/check';
+import { startRecording } from '../local/iam/recording';
+import { LOCAL_ACCOUNT } from '../local/resources';
 import { runHttpFuzz } from './lib/fuzz-http';
 import { startHarnessStack, type HarnessStack } from './lib/harness-stack';
 import { captureLogs, scanLogs } from './lib/log-capture';
@@ -60,7 +64,17 @@ async function main(): Promise<number> {
   try {
     // A fixed, throwaway secret: the log scan must find it nowhere.
     const signingSecret = `${DEV_SIGNING_SECRET}-reliability-${options.seed}`;
+    // Every AWS call of the receiver and the worker, for the IAM check at the end (faults included: a call
+    // that failed was still sent, and IAM would have judged it).
+    const recording = startRecording({
+      dir: path.join(stateDir, 'aws-calls'),
+      name: 'harness',
+      origin: 'reliability',
+      account: LOCAL_ACCOUNT,
+      everyClient: false,
+    });
     stack = await startHarnessStack({
+      recorder: recording.recorder,
       seed: options.seed,
       signingSecret,
       stateDir,
@@ -68,6 +82,7 @@ async function main(): Promise<number> {
       // The runner's notes (batches returned, polls failed) are expected under faults: kept, not printed.
       log: (message) => appendFileSync(stackLog, `${new Date().toISOString()} ${message}\n`),
     });
+    recording.log.resources = Object.fromEntries(stack.resources.byLogicalId);
     say(`reliability: stack up in ${((Date.now() - started) / 1000).toFixed(1)} s, seed ${options.seed}`);
     const context: RunContext = { stack, seed: options.seed, signatures: new Set(), bodies: new Set(), say, drainTimeoutMs: 60_000 };
     const scenarios: ScenarioResult[] = [];
@@ -109,7 +124,21 @@ async function main(): Promise<number> {
     );
     for (const example of logs.examples) say(`       e.g. ${example}`);
 
+    recording.stop();
+    say('IAM: every recorded call against the synthesized template');
+    const iam = await runIamCheck({
+      logs: [recording.log.toFile()],
+      run: 'the reliability run',
+      cacheDir: path.join(REPO_ROOT, '.local'),
+      // The pipeline's principals; the ops CLIs' calls are the e2e run's (npm run test:iam).
+      requirePrincipals: [SERVICE_NAMES.receiver, SERVICE_NAMES.worker],
+      requireEveryCommand: false,
+      judgeUnusedGrants: false,
+    });
+    for (const line of formatIamReport(iam).filter((line) => !line.includes(' unused: '))) say(line);
+
     const violations = [
+      ...iam.failures.map((failure) => `iam: ${failure}`),
       ...scenarios.flatMap((result) => result.violations.map((violation) => `${result.name}: ${violation}`)),
       ...fuzz.violations.map((violation) => `fuzz: ${violation}`),
       ...logViolations.map((violation) => `logs: ${violation}`),

@@ -22,7 +22,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { StaticSecretSource } from '../../lambda/adapters/static-secret-source';
-import { ENV } from '../../lambda/core/contract';
+import { ENV, SERVICE_NAMES } from '../../lambda/core/contract';
 import { createReceiverHandler, receiverDependenciesFromEnv } from '../../lambda/handlers/receiver';
 import { createWorkerHandler, workerDependenciesFromEnv } from '../../lambda/handlers/worker';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../ops/lib/clients';
@@ -37,6 +37,8 @@ import { loadStackTemplate } from '../../local/synth';
 import { startHangServer, startOutageProxy, type HangServer, type OutageProxy } from './fault-servers';
 import { FaultInjector } from './faults';
 import { Cleanups } from '../../local/cleanups';
+import type { CallRecorder } from '../../local/aws-call-recorder';
+import { DEPLOYER } from '../../local/iam/access-log';
 
 /** The scaled-down clock of the harness; see the module comment for the order it keeps. */
 export const TIMING = {
@@ -81,6 +83,8 @@ export interface HarnessStack {
 }
 
 export interface HarnessOptions {
+  /** Records the handlers' AWS calls by principal for the IAM check; inspection clients count as the deployer's. @default - off */
+  readonly recorder?: CallRecorder;
   readonly seed: number;
   readonly signingSecret: string;
   readonly stateDir: string;
@@ -147,6 +151,13 @@ export async function startHarnessStack(options: HarnessOptions): Promise<Harnes
     const workerClients = clientsFor(proxied, true);
     cleanups.push(() => [direct, receiverClients, workerClients].forEach((set) => Object.values(set).forEach((client) => client.destroy())));
 
+    if (options.recorder) {
+      const tag = (set: HarnessClients, principal: string): void => Object.values(set).forEach((client) => options.recorder?.attach(client, { principal }));
+      tag(direct, DEPLOYER);
+      tag(receiverClients, SERVICE_NAMES.receiver);
+      // The worker's clients also poll the queue, as Lambda's poller does with the worker's role.
+      tag(workerClients, SERVICE_NAMES.worker);
+    }
     const faults = new FaultInjector(options.seed, hang.port);
     faults.attach(receiverClients.dynamodb, 'receiver', 'dynamodb');
     faults.attach(receiverClients.s3, 'receiver', 's3');
