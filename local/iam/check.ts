@@ -128,7 +128,7 @@ export function iamDocSection(report: IamCheckReport): string {
   const unused = report.unusedGrants.map((grant) => `| ${grant.principal} | \`${grant.action}\` | \`${grant.resource}\` | ${grant.reason ?? '**none: fails the check**'} |`);
   return [
     DOC_START,
-    `Run: ${report.run}; evaluated ${report.result.totalCalls} calls, **${report.result.denied.length} denied**.`,
+    `Run: ${report.run}; evaluated ${report.result.totalCalls} calls, **${report.result.denied.length} denied**. Calls count the offline paths' too; distinct requests include what a call implies (a move task's receive, delete and send).`,
     '',
     '| principal | calls | distinct requests | denied | SDK calls |',
     '|---|---|---|---|---|',
