@@ -72,6 +72,7 @@ async function main(): Promise<number> {
       origin: 'reliability',
       account: LOCAL_ACCOUNT,
       everyClient: false,
+      flushEveryMs: 0,
     });
     stack = await startHarnessStack({
       recorder: recording.recorder,

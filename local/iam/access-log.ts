@@ -44,6 +44,8 @@ export interface AccessLogFile {
 
 export class AccessLog {
   private readonly byKey = new Map<string, RecordedAccess>();
+  /** Bumped on every access, so a periodic write can skip an unchanged log. */
+  changes = 0;
   resources?: AccessLogFile['resources'];
   outputs?: AccessLogFile['outputs'];
 
@@ -87,6 +89,7 @@ export class AccessLog {
   }
 
   private count(access: RecordedAccess): void {
+    this.changes += 1;
     const key = JSON.stringify([access.principal, access.via, access.sdk, access.action, access.resource, access.context, access.implied]);
     const existing = this.byKey.get(key);
     if (existing) existing.count += 1;

@@ -29,7 +29,7 @@ export interface RecordingOptions {
   readonly defaultPrincipal?: string;
   /** Record every client of the process, not only those attached explicitly. @default true */
   readonly everyClient?: boolean;
-  /** Write the file this often while running. @default 500 */
+  /** Write the file this often while running, if it changed; 0: only on stop (keeps the event loop free under load). @default 2000 */
   readonly flushEveryMs?: number;
 }
 
@@ -46,9 +46,15 @@ export function startRecording(options: RecordingOptions): Recording {
   const recorder = new CallRecorder({ keepRecords: false, defaultPrincipal: options.defaultPrincipal });
   const log = new AccessLog(options.origin, options.account).listen(recorder);
   if (options.everyClient !== false) recordEveryClient(recorder);
-  const flush = (): void => log.write(file);
-  const timer = setInterval(flush, options.flushEveryMs ?? 500);
-  timer.unref();
+  let written = -1;
+  const flush = (): void => {
+    if (log.changes === written) return;
+    written = log.changes;
+    log.write(file);
+  };
+  const every = options.flushEveryMs ?? 2000;
+  const timer = every > 0 ? setInterval(flush, every) : undefined;
+  timer?.unref();
   flush();
   return {
     recorder,
@@ -56,7 +62,7 @@ export function startRecording(options: RecordingOptions): Recording {
     file,
     flush,
     stop: () => {
-      clearInterval(timer);
+      if (timer !== undefined) clearInterval(timer);
       flush();
     },
   };
