@@ -59,7 +59,7 @@ export async function startFauxqs(options: FauxqsOptions): Promise<LocalFauxqs> 
   const { child, stop } = emulator;
 
   try {
-    const timeoutMs = options.startTimeoutMs ?? 15_000;
+    const timeoutMs = options.startTimeoutMs ?? 90_000;
     const withOutput = (error: unknown): Error =>
       error === emulator.exited() ? (error as Error) : new Error(`${(error as Error).message}; fauxqs said:\n${emulator.recentOutput()}`, { cause: error });
     const port = await waitUntil(
