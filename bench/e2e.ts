@@ -4,9 +4,9 @@
  * straight at the emulators with no pipeline, at the same concurrency, in the
  * same rounds. Also runs the counted phases the cost section bills.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -18,13 +18,13 @@ import { QUEUE_MESSAGE_VERSION, type EventType } from '../lambda/core/contract';
 import { localClients, type AwsClients } from '../ops/lib/clients';
 import { mapWithConcurrency } from '../ops/lib/concurrency';
 import { readOutputsFile, type StackOutputs } from '../ops/lib/outputs';
+import { startStackChild } from '../local/stack-child';
+import { processCpuMs as processCpuMsOf } from '../local/startup-wait';
 import { postDelivery } from '../ops/lib/provider';
 import { diffSummaries, type CallSummary } from './aws-calls';
 import { newDelivery, type BenchDelivery } from './deliveries';
 import { cpuMicros, median, pairedRatio, percentile, sleep } from './stats';
 
-const READY_LINE = /^ready: POST (\S+)$/m;
-const START_TIMEOUT_MS = 150_000;
 export const E2E_SECRET = 'bench-signing-secret-local-only';
 
 export interface E2eOptions {
@@ -106,43 +106,23 @@ async function startStack(stateDir: string, log: (message: string) => void): Pro
   const logFile = path.join(stateDir, 'stack.log');
   const callsFile = path.join(stateDir, 'calls.json');
   rmSync(callsFile, { force: true });
-  const started = Date.now();
-  const fd = openSync(logFile, 'w');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--import', './bench/child-call-counter.ts', path.join('local', 'start.ts')],
-    {
-      cwd: path.resolve(__dirname, '..'),
-      env: {
-        ...process.env,
-        PORT: '0',
-        LOCAL_STATE_DIR: stateDir,
-        LOCAL_EXIT_WITH_PARENT: '1',
-        WEBHOOK_SIGNING_SECRET: E2E_SECRET,
-        // As deployed: INFO logs and EMF metrics, so their cost is in the figures.
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        POWERTOOLS_METRICS_DISABLED: 'false',
-        BENCH_CALLS_FILE: callsFile,
-      },
-      stdio: ['ignore', fd, fd],
+  log(`e2e: local stack starting (log ${path.relative(process.cwd(), logFile)})`);
+  const { child, startupMs } = await startStackChild({
+    logFile,
+    preloads: ['./bench/child-call-counter.ts'],
+    env: {
+      ...process.env,
+      PORT: '0',
+      LOCAL_STATE_DIR: stateDir,
+      LOCAL_EXIT_WITH_PARENT: '1',
+      WEBHOOK_SIGNING_SECRET: E2E_SECRET,
+      // As deployed: INFO logs and EMF metrics, so their cost is in the figures.
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_METRICS_DISABLED: 'false',
+      BENCH_CALLS_FILE: callsFile,
     },
-  );
-  closeSync(fd);
-  let exit: string | undefined;
-  child.once('exit', (code, signal) => {
-    exit = `exited with code ${code}, signal ${signal}`;
+    log: (message) => log(`e2e: ${message}`),
   });
-  log(`e2e: local stack starting (pid ${child.pid}, log ${path.relative(process.cwd(), logFile)})`);
-  const deadline = started + START_TIMEOUT_MS;
-  for (;;) {
-    if (exit !== undefined) throw new Error(`local stack ${exit} before it was ready:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
-    if (READY_LINE.test(readFileSync(logFile, 'utf8'))) break;
-    if (Date.now() > deadline) {
-      await stopStack(child);
-      throw new Error(`local stack not ready after ${START_TIMEOUT_MS} ms`);
-    }
-    await sleep(100);
-  }
   const outputs = readOutputsFile(path.join(stateDir, 'outputs.json'));
   let dynamodbPid: number | undefined;
   let fauxqsPid: number | undefined;
@@ -153,7 +133,7 @@ async function startStack(stateDir: string, log: (message: string) => void): Pro
   } catch {
     // Without it the CPU breakdown just lacks the emulator columns.
   }
-  return { child, outputs, logFile, callsFile, dynamodbPid, fauxqsPid, startupMs: Date.now() - started };
+  return { child, outputs, logFile, callsFile, dynamodbPid, fauxqsPid, startupMs };
 }
 
 /** Stops only the process this run started, by its pid. */
@@ -165,16 +145,9 @@ export async function stopStack(child: ChildProcess): Promise<void> {
   if (timedOut && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
 }
 
-/** CPU ms a process has used so far (/proc, Linux): user + system clock ticks at 100 Hz. */
+/** CPU ms a process has used so far; NaN where /proc is not there. */
 function processCpuMs(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
+  return processCpuMsOf(pid) ?? Number.NaN;
 }
 
 export interface CpuPerDelivery {

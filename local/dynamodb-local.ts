@@ -16,7 +16,8 @@ import * as path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { launchEmulator } from './emulator-process';
 import { DEFAULT_STATE_DIR, EMULATORS_DIR, ensureDir } from './paths';
-import { LOOPBACK_HOST, findFreePort, waitUntil } from './net';
+import { LOOPBACK_HOST, findFreePort } from './net';
+import { waitForStartup } from './startup-wait';
 
 const LAUNCHER_CLASS = 'LoopbackDynamoDBLocal';
 const LAUNCHER_SOURCE = path.join(__dirname, 'java', `${LAUNCHER_CLASS}.java`);
@@ -29,7 +30,11 @@ export interface DynamoDbLocalOptions {
   readonly cacheDir?: string;
   readonly javaCommand?: string;
   readonly javacCommand?: string;
-  /** The first call answers 3-4 s after launch on a 2-core machine; the default leaves room for a slow CI box. */
+  /**
+   * Overall cap while the JVM is alive and still starting (it prints progress meanwhile); its first
+   * call answers 3-4 s after launch on an idle 2-core machine, a minute or more on a busy one.
+   * @default startTimeoutMs()
+   */
   readonly startTimeoutMs?: number;
   readonly log?: (message: string) => void;
 }
@@ -130,15 +135,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const { child, stop } = emulator;
 
   try {
-    const timeoutMs = options.startTimeoutMs ?? 30_000;
-    const port = await waitUntil(
-      async () => {
-        const listening = emulator.listeningPort();
-        if (listening === undefined) throw new Error('not listening yet');
-        return listening;
-      },
-      { timeoutMs, intervalMs: 50, what: 'DynamoDB Local to bind', abort: emulator.exited },
-    );
+    // One cap for binding and answering: a slow bind leaves the rest of it to the first call.
+    const wait = { startedAt: Date.now(), timeoutMs: options.startTimeoutMs, log };
+    const port = await emulator.waitForPort({ ...wait, intervalMs: 50 });
     const endpoint = `http://${LOOPBACK_HOST}:${port}`;
     const client = new DynamoDBClient({
       endpoint,
@@ -147,12 +146,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
       maxAttempts: 1,
     });
     try {
-      await waitUntil(() => client.send(new ListTablesCommand({ Limit: 1 })), {
-        timeoutMs,
-        intervalMs: 100,
-        what: 'DynamoDB Local to answer',
-        abort: emulator.exited,
-      });
+      await waitForStartup(() => client.send(new ListTablesCommand({ Limit: 1 })), { ...wait, process: emulator, what: 'DynamoDB Local to answer', intervalMs: 100 });
     } finally {
       client.destroy();
     }

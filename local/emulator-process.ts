@@ -5,13 +5,14 @@
  * process on exit; stopped with SIGTERM, then SIGKILL.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { waitForStartup, type StartingProcess, type StartupWaitOptions } from './startup-wait';
 
-export interface EmulatorProcess {
+export interface EmulatorProcess extends StartingProcess {
   readonly child: ChildProcess;
   /** The port from the child's listening line, once printed (or the fixed port given). */
   listeningPort(): number | undefined;
-  /** Set when the child failed to launch or exited: waits abort on it. */
-  exited(): Error | undefined;
+  /** Waits, following progress, for the listening line (or the fixed port); resolves with the port. */
+  waitForPort(options: Omit<StartupWaitOptions, 'process' | 'what'>): Promise<number>;
   /** The child's recent output, for error messages. */
   recentOutput(): string;
   stop(): Promise<void>;
@@ -61,9 +62,18 @@ export function launchEmulator(options: LaunchOptions): EmulatorProcess {
   };
   process.once('exit', killOnExit);
 
-  return {
+  const emulator: EmulatorProcess = {
     child,
+    pid: child.pid,
     listeningPort: () => port,
+    waitForPort: (wait) =>
+      waitForStartup(
+        async () => {
+          if (port === undefined) throw new Error('not listening yet');
+          return port;
+        },
+        { ...wait, process: emulator, what: `${options.name} to bind` },
+      ),
     exited: () => exited,
     recentOutput: () => output.join('').slice(-2000),
     stop: async () => {
@@ -71,6 +81,7 @@ export function launchEmulator(options: LaunchOptions): EmulatorProcess {
       await stopChild(child);
     },
   };
+  return emulator;
 }
 
 /** SIGTERM, then SIGKILL if the child has not exited within a few seconds. */

@@ -14,7 +14,8 @@
 import { get } from 'node:http';
 import * as path from 'node:path';
 import { launchEmulator } from './emulator-process';
-import { LOOPBACK_HOST, waitUntil } from './net';
+import { LOOPBACK_HOST } from './net';
+import { waitForStartup } from './startup-wait';
 import { EMULATORS_DIR } from './paths';
 
 const SERVER_ENTRY = path.join(EMULATORS_DIR, 'fauxqs-server.mjs');
@@ -28,7 +29,7 @@ export interface FauxqsOptions {
   /** Region for queue URLs and ARNs when a request carries none. */
   readonly region: string;
   readonly logger?: boolean;
-  /** It answers in well under a second; the default leaves room for a loaded 2-core box. */
+  /** Overall cap while the child is alive and still starting (it prints progress meanwhile). @default startTimeoutMs() */
   readonly startTimeoutMs?: number;
   readonly nodeCommand?: string;
   readonly log?: (message: string) => void;
@@ -59,24 +60,15 @@ export async function startFauxqs(options: FauxqsOptions): Promise<LocalFauxqs> 
   const { child, stop } = emulator;
 
   try {
-    const timeoutMs = options.startTimeoutMs ?? 90_000;
+    // One cap for binding and answering: a slow bind leaves the rest of it to the health check.
+    const wait = { startedAt: Date.now(), timeoutMs: options.startTimeoutMs, log: options.log };
     const withOutput = (error: unknown): Error =>
       error === emulator.exited() ? (error as Error) : new Error(`${(error as Error).message}; fauxqs said:\n${emulator.recentOutput()}`, { cause: error });
-    const port = await waitUntil(
-      async () => {
-        const listening = emulator.listeningPort();
-        if (listening === undefined) throw new Error('not listening yet');
-        return listening;
-      },
-      { timeoutMs, intervalMs: 20, what: 'fauxqs to bind', abort: emulator.exited },
-    ).catch((error: unknown) => {
+    const port = await emulator.waitForPort({ ...wait, intervalMs: 20 }).catch((error: unknown) => {
       throw withOutput(error);
     });
     const endpoint = `http://${LOOPBACK_HOST}:${port}`;
-    await waitUntil(
-      () => getHealth(port),
-      { timeoutMs, intervalMs: 50, what: 'fauxqs to answer', abort: emulator.exited },
-    ).catch((error: unknown) => {
+    await waitForStartup(() => getHealth(port), { ...wait, process: emulator, what: 'fauxqs to answer', intervalMs: 50 }).catch((error: unknown) => {
       throw withOutput(error);
     });
     options.log?.(`fauxqs ${endpoint} (pid ${child.pid}) bound to 127.0.0.1`);

@@ -23,25 +23,3 @@ export function findFreePort(host: string = LOOPBACK_HOST): Promise<number> {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-
-/** Retries `probe` until it resolves, or rejects with the last error after `timeoutMs`. */
-export async function waitUntil<T>(
-  probe: () => Promise<T>,
-  options: { readonly timeoutMs: number; readonly intervalMs?: number; readonly what: string; readonly abort?: () => Error | undefined },
-): Promise<T> {
-  const deadline = Date.now() + options.timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    const aborted = options.abort?.();
-    if (aborted) throw aborted;
-    try {
-      return await probe();
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}`, { cause: lastError });
-    }
-    await sleep(options.intervalMs ?? 100);
-  }
-}

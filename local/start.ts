@@ -15,6 +15,8 @@
  * the state dir; the compiled launcher and template cache), LOCAL_WORKER_POLLERS
  * (default 3), LOCAL_RETRY_DELAY_SECONDS (default 2), LOCAL_STACK_TEMPLATE
  * (`synth` (default), `contract`, or the path of a synthesized template JSON),
+ * LOCAL_START_TIMEOUT_SECONDS (default 300: the cap of each emulator's start-up wait,
+ * which otherwise lasts while the emulator is alive and still starting, printing progress),
  * LOCAL_EXIT_WITH_PARENT=1 (stop when the parent process goes away; for test runners),
  * AWS_ACCESS_LOG_DIR (record every AWS call the handlers make, by principal, for
  * the IAM check: local/iam/; off by default).
@@ -44,8 +46,8 @@ import { RECORDING_ENV, startRecording, type Recording } from './iam/recording';
 import { readStackShape, type CfnTemplate, type StackShape } from './stack-shape';
 import { loadStackTemplate } from './synth';
 import { Cleanups } from './cleanups';
+import { READY_PREFIX } from './stack-child';
 
-export const READY_PREFIX = 'ready: POST ';
 
 export interface LocalStackOptions {
   /** API port; 0 picks a free one. Default 3000. */

@@ -126,7 +126,7 @@ export async function startHarnessStack(options: HarnessOptions): Promise<Harnes
         cleanups.push(() => server.stop());
         return server;
       }),
-      startFauxqs({ port: 0, region: LOCAL_REGION }).then((server) => {
+      startFauxqs({ port: 0, region: LOCAL_REGION, log }).then((server) => {
         cleanups.push(() => server.stop());
         return server;
       }),

@@ -1,25 +1,16 @@
 /**
- * Starts the local stack once for the e2e project, as a child process:
- * `node --import tsx local/start.ts` (what `npx tsx` runs, minus npm's wrapper
- * processes, so the recorded pid is the stack itself and a signal reaches it).
- * Its output goes straight to a log file, so nothing here has to keep draining a pipe.
+ * Starts the local stack once for the e2e project, as a child process
+ * (local/stack-child.ts: its pid is the stack itself, its output goes to a log
+ * file, and the wait for it follows its progress).
  */
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { isAlive } from '../../local/pid-file';
+import { startStackChild } from '../../local/stack-child';
 import { E2E_ACCESS_LOGS_FILE } from '../../local/iam/check';
 import { OPERATOR } from '../../local/iam/access-log';
 import { recordingEnv } from '../../local/iam/recording';
 import { E2E_ROOT, E2E_SIGNING_SECRET, REPO_ROOT, RUN_DIR_ENV, accessLogDir, contextFile, type E2eContext } from './support/context';
-
-const READY_LINE = /^ready: POST (\S+)$/m;
-/** A cold start compiles the DynamoDB Local launcher and synthesizes the CDK app. */
-const START_TIMEOUT_MS = 120_000;
-
-function tail(file: string): string {
-  return existsSync(file) ? readFileSync(file, 'utf8').slice(-3000) : '(no log)';
-}
 
 /** Run directories of finished runs are kept for their logs until the next run. */
 function removeFinishedRuns(): void {
@@ -39,10 +30,8 @@ export default async function globalSetup(): Promise<void> {
   process.env[RUN_DIR_ENV] = stateDir;
 
   const logFile = path.join(stateDir, 'stack.log');
-  const started = Date.now();
-  const logFd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('local', 'start.ts')], {
-    cwd: REPO_ROOT,
+  const { child, startupMs } = await startStackChild({
+    logFile,
     env: {
       ...process.env,
       PORT: '0',
@@ -57,25 +46,9 @@ export default async function globalSetup(): Promise<void> {
       ...recordingEnv(accessLogDir(stateDir), 'e2e', OPERATOR),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     },
-    stdio: ['ignore', logFd, logFd],
-  });
-  closeSync(logFd);
-  let exit: string | undefined;
-  child.once('exit', (code, signal) => {
-    exit = `exited with code ${code}, signal ${signal}`;
+    log: (message) => process.stdout.write(`\n[e2e] ${message}\n`),
   });
   child.unref();
-
-  const deadline = started + START_TIMEOUT_MS;
-  for (;;) {
-    if (exit !== undefined) throw new Error(`local stack ${exit} before it was ready:\n${tail(logFile)}`);
-    if (READY_LINE.test(readFileSync(logFile, 'utf8'))) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGTERM');
-      throw new Error(`local stack not ready after ${START_TIMEOUT_MS} ms:\n${tail(logFile)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 
   const context: E2eContext = {
     pid: child.pid ?? -1,
@@ -84,7 +57,7 @@ export default async function globalSetup(): Promise<void> {
     logFile,
     templateFile: path.join(stateDir, 'template.json'),
     signingSecret: E2E_SIGNING_SECRET,
-    startupMs: Date.now() - started,
+    startupMs,
   };
   writeFileSync(contextFile(stateDir), `${JSON.stringify(context, null, 2)}\n`);
   process.stdout.write(`\n[e2e] local stack ready in ${context.startupMs} ms (pid ${context.pid}, log ${path.relative(REPO_ROOT, logFile)})\n`);
