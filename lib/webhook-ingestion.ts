@@ -74,7 +74,7 @@ export interface WebhookIngestionProps {
   readonly maxBodyBytes?: number;
   /** How long a delivery id is remembered for deduplication. @default 30 */
   readonly dedupeTtlDays?: number;
-  /** How long an in-progress attempt owns its delivery id; must exceed the receiver timeout. @default 30 */
+  /** How long an in-progress attempt owns its delivery id; must exceed the receiver timeout (10 s). @default 15 */
   readonly leaseSeconds?: number;
   /** How long AWSPREVIOUS stays valid after a new secret version is put. @default 86400 */
   readonly rotationGraceSeconds?: number;

@@ -30,13 +30,14 @@ const NAMES = {
 /**
  * Who may take the id in the first write:
  * - nobody holds it;
- * - an in-progress attempt of the same body whose lease lapsed (it crashed or
- *   was released), while its record lives: it keeps its receivedAt, so every
- *   retry archives under the same key. A different body never takes over:
- *   that is a conflict.
+ * - an in-progress attempt whose lease lapsed (it crashed, timed out or was
+ *   released), while its record lives, whatever its body: it was never
+ *   accepted, so it belongs to nobody. The record keeps its receivedAt, so every
+ *   attempt of one delivery id archives under the same key (the bucket is
+ *   versioned: an object an earlier attempt left there stays as a noncurrent
+ *   version). Only an accepted record is final for its body.
  */
-const CLAIM_CONDITION =
-  'attribute_not_exists(#pk) OR (#ttl >= :nowSeconds AND #status = :inProgress AND #lease < :nowMs AND #hash = :hash)';
+const CLAIM_CONDITION = 'attribute_not_exists(#pk) OR (#ttl >= :nowSeconds AND #status = :inProgress AND #lease < :nowMs)';
 const CLAIM_UPDATE =
   'SET #status = :inProgress, #lease = :lease, #attempt = :attempt, #hash = :hash, #ttl = :expiresAt, #receivedAt = if_not_exists(#receivedAt, :now)';
 
@@ -136,7 +137,11 @@ export class DynamoDeliveryStore implements DeliveryStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         if (!error.Item) throw new DeliveryStoreError('claim condition failed without the existing item', { cause: error });
-        return { kind: 'exists', record: recordFromItem(error.Item) };
+        const record = recordFromItem(error.Item);
+        // The SDK retried our own claim after its first try was applied but the
+        // answer was lost: the record the condition met is the one we wrote.
+        if (record.attemptId === request.attemptId && record.status === 'in_progress') return { kind: 'claimed', record };
+        return { kind: 'exists', record };
       }
       throw asStoreError('claim', error);
     }

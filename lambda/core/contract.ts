@@ -50,8 +50,12 @@ export const DEFAULTS = {
   /** Far below API Gateway's 10 MB and Lambda's 6 MB: provider payloads are small JSON. */
   maxBodyBytes: 1024 * 1024,
   dedupeTtlDays: 30,
-  /** Longer than the receiver's timeout, so a live attempt never loses its lease. */
-  leaseSeconds: 30,
+  /**
+   * Longer than the receiver's timeout (10 s), so a live attempt never loses
+   * its lease, and no longer: while it holds, the provider's retries get 503
+   * in_progress, so an attempt that died without releasing costs the fewest.
+   */
+  leaseSeconds: 15,
   rotationGraceSeconds: 24 * 60 * 60,
   secretCacheSeconds: 60,
   /** SQS bills per 64 KiB chunk: messages up to one chunk carry the payload inline. */

@@ -39,10 +39,15 @@ export type RejectionReason =
   | 'invalid_json'
   | 'schema_violation'
   | 'event_mismatch'
-  | 'conflict'
-  | 'in_progress';
+  | 'conflict';
 
-export type ErrorReason = 'signing_secret_unset' | 'transient';
+/**
+ * Answers the provider must retry: 503, never a 4xx, since a strict provider
+ * treats every 4xx as final. `in_progress`: another attempt holds a live lease
+ * on this delivery id (it may still fail, and then this retry must be able to
+ * take over); the answer carries Retry-After.
+ */
+export type ErrorReason = 'signing_secret_unset' | 'transient' | 'in_progress';
 export type ReceiveReason = RejectionReason | ErrorReason;
 
 export interface ReceiveResult {
@@ -53,6 +58,8 @@ export interface ReceiveResult {
     readonly deliveryId?: string;
     readonly issues?: string[];
   };
+  /** Extra HTTP headers of the answer (Retry-After on in_progress). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** The HTTP status of every outcome: the one place where reasons become codes. */
@@ -71,7 +78,7 @@ export const STATUS_CODES: Readonly<Record<ReceiveReason | 'accepted' | 'duplica
   schema_violation: 400,
   event_mismatch: 400,
   conflict: 409,
-  in_progress: 409,
+  in_progress: 503,
   signing_secret_unset: 503,
   transient: 503,
 };
@@ -291,9 +298,12 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
         leaseSeconds: policy.leaseSeconds,
         ttlSeconds: policy.dedupeTtlSeconds,
       });
-      if (claim.kind === 'exists') return existing(facts, headers, claim.record);
+      if (claim.kind === 'exists') return existing(facts, headers, claim.record, request.receivedAt);
       record = claim.record;
     } catch (error) {
+      // The claim may have been applied with its answer lost: give the lease
+      // back, or the provider's retry would meet it.
+      await releaseQuietly(facts, attemptId, context);
       return transient(facts, 'Delivery claim failed', error);
     }
 
@@ -326,24 +336,22 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
       // An enqueue that succeeded beside a failed archive is harmless: the
       // provider's retry sends the same delivery id again and the worker is
       // idempotent per delivery id.
-      try {
-        await deps.deliveries.release(facts.deliveryId, attemptId);
-      } catch (error) {
-        logger.error('Delivery release failed; its lease lapses on its own', { ...context, error: errorSummary(error) });
-      }
+      await releaseQuietly(facts, attemptId, context);
       metrics.count(METRIC.transientFailure);
       return fail(facts, 'transient');
     }
 
     // Round trip 3: mark accepted. If this fails the bytes are archived and the
-    // message is queued, yet we still answer 503: the record stays in progress
-    // until its lease lapses, the provider retries, re-archives the same key with
-    // the same bytes and re-enqueues, and the worker ignores the second copy. A
-    // 202 here could instead leave a record that never reaches `accepted`, and a
-    // later retry with the lease lapsed would run the whole path again anyway.
+    // message is queued, yet we still answer 503 and give the lease back (a mark
+    // that was applied with its answer lost makes the release a no-op): the
+    // provider retries, re-archives the same key with the same bytes and
+    // re-enqueues, and the worker ignores the second copy. A 202 here could
+    // instead leave a record that never reaches `accepted`, and a later retry
+    // would run the whole path again anyway.
     try {
       await deps.deliveries.markAccepted(facts.deliveryId, attemptId);
     } catch (error) {
+      await releaseQuietly(facts, attemptId, context);
       return transient(facts, 'Marking delivery accepted failed', error);
     }
     logger.info('Webhook accepted', {
@@ -356,20 +364,43 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
     return respond(facts, 'accepted');
   }
 
-  function existing(facts: CheckedFacts, headers: Map<string, string>, record: DeliveryRecord): ReceiveResult {
-    if (record.bodySha256 !== facts.bodySha256) {
-      metrics.count(METRIC.conflict);
-      return reject(facts, headers, 'conflict', ['delivery id was already used for a different body'], {
-        existingStatus: record.status,
-      });
-    }
+  /**
+   * The answer when another record holds the id. Only an accepted record is
+   * final: for the same body it is a duplicate (200), for another body a
+   * conflict (409), which cannot lose a delivery since this id was already
+   * acknowledged, archived and enqueued. A live lease belongs to an attempt
+   * that may still fail, so it is 503 with Retry-After whatever the body: a
+   * 4xx would be final for a strict provider, and once the lease lapses the
+   * retry takes the id over.
+   */
+  function existing(facts: CheckedFacts, headers: Map<string, string>, record: DeliveryRecord, now: Date): ReceiveResult {
     if (record.status === 'accepted') {
+      if (record.bodySha256 !== facts.bodySha256) {
+        metrics.count(METRIC.conflict);
+        return reject(facts, headers, 'conflict', ['delivery id was already accepted with a different body']);
+      }
       logger.info('Duplicate delivery ignored', describeRequest(facts, headers));
       metrics.count(METRIC.duplicate);
       return respond(facts, 'duplicate');
     }
     metrics.count(METRIC.inProgress);
-    return reject(facts, headers, 'in_progress', undefined, { leaseExpiresAt: new Date(record.leaseExpiresAt).toISOString() });
+    const retryAfterSeconds = Math.max(1, Math.ceil((record.leaseExpiresAt - now.getTime()) / 1000));
+    logger.info('Delivery in progress in another attempt', {
+      ...describeRequest(facts, headers),
+      statusCode: STATUS_CODES.in_progress,
+      leaseExpiresAt: new Date(record.leaseExpiresAt).toISOString(),
+      sameBody: record.bodySha256 === facts.bodySha256,
+    });
+    return { ...fail(facts, 'in_progress'), headers: { 'retry-after': String(retryAfterSeconds) } };
+  }
+
+  /** Best effort: if it fails, the lease lapses on its own. */
+  async function releaseQuietly(facts: RequestFacts, attemptId: string, context: Record<string, unknown>): Promise<void> {
+    try {
+      await deps.deliveries.release(facts.deliveryId as string, attemptId);
+    } catch (error) {
+      logger.error('Delivery release failed; its lease lapses on its own', { ...context, error: errorSummary(error) });
+    }
   }
 
   function transient(facts: RequestFacts, message: string, error: unknown): ReceiveResult {

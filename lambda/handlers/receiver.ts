@@ -53,7 +53,7 @@ export type ReceiverHandler = (event: APIGatewayProxyEventV2, context?: Context)
 function toHttp(result: ReceiveResult): APIGatewayProxyResultV2 {
   return {
     statusCode: result.statusCode,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...result.headers },
     body: JSON.stringify(result.body),
   };
 }

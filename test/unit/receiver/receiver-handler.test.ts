@@ -140,7 +140,7 @@ describe('receiver handler', () => {
       expect(testbed.metrics.total(METRIC.duplicate)).toBe(1);
     });
 
-    it('answers 409 in_progress while another attempt holds a live lease', async () => {
+    it('answers 503 in_progress with Retry-After while another attempt holds a live lease, never a final 4xx', async () => {
       // Prepare
       const testbed = receiverTestbed();
       const event = deliveryEvent();
@@ -148,7 +148,7 @@ describe('receiver handler', () => {
         deliveryId: 'dlv_0001',
         status: 'in_progress',
         bodySha256: sha256Of(event.body ?? ''),
-        leaseExpiresAt: NOW.getTime() + 10_000,
+        leaseExpiresAt: NOW.getTime() + 9_500,
         receivedAt: NOW.toISOString(),
         expiresAt: NOW.getTime() / 1000 + 86400,
         attemptId: 'other-attempt',
@@ -158,8 +158,56 @@ describe('receiver handler', () => {
       const answer = await testbed.send(event);
 
       // Assess
-      expect(answer).toEqual({ statusCode: 409, body: { status: 'rejected', reason: 'in_progress', deliveryId: 'dlv_0001' } });
+      expect(answer).toEqual({ statusCode: 503, body: { status: 'error', reason: 'in_progress', deliveryId: 'dlv_0001' } });
+      expect(testbed.lastHeaders()['retry-after']).toBe('10');
+      expect(testbed.metrics.total(METRIC.inProgress)).toBe(1);
+      expect(testbed.metrics.total(METRIC.rejected)).toBe(0);
       expect(testbed.archive.puts + testbed.queue.sends).toBe(0);
+    });
+
+    it('answers 503 in_progress to another body while the lease is live, and lets it take over once the lease lapsed', async () => {
+      // Prepare: an attempt with other bytes holds the id, then lets its lease lapse.
+      const testbed = receiverTestbed({ policy: { leaseSeconds: 15 } });
+      testbed.deliveries.records.set('dlv_0001', {
+        deliveryId: 'dlv_0001',
+        status: 'in_progress',
+        bodySha256: 'e'.repeat(64),
+        leaseExpiresAt: NOW.getTime() + 5_000,
+        receivedAt: NOW.toISOString(),
+        expiresAt: NOW.getTime() / 1000 + 86400,
+        attemptId: 'other-attempt',
+      });
+      const retryBody = { event: 'job.completed', data: { job_id: 'job_8f3a', status: 'completed', output_url: 'https://cdn.example.com/out/b.webm' } };
+
+      // Act
+      const during = await testbed.send(deliveryEvent({ body: retryBody }));
+      const later = new Date(NOW.getTime() + 6_000);
+      testbed.setNow(later);
+      const after = await testbed.send(deliveryEvent({ body: retryBody, timestamp: later.toISOString() }));
+
+      // Assess
+      expect(during.statusCode).toBe(503);
+      expect(testbed.metrics.total(METRIC.conflict)).toBe(0);
+      expect(after.statusCode).toBe(202);
+      expect(testbed.deliveries.records.get('dlv_0001')).toMatchObject({ status: 'accepted', bodySha256: sha256Of(JSON.stringify(retryBody)) });
+      expect([...testbed.archive.objects.keys()]).toEqual(['raw/2026/11/27/10/dlv_0001.json']);
+    });
+
+    it('accepts a retry with other bytes after an earlier attempt was answered 503 and released', async () => {
+      // Prepare
+      const testbed = receiverTestbed();
+      testbed.queue.failNext();
+      const first = await testbed.send(deliveryEvent());
+
+      // Act: the provider re-renders the body on its retry.
+      const retryBody = { ...(PAYLOADS['job.completed'] as Record<string, unknown>), note: 're-rendered' };
+      const retry = await testbed.send(deliveryEvent({ body: retryBody }));
+
+      // Assess
+      expect(first.statusCode).toBe(503);
+      expect(retry.statusCode).toBe(202);
+      expect(testbed.queue.messages).toHaveLength(1);
+      expect(testbed.queue.messages[0].payload).toMatchObject({ note: 're-rendered' });
     });
 
     it('takes over an in-progress delivery whose lease lapsed and keeps its first receipt time', async () => {
@@ -185,7 +233,7 @@ describe('receiver handler', () => {
       expect([...testbed.archive.objects.keys()]).toEqual(['raw/2026/11/27/09/dlv_0001.json']);
     });
 
-    it('answers 409 conflict for the same id with another body, and counts it', async () => {
+    it('answers 409 conflict for an accepted id with another body, and counts it (the id was already acknowledged)', async () => {
       // Prepare
       const testbed = receiverTestbed();
       await testbed.send(deliveryEvent());
@@ -243,6 +291,45 @@ describe('receiver handler', () => {
       expect(late.statusCode).toBe(202);
     });
 
+    it('treats a claim whose first answer was lost and whose SDK retry met its own lease as claimed', async () => {
+      // Prepare: the in-memory store, like the adapter, recognises its own attempt id on a failed condition.
+      const testbed = receiverTestbed();
+      const event = deliveryEvent();
+      testbed.deliveries.records.set('dlv_0001', {
+        deliveryId: 'dlv_0001',
+        status: 'in_progress',
+        bodySha256: sha256Of(event.body ?? ''),
+        leaseExpiresAt: NOW.getTime() + 30_000,
+        receivedAt: NOW.toISOString(),
+        expiresAt: NOW.getTime() / 1000 + 86400,
+        attemptId: 'attempt-1',
+      });
+
+      // Act
+      const answer = await testbed.send(event);
+
+      // Assess
+      expect(answer.statusCode).toBe(202);
+      expect(testbed.metrics.total(METRIC.inProgress)).toBe(0);
+    });
+
+    it('releases a claim whose outcome is unknown before answering 503, so the provider retry is accepted at once', async () => {
+      // Prepare: the claim is applied, but every answer is lost.
+      const testbed = receiverTestbed();
+      testbed.deliveries.loseAnswerNext('claim');
+
+      // Act
+      const first = await testbed.send(deliveryEvent());
+      const retry = await testbed.send(deliveryEvent());
+
+      // Assess
+      expect(first).toEqual({ statusCode: 503, body: { status: 'error', reason: 'transient', deliveryId: 'dlv_0001' } });
+      expect(testbed.deliveries.calls.slice(0, 2)).toEqual(['claim', 'release']);
+      expect(retry.statusCode).toBe(202);
+      expect(testbed.archive.puts).toBe(1);
+      expect(testbed.queue.sends).toBe(1);
+    });
+
     it('answers 503 when DynamoDB fails the claim, before writing anything else', async () => {
       const testbed = receiverTestbed();
       testbed.deliveries.failNext('claim');
@@ -251,22 +338,33 @@ describe('receiver handler', () => {
       expect(testbed.archive.puts + testbed.queue.sends).toBe(0);
     });
 
-    it('answers 503 when marking accepted fails, and the retry after the lease re-archives the same key', async () => {
+    it('answers 503 when marking accepted fails, releases, and the retry re-archives the same key at once', async () => {
       // Prepare
       const testbed = receiverTestbed();
       testbed.deliveries.failNext('markAccepted');
 
       // Act
       const first = await testbed.send(deliveryEvent());
-      const later = new Date(NOW.getTime() + 31_000);
+      const later = new Date(NOW.getTime() + 1_000);
       testbed.setNow(later);
       const retry = await testbed.send(deliveryEvent({ timestamp: later.toISOString() }));
 
       // Assess
       expect(first.statusCode).toBe(503);
+      expect(testbed.deliveries.calls.slice(0, 3)).toEqual(['claim', 'markAccepted', 'release']);
       expect(retry.statusCode).toBe(202);
       expect([...testbed.archive.objects.keys()]).toEqual(['raw/2026/11/27/10/dlv_0001.json']);
       expect(testbed.queue.messages.map((message) => message.deliveryId)).toEqual(['dlv_0001', 'dlv_0001']);
+    });
+
+    it('answers 200 duplicate to the retry when the mark was applied but its answer lost', async () => {
+      const testbed = receiverTestbed();
+      testbed.deliveries.loseAnswerNext('markAccepted');
+      const first = await testbed.send(deliveryEvent());
+      const retry = await testbed.send(deliveryEvent());
+      expect(first.statusCode).toBe(503);
+      expect(retry.statusCode).toBe(200);
+      expect(testbed.queue.sends).toBe(1);
     });
 
     it('answers 503 when the signing secret cannot be read', async () => {

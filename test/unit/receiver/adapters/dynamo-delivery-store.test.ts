@@ -34,7 +34,7 @@ beforeEach(() => dynamo.reset());
 
 describe('DynamoDeliveryStore', () => {
   describe('claim', () => {
-    it('sends one conditional UpdateItem that only takes a free or abandoned same-body live record', async () => {
+    it('sends one conditional UpdateItem that only takes a free record or a live one whose lease lapsed, whatever its body', async () => {
       // Prepare
       dynamo.on(UpdateItemCommand).resolves({ Attributes: item() });
 
@@ -48,7 +48,7 @@ describe('DynamoDeliveryStore', () => {
       expect(input).toMatchObject({
         TableName: 'deliveries',
         Key: { deliveryId: { S: 'dlv_1' } },
-        ConditionExpression: 'attribute_not_exists(#pk) OR (#ttl >= :nowSeconds AND #status = :inProgress AND #lease < :nowMs AND #hash = :hash)',
+        ConditionExpression: 'attribute_not_exists(#pk) OR (#ttl >= :nowSeconds AND #status = :inProgress AND #lease < :nowMs)',
         ReturnValues: 'ALL_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
@@ -121,6 +121,23 @@ describe('DynamoDeliveryStore', () => {
 
       // Assess
       expect(result).toEqual({ kind: 'exists', record: expect.objectContaining({ status: 'accepted', attemptId: 'attempt-0' }) });
+    });
+
+    it('reads a failed condition on a record holding its own attempt id as claimed (the SDK retried an applied claim)', async () => {
+      // Prepare
+      dynamo.on(UpdateItemCommand).rejects(conditionFailed(item({ attemptId: { S: 'attempt-1' } })));
+
+      // Act
+      const result = await store.claim(claimRequest);
+
+      // Assess
+      expect(result).toEqual({ kind: 'claimed', record: expect.objectContaining({ status: 'in_progress', attemptId: 'attempt-1' }) });
+    });
+
+    it('reads a live record of another attempt as exists', async () => {
+      dynamo.on(UpdateItemCommand).rejects(conditionFailed(item({ attemptId: { S: 'attempt-9' } })));
+      const result = await store.claim(claimRequest);
+      expect(result).toEqual({ kind: 'exists', record: expect.objectContaining({ status: 'in_progress', attemptId: 'attempt-9' }) });
     });
 
     it('calls a failed condition without the old item a store error', async () => {

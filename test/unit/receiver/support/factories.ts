@@ -99,6 +99,8 @@ export interface Testbed {
   readonly metrics: CapturingMetrics;
   /** Moves the receiver's clock. */
   setNow(now: Date): void;
+  /** The HTTP headers of the last answer `send` got. */
+  lastHeaders(): Record<string, string>;
   /** Answers with the JSON body parsed. */
   send(event: APIGatewayProxyEventV2): Promise<{ statusCode: number; body: Record<string, unknown> }>;
   /** True when nothing was written to the table, the archive or the queue. */
@@ -116,6 +118,7 @@ export function receiverTestbed(
   const metrics = new CapturingMetrics();
   let now = NOW;
   let attempts = 0;
+  let lastHeaders: Record<string, string> = {};
   const handle = createReceiverHandler({
     policy: { ...DEFAULT_RECEIVER_POLICY, ...options.policy },
     archiveBucket: archive.bucket,
@@ -141,8 +144,10 @@ export function receiverTestbed(
     },
     send: async (event) => {
       const result = (await handle(event)) as Exclude<APIGatewayProxyResultV2, string>;
+      lastHeaders = Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)]));
       return { statusCode: result.statusCode ?? 0, body: JSON.parse(result.body ?? 'null') as Record<string, unknown> };
     },
+    lastHeaders: () => lastHeaders,
     nothingWritten: () => deliveries.calls.length === 0 && archive.puts === 0 && queue.sends === 0,
   };
 }

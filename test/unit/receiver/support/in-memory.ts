@@ -22,10 +22,16 @@ export class InMemoryDeliveryStore implements DeliveryStore {
   readonly records = new Map<string, DeliveryRecord>();
   readonly calls: StoreOperation[] = [];
   private readonly failures = new Map<StoreOperation, number>();
+  private readonly lostAnswers = new Map<StoreOperation, number>();
 
   /** The next `times` calls of `operation` fail as the adapter would on a DynamoDB outage. */
   failNext(operation: StoreOperation, times = 1): void {
     this.failures.set(operation, times);
+  }
+
+  /** The next call of `operation` is applied, then fails as a time-out would after the table acted. */
+  loseAnswerNext(operation: StoreOperation): void {
+    this.lostAnswers.set(operation, 1);
   }
 
   private maybeFail(operation: StoreOperation): void {
@@ -37,15 +43,30 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     }
   }
 
-  async claim(request: ClaimRequest): Promise<ClaimResult> {
-    this.maybeFail('claim');
+  private async applied<T>(operation: StoreOperation, act: () => T): Promise<T> {
+    this.maybeFail(operation);
+    const result = act();
+    if ((this.lostAnswers.get(operation) ?? 0) > 0) {
+      this.lostAnswers.set(operation, 0);
+      throw new DeliveryStoreError(`deliveries table ${operation} failed (TimeoutError)`);
+    }
+    return result;
+  }
+
+  claim(request: ClaimRequest): Promise<ClaimResult> {
+    return this.applied('claim', () => this.claimNow(request));
+  }
+
+  private claimNow(request: ClaimRequest): ClaimResult {
     const nowMs = request.now.getTime();
     const nowSeconds = Math.floor(nowMs / 1000);
     const existing = this.records.get(request.deliveryId);
+    // What the adapter reads off ALL_OLD when the SDK retried our own applied claim.
+    if (existing?.attemptId === request.attemptId && existing.status === 'in_progress') return { kind: 'claimed', record: existing };
     const claimable =
       existing === undefined ||
       existing.expiresAt < nowSeconds ||
-      (existing.status === 'in_progress' && existing.leaseExpiresAt < nowMs && existing.bodySha256 === request.bodySha256);
+      (existing.status === 'in_progress' && existing.leaseExpiresAt < nowMs);
     if (!claimable) return { kind: 'exists', record: existing };
     const record: DeliveryRecord = {
       deliveryId: request.deliveryId,
@@ -60,16 +81,22 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     return { kind: 'claimed', record };
   }
 
-  async markAccepted(deliveryId: string, attemptId: string): Promise<void> {
-    this.maybeFail('markAccepted');
+  markAccepted(deliveryId: string, attemptId: string): Promise<void> {
+    return this.applied('markAccepted', () => this.markNow(deliveryId, attemptId));
+  }
+
+  private markNow(deliveryId: string, attemptId: string): void {
     const record = this.records.get(deliveryId);
     if (record?.status === 'accepted') return;
     if (record?.attemptId !== attemptId) throw new DeliveryLeaseLostError(`delivery ${deliveryId} was taken over`);
     this.records.set(deliveryId, { ...record, status: 'accepted' });
   }
 
-  async release(deliveryId: string, attemptId: string): Promise<void> {
-    this.maybeFail('release');
+  release(deliveryId: string, attemptId: string): Promise<void> {
+    return this.applied('release', () => this.releaseNow(deliveryId, attemptId));
+  }
+
+  private releaseNow(deliveryId: string, attemptId: string): void {
     const record = this.records.get(deliveryId);
     if (record?.attemptId === attemptId && record.status === 'in_progress') {
       this.records.set(deliveryId, { ...record, leaseExpiresAt: 0 });
