@@ -30,11 +30,22 @@ import {
   createNodeFunction,
 } from './secure-defaults';
 
+/** API Gateway HTTP API's payload quota (10 MB, not adjustable). */
+export const HTTP_API_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+/** Lambda's synchronous invocation payload quota (6 MB): the whole event JSON must fit. */
+export const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /**
- * Lambda's synchronous invocation payload limit (6 MB) is lower than API Gateway's
- * 10 MB, and the event also carries headers: a larger body never reaches the receiver.
+ * The event around the body: HTTP API allows 10,240 bytes of request line and
+ * headers, which the event carries JSON-escaped, plus the request context.
  */
-export const MAX_BODY_BYTES_LIMIT = 6 * 1024 * 1024;
+export const EVENT_ENVELOPE_RESERVE_BYTES = 32 * 1024;
+/**
+ * The largest body the receiver can ever be handed: Lambda's payload is the
+ * tighter limit, and a body API Gateway base64-encodes grows by 4/3 inside it
+ * (4,694,016 bytes, about 4.48 MiB). A larger `maxBodyBytes` would promise a
+ * 413 that the receiver never gets to give.
+ */
+export const MAX_BODY_BYTES_LIMIT = Math.floor(((Math.min(LAMBDA_SYNC_PAYLOAD_BYTES, HTTP_API_MAX_PAYLOAD_BYTES) - EVENT_ENVELOPE_RESERVE_BYTES) * 3) / 4);
 /** Leaves room for the queue message envelope within SQS's 256 KiB message limit. */
 export const INLINE_PAYLOAD_MAX_BYTES_LIMIT = 200 * 1024;
 /** Beyond an hour, the timestamp window stops protecting against replayed captures. */
@@ -70,7 +81,11 @@ export interface WebhookIngestionProps {
 
   /** Accepted clock skew between the provider's timestamp and ours, both directions. @default 300 */
   readonly timestampToleranceSeconds?: number;
-  /** Larger bodies are answered 413 before any AWS call. At most 6 MiB (Lambda's payload limit). @default 1048576 */
+  /**
+   * Larger bodies are answered 413 before any AWS call. At most 4,694,016 bytes: what
+   * Lambda's 6 MB invocation payload can carry base64-encoded beside the headers.
+   * @default 1048576
+   */
   readonly maxBodyBytes?: number;
   /** How long a delivery id is remembered for deduplication. @default 30 */
   readonly dedupeTtlDays?: number;
@@ -411,7 +426,12 @@ export class WebhookIngestion extends Construct {
 export function validateWebhookIngestionProps(props: WebhookIngestionProps): void {
   const problems = new ProblemCollector('WebhookIngestion');
   problems.integerInRange('timestampToleranceSeconds', props.timestampToleranceSeconds, 1, TIMESTAMP_TOLERANCE_MAX_SECONDS);
-  problems.integerInRange('maxBodyBytes', props.maxBodyBytes, 1, MAX_BODY_BYTES_LIMIT);
+  if (props.maxBodyBytes !== undefined) {
+    problems.check(
+      Number.isInteger(props.maxBodyBytes) && props.maxBodyBytes >= 1 && props.maxBodyBytes <= MAX_BODY_BYTES_LIMIT,
+      `maxBodyBytes must be an integer between 1 and ${MAX_BODY_BYTES_LIMIT} (got ${props.maxBodyBytes}): Lambda's 6 MB invocation payload holds the body base64-encoded (4/3 larger) beside up to 10 KiB of headers, so a larger body never reaches the receiver`,
+    );
+  }
   problems.integerInRange('dedupeTtlDays', props.dedupeTtlDays, 1);
   problems.integerInRange('leaseSeconds', props.leaseSeconds, DEFAULTS.receiverTimeoutSeconds + 1);
   problems.integerInRange('rotationGraceSeconds', props.rotationGraceSeconds, 0);

@@ -123,12 +123,23 @@ interface RequestFacts {
   deliveryId?: string;
   timestamp?: string;
   bodyBytes: number;
-  bodySha256: string;
+  /** Absent only on a body refused for its size, which is never hashed. */
+  bodySha256?: string;
   sourceIp?: string;
 }
 
 /** The facts once every header has been checked. */
-type CheckedFacts = RequestFacts & { event: EventType; deliveryId: string; timestamp: string };
+type CheckedFacts = RequestFacts & { event: EventType; deliveryId: string; timestamp: string; bodySha256: string };
+
+/**
+ * The byte length of the body, computed from the string without decoding it:
+ * UTF-8 length of a text body, or the decoded length of a base64 one (Node
+ * counts it from the length and padding; API Gateway's base64 has no line
+ * breaks, so this is exact, and never below the decoded size).
+ */
+function rawByteLength(body: string, isBase64Encoded: boolean): number {
+  return Buffer.byteLength(body, isBase64Encoded ? 'base64' : 'utf8');
+}
 
 function lowerCaseHeaders(headers: WebhookRequest['headers']): Map<string, string> {
   const map = new Map<string, string>();
@@ -192,12 +203,15 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
     const headers = lowerCaseHeaders(request.headers);
     const body = request.body ?? '';
 
-    // 1. Size of the raw bytes (API Gateway may hand them over base64-encoded).
-    // Decoding and hashing first is bounded by API Gateway's and Lambda's own
-    // payload limits, and gives every rejection log line the body's hash.
+    // 1. Size of the raw bytes (API Gateway may hand them over base64-encoded),
+    // from the string's length alone: nothing is decoded, copied or hashed
+    // before a too-large body is refused.
+    const declaredBytes = rawByteLength(body, request.isBase64Encoded);
+    if (declaredBytes > policy.maxBodyBytes) {
+      return reject({ bodyBytes: declaredBytes, sourceIp: request.sourceIp }, headers, 'payload_too_large');
+    }
     const rawBytes = request.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
     const facts: RequestFacts = { bodyBytes: rawBytes.length, bodySha256: bodySha256(rawBytes), sourceIp: request.sourceIp };
-    if (rawBytes.length > policy.maxBodyBytes) return reject(facts, headers, 'payload_too_large');
 
     // 2. Required headers.
     const eventHeader = headers.get(HEADERS.event);

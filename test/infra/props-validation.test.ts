@@ -6,7 +6,7 @@ import { DEFAULTS } from '../../lambda/core/contract';
 import { JobWorker, type JobWorkerProps } from '../../lib/job-worker';
 import { Operations, type OperationsProps } from '../../lib/operations';
 import { DEFAULT_QUEUE_VISIBILITY_TIMEOUT_SECONDS, PropsValidationError } from '../../lib/secure-defaults';
-import { WebhookIngestion, type WebhookIngestionProps } from '../../lib/webhook-ingestion';
+import { MAX_BODY_BYTES_LIMIT, WebhookIngestion, type WebhookIngestionProps } from '../../lib/webhook-ingestion';
 
 const MiB = 1024 * 1024;
 
@@ -31,7 +31,8 @@ describe('WebhookIngestion props validation', () => {
   it.each<[string, WebhookIngestionProps, string]>([
     ['a zero timestamp tolerance', { timestampToleranceSeconds: 0 }, 'timestampToleranceSeconds must be an integer between 1 and 3600 (got 0)'],
     ['a tolerance over an hour', { timestampToleranceSeconds: 7200 }, 'timestampToleranceSeconds must be an integer between 1 and 3600 (got 7200)'],
-    ['a body limit above what Lambda can receive', { maxBodyBytes: 11 * MiB }, `maxBodyBytes must be an integer between 1 and ${6 * MiB} (got ${11 * MiB})`],
+    ['a body limit above what Lambda can receive', { maxBodyBytes: 11 * MiB }, `maxBodyBytes must be an integer between 1 and 4694016 (got ${11 * MiB}): Lambda's 6 MB invocation payload`],
+    ['a body limit that fits API Gateway but not base64-encoded in Lambda', { maxBodyBytes: 5 * MiB }, `maxBodyBytes must be an integer between 1 and 4694016 (got ${5 * MiB})`],
     ['a zero body limit', { maxBodyBytes: 0 }, 'maxBodyBytes must be an integer between 1'],
     ['a dedupe TTL under a day', { dedupeTtlDays: 0 }, 'dedupeTtlDays must be an integer >= 1 (got 0)'],
     ['a lease no longer than the receiver timeout', { leaseSeconds: DEFAULTS.receiverTimeoutSeconds }, `leaseSeconds must be an integer >= ${DEFAULTS.receiverTimeoutSeconds + 1}`],
@@ -60,6 +61,11 @@ describe('WebhookIngestion props validation', () => {
     const error = errorOf(build({ timestampToleranceSeconds: 0, maxBodyBytes: 11 * MiB, receiverMemorySize: 1 }));
     expect(error.problems).toHaveLength(3);
     expect(error.message).toMatch(/^Invalid WebhookIngestion props:\n {2}- timestampToleranceSeconds.*\n {2}- maxBodyBytes.*\n {2}- receiverMemorySize/);
+  });
+
+  it('accepts the largest body limit Lambda can still be handed base64-encoded', () => {
+    expect(build({ maxBodyBytes: MAX_BODY_BYTES_LIMIT })).not.toThrow();
+    expect(MAX_BODY_BYTES_LIMIT).toBe(Math.floor(((6 * MiB - 32 * 1024) * 3) / 4));
   });
 
   it('accepts the defaults and sensible overrides', () => {

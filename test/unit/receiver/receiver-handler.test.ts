@@ -501,11 +501,36 @@ describe('receiver handler', () => {
       expect(answer.statusCode).toBe(statusCode);
       expect(answer.body).toMatchObject({ status: 'rejected', reason });
       expect(testbed.nothingWritten()).toBe(true);
+      // A body refused for its size is never hashed.
+      const hash = reason === 'payload_too_large' ? undefined : expect.stringMatching(/^[0-9a-f]{64}$/);
       expect(testbed.logger.lines).toContainEqual(
-        expect.objectContaining({ message: 'Webhook rejected', attributes: expect.objectContaining({ reason, bodyBytes: expect.any(Number), bodySha256: expect.stringMatching(/^[0-9a-f]{64}$/) }) }),
+        expect.objectContaining({ message: 'Webhook rejected', attributes: expect.objectContaining({ reason, bodyBytes: expect.any(Number), bodySha256: hash }) }),
       );
       expect(testbed.metrics.counts).toContainEqual({ name: METRIC.rejected, dimensions: { reason } });
       expect(testbed.metrics.total(METRIC.rejected)).toBe(1);
+    });
+
+    it.each([false, true])('refuses a body over the limit from its length alone, before decoding or hashing it (base64: %s)', async (base64) => {
+      // Prepare
+      const testbed = receiverTestbed({ policy: { maxBodyBytes: 1024 } });
+      const event = deliveryEvent({ body: 'é'.repeat(513), base64 });
+      const from = jest.spyOn(Buffer, 'from');
+
+      // Act
+      const answer = await testbed.send(event);
+
+      // Assess
+      expect(answer.statusCode).toBe(413);
+      expect(from.mock.calls.filter(([value]) => value === event.body)).toEqual([]);
+      from.mockRestore();
+      expect(testbed.logger.lines[0].attributes).toMatchObject({ reason: 'payload_too_large', bodyBytes: 1026 });
+      expect(testbed.logger.lines[0].attributes.bodySha256).toBeUndefined();
+    });
+
+    it('accepts a base64 body of exactly the limit', async () => {
+      const body = JSON.stringify({ data: { job_id: 'job_8f3a', output_url: 'https://cdn.example.com/o.webm' } });
+      const testbed = receiverTestbed({ policy: { maxBodyBytes: Buffer.byteLength(body) } });
+      expect((await testbed.send(deliveryEvent({ body, base64: true }))).statusCode).toBe(202);
     });
 
     it('rejects invalid UTF-8 as invalid_json once the signature over those bytes is valid', async () => {
