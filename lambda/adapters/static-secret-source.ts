@@ -12,4 +12,9 @@ export class StaticSecretSource implements SecretSource {
   async getSigningSecrets(): Promise<SigningSecrets> {
     return this.secrets;
   }
+
+  /** Never changes, so there is never anything newer. */
+  async refreshSigningSecrets(): Promise<SigningSecrets | undefined> {
+    return undefined;
+  }
 }

@@ -20,6 +20,20 @@ export interface SigningSecrets {
 export interface SecretSource {
   /** Returns the current (and, if any, previous) secret versions. Cached by the implementation. */
   getSigningSecrets(): Promise<SigningSecrets>;
+  /**
+   * After a signature failed under `seen`: the secrets as they are now, if they
+   * differ from `seen` (read again unless a read just happened: one at a time,
+   * rate-limited), so a `put-secret-value` is seen at once rather than after the
+   * cache period. Undefined when nothing newer exists. Throws
+   * `SecretUnavailableError` when the secret cannot be read now, since a
+   * mismatch may then be a rotation not yet seen.
+   */
+  refreshSigningSecrets(seen: SigningSecrets): Promise<SigningSecrets | undefined>;
+}
+
+/** True when both hold the same secret values (creation dates aside). */
+export function sameSecrets(a: SigningSecrets, b: SigningSecrets): boolean {
+  return a.current?.value === b.current?.value && a.previous?.value === b.previous?.value;
 }
 
 /** The dedupe record of one delivery. */

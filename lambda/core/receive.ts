@@ -264,10 +264,23 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
         return fail(facts, 'signing_secret_unset');
       }
       if (signature === undefined) return reject(facts, headers, 'missing_signature');
-      const verification = verifyWithSecrets(signing, facts.timestamp, rawBytes, signature, {
-        now: request.receivedAt,
-        graceSeconds: policy.rotationGraceSeconds,
-      });
+      const verifyOptions = { now: request.receivedAt, graceSeconds: policy.rotationGraceSeconds };
+      let verification = verifyWithSecrets(signing, facts.timestamp, rawBytes, signature, verifyOptions);
+      if (!verification.valid) {
+        // The cache may predate a put-secret-value: read the secret once more
+        // (the source rate-limits this) before calling the signature wrong.
+        let refreshed: SigningSecrets | undefined;
+        try {
+          refreshed = await deps.secrets.refreshSigningSecrets(signing);
+        } catch (error) {
+          logger.error('Signing secret unavailable after a signature mismatch', { ...describeRequest(facts, headers), error: errorSummary(error) });
+          metrics.count(METRIC.transientFailure);
+          return fail(facts, 'transient');
+        }
+        if (refreshed !== undefined && !isSigningSecretUnset(refreshed)) {
+          verification = verifyWithSecrets(refreshed, facts.timestamp, rawBytes, signature, verifyOptions);
+        }
+      }
       if (!verification.valid) {
         metrics.count(METRIC.signatureInvalid);
         return reject(facts, headers, 'invalid_signature');

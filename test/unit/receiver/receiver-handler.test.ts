@@ -409,6 +409,37 @@ describe('receiver handler', () => {
       previous: { value: SECRET, createdAt: new Date('2026-01-01T00:00:00Z') },
     };
 
+    it('accepts a delivery signed with a secret put after the cache was filled, by reading the secret once more', async () => {
+      // Prepare: the cache still holds the old secret; Secrets Manager already has the new one.
+      const testbed = receiverTestbed();
+      testbed.secrets.latest = rotated;
+
+      // Act
+      const answer = await testbed.send(deliveryEvent({ secret: 'whsec_new' }));
+      const next = await testbed.send(deliveryEvent({ secret: 'whsec_new', deliveryId: 'dlv_0002' }));
+
+      // Assess
+      expect(answer.statusCode).toBe(202);
+      expect(next.statusCode).toBe(202);
+      expect(testbed.secrets.refreshes).toBe(1);
+      expect(testbed.metrics.total(METRIC.signatureInvalid)).toBe(0);
+    });
+
+    it('answers 503, never 401, when the secret cannot be read again after a mismatch', async () => {
+      const testbed = receiverTestbed();
+      testbed.secrets.refreshFailure = new Error('ServiceUnavailable');
+      const answer = await testbed.send(deliveryEvent({ secret: 'whsec_new' }));
+      expect(answer).toEqual({ statusCode: 503, body: { status: 'error', reason: 'transient', deliveryId: 'dlv_0001' } });
+      expect(testbed.metrics.total(METRIC.signatureInvalid)).toBe(0);
+    });
+
+    it('answers 401 when the secret read again is the same and still does not match', async () => {
+      const testbed = receiverTestbed();
+      const answer = await testbed.send(deliveryEvent({ secret: 'whsec_forged' }));
+      expect(answer.statusCode).toBe(401);
+      expect(testbed.secrets.refreshes).toBe(1);
+    });
+
     it('accepts a delivery signed with the previous secret inside the grace period and logs which version matched', async () => {
       const testbed = receiverTestbed({ secrets: rotated });
       expect((await testbed.send(deliveryEvent({ secret: SECRET }))).statusCode).toBe(202);

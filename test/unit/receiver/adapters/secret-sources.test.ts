@@ -94,6 +94,107 @@ describe('SecretsManagerSource', () => {
     await expect(expired).rejects.toBeInstanceOf(SecretUnavailableError);
   });
 
+  describe('after a signature mismatch', () => {
+    function stages(current: string): void {
+      secretsManager.reset();
+      secretsManager.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: current, CreatedDate: CURRENT_CREATED });
+      secretsManager.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).rejects(notFound());
+    }
+    const reads = () => secretsManager.commandCalls(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).length;
+
+    it('reads the secret again inside the cache period and returns a value put since', async () => {
+      // Prepare
+      let now = 0;
+      stages('whsec_old');
+      const cached = source(() => now, 60);
+      const seen = await cached.getSigningSecrets();
+      stages('whsec_new');
+
+      // Act
+      now = 10_000;
+      const refreshed = await cached.refreshSigningSecrets(seen);
+      const served = await cached.getSigningSecrets();
+
+      // Assess
+      expect(refreshed?.current?.value).toBe('whsec_new');
+      expect(served.current?.value).toBe('whsec_new');
+      expect(reads()).toBe(1);
+    });
+
+    it('reads at most once per interval and once for concurrent mismatches, and reports nothing newer', async () => {
+      // Prepare
+      let now = 0;
+      stages('whsec_same');
+      const cached = source(() => now, 60);
+      const seen = await cached.getSigningSecrets();
+      stages('whsec_same');
+
+      // Act
+      now = 10_000;
+      const concurrent = await Promise.all([cached.refreshSigningSecrets(seen), cached.refreshSigningSecrets(seen), cached.refreshSigningSecrets(seen)]);
+      now = 12_000;
+      const soon = await cached.refreshSigningSecrets(seen);
+
+      // Assess
+      expect(concurrent).toEqual([undefined, undefined, undefined]);
+      expect(soon).toBeUndefined();
+      expect(reads()).toBe(1);
+    });
+
+    it('throws SecretUnavailableError when the secret cannot be read, so the receiver answers 503', async () => {
+      let now = 0;
+      stages('whsec_old');
+      const cached = source(() => now, 60);
+      const seen = await cached.getSigningSecrets();
+      secretsManager.reset();
+      secretsManager.on(GetSecretValueCommand).rejects(Object.assign(new Error('down'), { name: 'InternalServiceError' }));
+      now = 10_000;
+      await expect(cached.refreshSigningSecrets(seen)).rejects.toBeInstanceOf(SecretUnavailableError);
+    });
+  });
+
+  describe('when reads fail', () => {
+    it('backs off (1 s, then 2 s) without reading, serving the last good value meanwhile', async () => {
+      // Prepare
+      let now = 0;
+      secretsManager.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: 's', CreatedDate: CURRENT_CREATED });
+      secretsManager.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).rejects(notFound());
+      const cached = source(() => now, 60);
+      await cached.getSigningSecrets();
+      secretsManager.reset();
+      secretsManager.on(GetSecretValueCommand).rejects(new Error('endpoint unreachable'));
+      const reads = () => secretsManager.commandCalls(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).length;
+
+      // Act and assess: each read that fails pushes the next one further out.
+      now = 60_000;
+      expect((await cached.getSigningSecrets()).current?.value).toBe('s');
+      expect(reads()).toBe(1);
+      now = 60_500;
+      expect((await Promise.all([cached.getSigningSecrets(), cached.getSigningSecrets()])).map((secrets) => secrets.current?.value)).toEqual(['s', 's']);
+      expect(reads()).toBe(1);
+      now = 61_000;
+      await cached.getSigningSecrets();
+      expect(reads()).toBe(2);
+      now = 62_500;
+      await cached.getSigningSecrets();
+      expect(reads()).toBe(2);
+      now = 63_000;
+      await cached.getSigningSecrets();
+      expect(reads()).toBe(3);
+    });
+
+    it('fails at once, without a read, while backing off with no value at all', async () => {
+      let now = 0;
+      secretsManager.on(GetSecretValueCommand).rejects(new Error('endpoint unreachable'));
+      const cached = source(() => now, 60);
+      await expect(cached.getSigningSecrets()).rejects.toBeInstanceOf(SecretUnavailableError);
+      now = 500;
+      await expect(cached.getSigningSecrets()).rejects.toBeInstanceOf(SecretUnavailableError);
+      await expect(cached.refreshSigningSecrets({})).rejects.toBeInstanceOf(SecretUnavailableError);
+      expect(secretsManager.commandCalls(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' })).toHaveLength(1);
+    });
+  });
+
   it('returns no current version for a secret without a string value', async () => {
     secretsManager.on(GetSecretValueCommand).resolves({ CreatedDate: CURRENT_CREATED });
     await expect(source().getSigningSecrets()).resolves.toEqual({ current: undefined, previous: undefined });

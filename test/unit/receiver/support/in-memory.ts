@@ -12,6 +12,7 @@ import type {
   SecretSource,
   SigningSecrets,
 } from '../../../../lambda/core/ports';
+import { sameSecrets } from '../../../../lambda/core/ports';
 import { ArchiveError, DeliveryLeaseLostError, DeliveryStoreError, QueueError } from '../../../../lambda/core/errors';
 import type { InvocationLogger, InvocationMetrics } from '../../../../lambda/adapters/powertools-ports';
 import type { MetricName } from '../../../../lambda/core/receive';
@@ -161,6 +162,20 @@ export class MutableSecretSource implements SecretSource {
     this.fetches += 1;
     if (this.failure) throw this.failure;
     return this.secrets;
+  }
+
+  /** What Secrets Manager holds now, when the cached `secrets` are stale (a put-secret-value the cache has not seen). */
+  latest?: SigningSecrets;
+  refreshes = 0;
+  refreshFailure?: Error;
+
+  async refreshSigningSecrets(seen: SigningSecrets): Promise<SigningSecrets | undefined> {
+    this.refreshes += 1;
+    if (this.refreshFailure) throw this.refreshFailure;
+    const latest = this.latest ?? this.secrets;
+    if (sameSecrets(seen, latest)) return undefined;
+    this.secrets = latest;
+    return latest;
   }
 }
 
