@@ -114,6 +114,7 @@ export class JobWorker extends Construct {
       environment: {
         [ENV.jobsTable]: this.jobsTable.tableName,
         [ENV.archiveBucket]: props.archiveBucket.bucketName,
+        [ENV.deadLetterQueueUrl]: props.deadLetterQueue.queueUrl,
       },
     });
     this.worker = parts.fn;
@@ -133,6 +134,11 @@ export class JobWorker extends Construct {
       'Claim-checked payloads are read by the archive key named in each queue message; keys are per delivery, so the resource is the raw/* prefix of the archive bucket only (GetObject only).',
     );
     props.archiveBucket.encryptionKey?.grantDecrypt(this.workerRole);
+    // A record that can never succeed (poison, or a write the jobs table refuses
+    // for good) goes to the DLQ at once with its reason, instead of five
+    // visibility timeouts later: SendMessage on the DLQ only.
+    props.deadLetterQueue.grant(this.workerRole, 'sqs:SendMessage');
+    grantKeyUse(props.deadLetterQueue.encryptionMasterKey, this.workerRole, 'readWrite');
 
     this.eventSource = new SqsEventSource(props.queue, {
       batchSize: props.batchSize ?? DEFAULTS.workerBatchSize,

@@ -174,7 +174,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     );
     const worker = createWorkerHandler(
-      workerDependenciesFromEnv(workerEnv.env, { dynamodb: principals.worker.dynamodb, s3: principals.worker.s3 }),
+      workerDependenciesFromEnv(workerEnv.env, { dynamodb: principals.worker.dynamodb, s3: principals.worker.s3, sqs: principals.worker.sqs }),
     );
 
     const api: ApiServer = await startApiServer({

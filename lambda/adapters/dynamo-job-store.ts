@@ -11,7 +11,7 @@ import {
   type UpdateItemCommandInput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE_KEYS } from '../core/contract';
+import { DEFAULTS, JOB_ATTRIBUTES, TABLE_KEYS } from '../core/contract';
 import {
   type ApplyOptions,
   DESCRIPTIVE_FIELDS,
@@ -20,7 +20,9 @@ import {
   type JobItem,
   TERMINAL_FIELDS,
   decide,
+  hasDelivery,
   historyEntry,
+  historyIsFull,
   originOf,
   rankOf,
   statusOf,
@@ -43,32 +45,55 @@ export class DynamoJobStore implements JobStore {
   }
 
   async apply(event: JobEvent, options: { readonly force: boolean; readonly now: Date }): Promise<ApplyOutcome> {
-    let current: JobItem | undefined;
-    try {
-      await this.client.send(new UpdateItemCommand(buildApplyUpdate(this.tableName, event, options, options.now)));
-      return 'applied';
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw storeError('apply', event, error);
-      current = unmarshallJobItem(error.Item);
-    }
+    // The history bound is part of the condition: a write meant for a history
+    // with room fails on a full one (and the reverse), and the item it returns
+    // says which form to send instead. At most one such switch is expected.
+    let historyFull = false;
+    for (let round = 0; round < HISTORY_FORM_ROUNDS; round += 1) {
+      let current: JobItem | undefined;
+      try {
+        await this.client.send(new UpdateItemCommand(buildApplyUpdate(this.tableName, event, options, options.now, { historyFull })));
+        return 'applied';
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw storeError('apply', event, error);
+        current = unmarshallJobItem(error.Item);
+      }
 
-    const decision = decide(current, event, options);
-    if (decision === 'duplicate') return 'duplicate';
-    if (decision === 'apply') {
-      // ALL_OLD is the item the condition was evaluated on, so this means the
-      // expression and the pure model disagree: fail loudly (retries, then DLQ).
-      throw new JobStoreError(`condition rejected delivery ${event.deliveryId} that the job model would apply`, {
-        transient: false,
-      });
+      const decision = decide(current, event, options);
+      if (decision === 'duplicate') return 'duplicate';
+      if (decision === 'apply') {
+        if (historyIsFull(current) !== historyFull) {
+          historyFull = historyIsFull(current);
+          continue;
+        }
+        // ALL_OLD is the item the condition was evaluated on, so this means the
+        // expression and the pure model disagree: fail loudly (retries, then DLQ).
+        throw new JobStoreError(`condition rejected delivery ${event.deliveryId} that the job model would apply`, {
+          transient: false,
+        });
+      }
+      return this.record(event, decision, options, historyIsFull(current));
     }
-    try {
-      await this.client.send(new UpdateItemCommand(buildRecordUpdate(this.tableName, event, decision, options, options.now)));
-      return decision;
-    } catch (error) {
-      // A concurrent attempt recorded this delivery first: the retry is a duplicate.
-      if (isConditionalCheckFailed(error)) return 'duplicate';
-      throw storeError('record', event, error);
+    throw new JobStoreError(`job ${event.jobId} history kept changing size while delivery ${event.deliveryId} was applied`);
+  }
+
+  private async record(event: JobEvent, decision: 'stale' | 'conflict', options: { readonly force: boolean; readonly now: Date }, full: boolean): Promise<ApplyOutcome> {
+    let historyFull = full;
+    for (let round = 0; round < HISTORY_FORM_ROUNDS; round += 1) {
+      try {
+        await this.client.send(new UpdateItemCommand(buildRecordUpdate(this.tableName, event, decision, options, options.now, { historyFull })));
+        return decision;
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw storeError('record', event, error);
+        const current = unmarshallJobItem(error.Item);
+        if (historyIsFull(current) === historyFull || (!options.force && hasDelivery(current, event.deliveryId))) {
+          // A concurrent attempt recorded this delivery first: the retry is a duplicate.
+          return 'duplicate';
+        }
+        historyFull = historyIsFull(current);
+      }
     }
+    throw new JobStoreError(`job ${event.jobId} history kept changing size while delivery ${event.deliveryId} was recorded`);
   }
 
   async get(jobId: string): Promise<JobItem | undefined> {
@@ -147,22 +172,51 @@ function notRecorded(x: Expression, event: JobEvent): string {
   return `(NOT contains(${x.name('deliveryIds')}, ${x.value('deliveryId', { S: event.deliveryId })}))`;
 }
 
-function appendHistory(x: Expression, entry: HistoryEntry): string {
+/** Which form of a write the history bound calls for (see `apply`). */
+export interface HistoryForm {
+  readonly historyFull: boolean;
+}
+
+const HISTORY_FORM_ROUNDS = 3;
+
+/**
+ * The history part of a write: an entry appended while there is room, or a
+ * count of the dropped entry once `DEFAULTS.historyMaxEntries` are there. The
+ * condition that goes with it makes the write fail on the other kind of item.
+ */
+function historyWrite(x: Expression, entry: HistoryEntry, form: HistoryForm): { set?: string; add?: string; condition: string } {
   const history = x.name('history');
-  return `${history} = list_append(if_not_exists(${history}, ${x.value('emptyList', { L: [] })}), ${x.value('entry', { L: [marshallHistoryEntry(entry)] })})`;
+  const max = x.value('historyMax', { N: String(DEFAULTS.historyMaxEntries) });
+  if (form.historyFull) {
+    return {
+      add: `${x.name('historyDropped')} ${x.value('one', { N: '1' })}`,
+      condition: `size(${history}) >= ${max}`,
+    };
+  }
+  return {
+    set: `${history} = list_append(if_not_exists(${history}, ${x.value('emptyList', { L: [] })}), ${x.value('entry', { L: [marshallHistoryEntry(entry)] })})`,
+    condition: `(attribute_not_exists(${history}) OR size(${history}) < ${max})`,
+  };
 }
 
 /** The fast path: one UpdateItem that applies the event if, and only if, it beats the winner and is new. */
-export function buildApplyUpdate(tableName: string, event: JobEvent, options: ApplyOptions, now: Date): UpdateItemCommandInput {
+export function buildApplyUpdate(
+  tableName: string,
+  event: JobEvent,
+  options: ApplyOptions,
+  now: Date,
+  form: HistoryForm = { historyFull: false },
+): UpdateItemCommandInput {
   const x = new Expression();
   const status = statusOf(event.event);
+  const history = historyWrite(x, historyEntry(event, 'applied', now), form);
   const set = [
     `${x.name('status')} = ${x.value('status', { S: status })}`,
     `${x.name('lastEventAt')} = ${x.value('eventAt', { S: event.eventAt })}`,
     `${x.name('lastDeliveryId')} = ${x.value('deliveryId', { S: event.deliveryId })}`,
     `${x.name('lastOrigin')} = ${x.value('origin', { S: originOf(event) })}`,
     `${x.name('updatedAt')} = ${x.value('now', { S: now.toISOString() })}`,
-    appendHistory(x, historyEntry(event, 'applied', now)),
+    ...(history.set ? [history.set] : []),
   ];
   for (const field of DESCRIPTIVE_FIELDS) {
     const value = event[field];
@@ -178,13 +232,14 @@ export function buildApplyUpdate(tableName: string, event: JobEvent, options: Ap
       if (value !== undefined) set.push(`${x.name(field)} = ${x.value(field, value)}`);
     }
   }
-  const add = `${x.name('deliveryIds')} ${x.value('deliveryIdSet', { SS: [event.deliveryId] })}`;
+  const add = [`${x.name('deliveryIds')} ${x.value('deliveryIdSet', { SS: [event.deliveryId] })}`, ...(history.add ? [history.add] : [])];
 
-  const condition = options.force ? beatsCondition(x, event, options) : `${beatsCondition(x, event, options)} AND ${notRecorded(x, event)}`;
+  const guards = [beatsCondition(x, event, options), ...(options.force ? [] : [notRecorded(x, event)]), history.condition];
+  const condition = guards.join(' AND ');
   return {
     TableName: tableName,
     Key: { [TABLE_KEYS.jobs.partitionKey]: { S: event.jobId } },
-    UpdateExpression: `SET ${set.join(', ')} ADD ${add}`,
+    UpdateExpression: `SET ${set.join(', ')} ADD ${add.join(', ')}`,
     ConditionExpression: condition,
     ExpressionAttributeNames: x.names,
     ExpressionAttributeValues: x.values,
@@ -204,9 +259,11 @@ export function buildRecordUpdate(
   outcome: 'stale' | 'conflict',
   options: ApplyOptions,
   now: Date,
+  form: HistoryForm = { historyFull: false },
 ): UpdateItemCommandInput {
   const x = new Expression();
-  const set = [appendHistory(x, historyEntry(event, outcome, now))];
+  const history = historyWrite(x, historyEntry(event, outcome, now), form);
+  const set = history.set ? [history.set] : [];
   for (const field of DESCRIPTIVE_FIELDS) {
     const value = event[field];
     if (value !== undefined) {
@@ -214,14 +271,16 @@ export function buildRecordUpdate(
       set.push(`${name} = if_not_exists(${name}, ${x.value(field, { S: value })})`);
     }
   }
-  const add = `${x.name('deliveryIds')} ${x.value('deliveryIdSet', { SS: [event.deliveryId] })}`;
+  const add = [`${x.name('deliveryIds')} ${x.value('deliveryIdSet', { SS: [event.deliveryId] })}`, ...(history.add ? [history.add] : [])];
+  const guards = [...(options.force ? [] : [notRecorded(x, event)]), history.condition];
   return {
     TableName: tableName,
     Key: { [TABLE_KEYS.jobs.partitionKey]: { S: event.jobId } },
-    UpdateExpression: `SET ${set.join(', ')} ADD ${add}`,
-    ...(options.force ? {} : { ConditionExpression: notRecorded(x, event) }),
+    UpdateExpression: `${set.length > 0 ? `SET ${set.join(', ')} ` : ''}ADD ${add.join(', ')}`,
+    ConditionExpression: guards.join(' AND '),
     ExpressionAttributeNames: x.names,
-    ...(Object.keys(x.values).length > 0 ? { ExpressionAttributeValues: x.values } : {}),
+    ExpressionAttributeValues: x.values,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
 }
 
@@ -280,6 +339,25 @@ function isConditionalCheckFailed(error: unknown): error is Error & { Item?: Rec
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
+/**
+ * DynamoDB refuses a write for good with ValidationException: here, an
+ * attribute the stack owns (`JOB_ATTRIBUTES`) holds another type on the item
+ * (the product wrote it), or the item would pass 400 KB. No retry can change
+ * that, so it is not transient: the worker moves the record to the DLQ with
+ * this reason at once instead of retrying it for five visibility timeouts.
+ * Everything else (throttling, 5xx, network, access) may pass.
+ */
+const PERMANENT_ERROR_NAMES: ReadonlySet<string> = new Set(['ValidationException']);
+
 function storeError(step: 'apply' | 'record', event: JobEvent, error: unknown): JobStoreError {
+  const name = error instanceof Error ? error.name : 'Error';
+  if (PERMANENT_ERROR_NAMES.has(name)) {
+    return new JobStoreError(
+      `the jobs table refused to ${step} delivery ${event.deliveryId} on job ${event.jobId} (${name}): an attribute the stack owns (${RESERVED_ATTRIBUTE_LIST}) holds another type on the item, or the item would exceed 400 KB`,
+      { cause: error, transient: false },
+    );
+  }
   return new JobStoreError(`could not ${step} delivery ${event.deliveryId} on job ${event.jobId}`, { cause: error });
 }
+
+const RESERVED_ATTRIBUTE_LIST = Object.values(JOB_ATTRIBUTES).join(', ');

@@ -42,6 +42,8 @@ export const ENV = {
   rotationGraceSeconds: 'ROTATION_GRACE_SECONDS',
   secretCacheSeconds: 'SECRET_CACHE_SECONDS',
   inlinePayloadMaxBytes: 'INLINE_PAYLOAD_MAX_BYTES',
+  /** The worker moves a record that can never succeed here itself, with its reason. */
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
 } as const;
 
 /** Safe defaults, shared by the construct props and the handler config parser. */
@@ -69,6 +71,12 @@ export const DEFAULTS = {
   archiveColdAfterDays: 30,
   throttleRateLimit: 100,
   throttleBurstLimit: 200,
+  /**
+   * History entries kept on a job item (about 250 bytes each). A job's real
+   * deliveries need a handful; the bound keeps repeated forced replays from
+   * growing the item towards DynamoDB's 400 KB item limit.
+   */
+  historyMaxEntries: 100,
 } as const;
 
 /** Key schemas: CDK creates the tables from these and the local stack reads them back from the template. */
@@ -97,7 +105,11 @@ export const JOB_ATTRIBUTES = {
   /** The origin of the event that set the current status. */
   lastOrigin: 'lastOrigin',
   updatedAt: 'updatedAt',
+  /** A list of maps, at most `DEFAULTS.historyMaxEntries` long. */
   history: 'history',
+  /** A number: history entries not written because the history was full (forced replays, floods of one job). */
+  historyDropped: 'historyDropped',
+  /** A string set. */
   deliveryIds: 'deliveryIds',
 } as const;
 export type JobAttribute = (typeof JOB_ATTRIBUTES)[keyof typeof JOB_ATTRIBUTES];
@@ -133,6 +145,13 @@ export const ARCHIVE_METADATA = {
   jobId: 'job-id',
 } as const;
 
+/** Message attributes the worker sets on a record it moves to the DLQ itself. */
+export const DEAD_LETTER_ATTRIBUTES = {
+  reason: 'failureReason',
+  issues: 'failureIssues',
+  sourceMessageId: 'sourceMessageId',
+} as const;
+
 export const METRICS_NAMESPACE = 'WebhookIngestion';
 /** Powertools `service` of each function: its logs' `service` key and its metrics' dimension, which the alarms filter on. */
 export const SERVICE_NAMES = { receiver: 'webhook-receiver', worker: 'webhook-worker' } as const;
@@ -155,5 +174,7 @@ export const METRIC = {
   staleIgnored: 'EventStaleIgnored',
   terminalConflict: 'TerminalConflict',
   poisonMessage: 'PoisonMessage',
+  /** A record the jobs table refuses for good (ValidationException): moved to the DLQ. */
+  permanentFailure: 'PermanentFailure',
   workerRecordFailure: 'WorkerRecordFailure',
 } as const;

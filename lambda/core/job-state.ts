@@ -2,7 +2,7 @@
  * Job state transitions: the pure rules the worker applies to a job item.
  * (Types first; the transition functions live below them.)
  */
-import type { EventType, Origin } from './contract';
+import { DEFAULTS, type EventType, type Origin } from './contract';
 
 export type JobStatus = 'started' | 'completed' | 'failed';
 
@@ -50,6 +50,7 @@ export interface JobItem {
   readonly lastOrigin?: string;
   readonly updatedAt?: string;
   readonly history?: readonly HistoryEntry[];
+  readonly historyDropped?: number;
   readonly deliveryIds?: readonly string[];
   readonly [other: string]: unknown;
 }
@@ -164,6 +165,11 @@ export function decide(current: JobItem | undefined, event: JobEvent, options: A
   return bothTerminal && current?.status !== status ? 'conflict' : 'stale';
 }
 
+/** A full history takes no more entries; the write counts the one it drops in `historyDropped`. */
+export function historyIsFull(item: JobItem | undefined, max: number = DEFAULTS.historyMaxEntries): boolean {
+  return Array.isArray(item?.history) && item.history.length >= max;
+}
+
 export function historyEntry(event: JobEvent, outcome: HistoryEntry['outcome'], now: Date): HistoryEntry {
   return {
     deliveryId: event.deliveryId,
@@ -211,7 +217,8 @@ export function applyToItem(current: JobItem | undefined, event: JobEvent, optio
     }
   }
   const outcome = decision === 'apply' ? 'applied' : decision;
-  next.history = [...(base.history ?? []), historyEntry(event, outcome, now)];
+  if (historyIsFull(base)) next.historyDropped = (typeof base.historyDropped === 'number' ? base.historyDropped : 0) + 1;
+  else next.history = [...(base.history ?? []), historyEntry(event, outcome, now)];
   const ids = base.deliveryIds ?? [];
   next.deliveryIds = ids.includes(event.deliveryId) ? [...ids] : [...ids, event.deliveryId];
   return next as JobItem;

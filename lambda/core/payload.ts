@@ -12,6 +12,7 @@ import type { JobEvent } from './job-state';
 // formats webm|mov|mp4|gif|webp|png_sequence, backgrounds transparent|green|white|black|blue|custom)
 // may grow, and a job must never be refused for a value we have not heard of yet.
 
+export const OUTPUT_URL_MAX_CHARS = 8192;
 const NonEmpty = v.pipe(v.string(), v.minLength(1), v.maxLength(2048));
 const JobId = v.pipe(v.string(), v.minLength(1), v.maxLength(256));
 
@@ -31,7 +32,9 @@ const DataSchema = v.pipe(
     background: v.optional(NonEmpty),
     video_url: v.optional(NonEmpty),
     input_url: v.optional(NonEmpty),
-    output_url: v.optional(v.pipe(v.string(), v.url())),
+    // Bounded like every stored field, so no payload can push the job item to
+    // DynamoDB's 400 KB limit; presigned URLs with session tokens stay far below.
+    output_url: v.optional(v.pipe(v.string(), v.maxLength(OUTPUT_URL_MAX_CHARS), v.url())),
     credits_used: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0))),
     error: v.optional(ErrorSchema),
   }),

@@ -37,7 +37,7 @@ export type PoisonReason =
   | 'job_id_mismatch'
   | 'archive_mismatch';
 
-/** A message that can never succeed; it is still returned to the queue so it reaches the DLQ for inspection. */
+/** A message that can never succeed; it goes to the DLQ for inspection (by the worker itself when it can). */
 export class PoisonMessageError extends WorkerError {
   readonly reason: PoisonReason;
   readonly issues: readonly string[];
@@ -149,9 +149,30 @@ export interface WorkerLogger {
   error(message: string, attributes: Record<string, unknown>): void;
 }
 
+/** A record that can never succeed, as the worker hands it to the dead-letter queue. */
+export interface DeadLetter {
+  readonly messageId: string;
+  /** The queue message exactly as received, so a redrive sends it back unchanged. */
+  readonly body: string;
+  readonly deliveryId?: string;
+  /** A poison reason, or `store_refused` for a write the jobs table refuses for good. */
+  readonly reason: PoisonReason | 'store_refused';
+  readonly issues: readonly string[];
+}
+
+export interface DeadLetters {
+  send(letter: DeadLetter): Promise<void>;
+}
+
 export interface WorkerPorts {
   readonly jobStore: JobStore;
   readonly archive: Archive;
+  /**
+   * Where records that can never succeed go at once, reported done. Without it
+   * (or when the send fails) they return to the queue, and the queue's redrive
+   * policy moves them after its receive count: five visibility timeouts later.
+   */
+  readonly deadLetters?: DeadLetters;
   /** A logger whose correlation id is the delivery id (when the message had a readable one). */
   readonly loggerFor: (correlationId: string | undefined) => WorkerLogger;
   readonly count: (metric: WorkerMetricName) => void;
@@ -167,7 +188,7 @@ export interface BatchRecord {
 
 export type RecordResult =
   | { readonly messageId: string; readonly ok: true; readonly outcome: ApplyOutcome }
-  | { readonly messageId: string; readonly ok: false; readonly poison: boolean };
+  | { readonly messageId: string; readonly ok: false; readonly poison: boolean; readonly deadLettered?: true };
 
 const OUTCOME_METRIC: Record<ApplyOutcome, WorkerMetricName> = {
   applied: METRIC.applied,
@@ -184,7 +205,8 @@ const OUTCOME_LOG: Record<ApplyOutcome, string> = {
 };
 
 /** Processes one parsed message. Never throws: every failure becomes a failed result. */
-export async function processMessage(messageId: string, message: QueueMessage, ports: WorkerPorts): Promise<RecordResult> {
+export async function processMessage(record: BatchRecord, message: QueueMessage, ports: WorkerPorts): Promise<RecordResult> {
+  const messageId = record.messageId;
   const logger = ports.loggerFor(message.deliveryId);
   const keys = { messageId, deliveryId: message.deliveryId, jobId: message.jobId, event: message.event };
   try {
@@ -204,7 +226,7 @@ export async function processMessage(messageId: string, message: QueueMessage, p
     else logger.info(OUTCOME_LOG[outcome], attributes);
     return { messageId, ok: true, outcome };
   } catch (error) {
-    return failed(messageId, error, logger, keys, ports);
+    return failed(record, error, logger, keys, ports);
   }
 }
 
@@ -225,7 +247,9 @@ export async function processBatch(records: readonly BatchRecord[], ports: Worke
     } catch (error) {
       // The delivery id, when the body had a readable one, still correlates the log line.
       const deliveryId = error instanceof PoisonMessageError ? error.deliveryId : undefined;
-      results[index] = failed(record.messageId, error, ports.loggerFor(deliveryId), { messageId: record.messageId, deliveryId }, ports);
+      tasks.push(async () => {
+        results[index] = await failed(record, error, ports.loggerFor(deliveryId), { messageId: record.messageId, deliveryId }, ports);
+      });
       return;
     }
     const lane = lanes.get(message.jobId);
@@ -238,7 +262,7 @@ export async function processBatch(records: readonly BatchRecord[], ports: Worke
       for (const { index, message } of lane) {
         // A failed record does not stop the job's later records: the rules are
         // order-independent, and the failed one comes back on its own.
-        results[index] = await processMessage(records[index].messageId, message, ports);
+        results[index] = await processMessage(records[index], message, ports);
       }
     });
   }
@@ -258,21 +282,47 @@ async function runWithLimit(tasks: readonly (() => Promise<void>)[], limit: numb
   await Promise.all(runners);
 }
 
-function failed(
-  messageId: string,
+/** Why a failure can never succeed, or undefined when a later receive may. */
+function permanentFailure(error: unknown): Pick<DeadLetter, 'reason' | 'issues' | 'deliveryId'> | undefined {
+  if (error instanceof PoisonMessageError) return { reason: error.reason, issues: error.issues, deliveryId: error.deliveryId };
+  if (error instanceof WorkerError && !error.transient) {
+    const cause = error.cause instanceof Error ? [`${error.cause.name}: ${error.cause.message}`] : [];
+    return { reason: 'store_refused', issues: [error.message, ...cause] };
+  }
+  return undefined;
+}
+
+async function failed(
+  record: BatchRecord,
   error: unknown,
   logger: WorkerLogger,
   keys: Record<string, unknown>,
   ports: WorkerPorts,
-): RecordResult {
+): Promise<RecordResult> {
+  const messageId = record.messageId;
+  const permanent = permanentFailure(error);
+  if (permanent === undefined) {
+    ports.count(METRIC.workerRecordFailure);
+    logger.error('Record failed, returned to the queue', { ...keys, ...describeError(error) });
+    return { messageId, ok: false, poison: false };
+  }
+  const deliveryId = permanent.deliveryId ?? (typeof keys.deliveryId === 'string' ? keys.deliveryId : undefined);
   if (error instanceof PoisonMessageError) {
     ports.count(METRIC.poisonMessage);
-    logger.error('Poison message', { ...keys, deliveryId: error.deliveryId ?? keys.deliveryId, reason: error.reason, issues: error.issues });
+    logger.error('Poison message', { ...keys, deliveryId, reason: permanent.reason, issues: permanent.issues });
+  } else {
+    ports.count(METRIC.permanentFailure);
+    logger.error('Record refused for good by the jobs table', { ...keys, reason: permanent.reason, ...describeError(error) });
+  }
+  if (ports.deadLetters === undefined) return { messageId, ok: false, poison: true };
+  try {
+    await ports.deadLetters.send({ messageId, body: record.body, deliveryId, reason: permanent.reason, issues: permanent.issues });
+    logger.info('Record moved to the dead-letter queue', { ...keys, reason: permanent.reason });
+    return { messageId, ok: false, poison: true, deadLettered: true };
+  } catch (sendError) {
+    logger.error('Dead-letter send failed; the record returns to the queue', { ...keys, ...describeError(sendError) });
     return { messageId, ok: false, poison: true };
   }
-  ports.count(METRIC.workerRecordFailure);
-  logger.error('Record failed, returned to the queue', { ...keys, ...describeError(error) });
-  return { messageId, ok: false, poison: false };
 }
 
 function describeError(error: unknown): Record<string, unknown> {

@@ -4,20 +4,24 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { WORKER_TIMEOUTS, clientOptions } from '../adapters/client-config';
 import { DynamoJobStore } from '../adapters/dynamo-job-store';
 import { createLogger, createMetrics, type Logger, type Metrics, MetricUnit } from '../adapters/observability';
 import { S3Archive } from '../adapters/s3-archive';
+import { SqsDeadLetters } from '../adapters/sqs-queue';
 import { ENV, SERVICE_NAMES } from '../core/contract';
 import type { Archive, JobStore } from '../core/ports';
-import { processBatch, WorkerConfigurationError, type WorkerLogger, type WorkerPorts } from '../core/worker';
+import { processBatch, WorkerConfigurationError, type DeadLetters, type WorkerLogger, type WorkerPorts } from '../core/worker';
 
 export const SERVICE_NAME = SERVICE_NAMES.worker;
 
 export interface WorkerDependencies {
   readonly jobStore: JobStore;
   readonly archive: Archive;
+  /** Where records that can never succeed go at once; without it they wait out the queue's receive count. */
+  readonly deadLetters?: DeadLetters;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now?: () => Date;
@@ -28,6 +32,7 @@ export interface WorkerDependencies {
 export interface WorkerDependencyOverrides {
   readonly dynamodb?: DynamoDBClient;
   readonly s3?: S3Client;
+  readonly sqs?: SQSClient;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   readonly now?: () => Date;
@@ -40,6 +45,7 @@ export function workerDependenciesFromEnv(
 ): WorkerDependencies {
   const tableName = env[ENV.jobsTable];
   const bucketName = env[ENV.archiveBucket];
+  const deadLetterQueueUrl = env[ENV.deadLetterQueueUrl];
   const problems = [
     ...(tableName ? [] : [`${ENV.jobsTable} is not set`]),
     ...(bucketName ? [] : [`${ENV.archiveBucket} is not set`]),
@@ -49,6 +55,9 @@ export function workerDependenciesFromEnv(
     jobStore: new DynamoJobStore({ client: overrides.dynamodb ?? new DynamoDBClient(clientOptions(WORKER_TIMEOUTS)), tableName }),
     // Claim checks read the bucket named in each message; this one is only the adapter's default.
     archive: new S3Archive(overrides.s3 ?? new S3Client(clientOptions(WORKER_TIMEOUTS)), bucketName),
+    deadLetters: deadLetterQueueUrl
+      ? new SqsDeadLetters(overrides.sqs ?? new SQSClient(clientOptions(WORKER_TIMEOUTS)), deadLetterQueueUrl)
+      : undefined,
     logger: overrides.logger ?? createLogger(SERVICE_NAME),
     metrics: overrides.metrics ?? createMetrics(SERVICE_NAME),
     now: overrides.now,
@@ -60,6 +69,7 @@ export function createWorkerHandler(deps: WorkerDependencies): (event: SQSEvent,
   const ports: WorkerPorts = {
     jobStore: deps.jobStore,
     archive: deps.archive,
+    deadLetters: deps.deadLetters,
     // Records of a batch run concurrently, so each gets its own child logger
     // rather than racing on one shared correlation id.
     loggerFor: (correlationId) => {
@@ -82,7 +92,8 @@ export function createWorkerHandler(deps: WorkerDependencies): (event: SQSEvent,
         event.Records.map((record) => ({ messageId: record.messageId, body: record.body })),
         ports,
       );
-      const failures = results.filter((result) => !result.ok);
+      // A record the worker moved to the DLQ itself is done here.
+      const failures = results.filter((result) => !result.ok && result.deadLettered !== true);
       if (failures.length > 0) {
         logger.warn('Batch had failed records', { records: results.length, failed: failures.length });
       }

@@ -177,7 +177,7 @@ export async function startHarnessStack(options: HarnessOptions): Promise<Harnes
       }),
     );
     const realWorker = createWorkerHandler(
-      workerDependenciesFromEnv(workerEnv.env, { dynamodb: workerClients.dynamodb, s3: workerClients.s3 }),
+      workerDependenciesFromEnv(workerEnv.env, { dynamodb: workerClients.dynamodb, s3: workerClients.s3, sqs: workerClients.sqs }),
     ) as WorkerHandler;
     let wrapper: WorkerWrapper | undefined;
     const worker: WorkerHandler = (event, context) => (wrapper ? wrapper(realWorker, event, context) : realWorker(event, context));

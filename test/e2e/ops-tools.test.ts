@@ -98,6 +98,7 @@ describe('ops tools on the local stack', () => {
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/^replay: listed \d+, matched 2, enqueued 2, skipped \d+, refused 0 in \d+ ms$/m);
       expect(outcome(after)).toEqual(outcome(before));
+      expect(after?.lastOrigin).toBe('replay');
       expect(after).toMatchObject({ model: 'human', outputFormat: 'png_sequence', background: 'custom', creditsUsed: 31, lastDeliveryId: deliveryIds[1] });
       // The started event may arrive after completed: then it is recorded as stale, never a regression.
       await waitFor(async () => ((await getJob(stack, jobId))?.history?.length === 2 ? true : undefined), 'both replayed events to be recorded');

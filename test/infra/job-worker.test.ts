@@ -66,11 +66,12 @@ describe('JobWorker', () => {
       expect(fn.Timeout).toBe(DEFAULTS.workerTimeoutSeconds);
     });
 
-    it('knows the jobs table and the archive bucket, nothing else', () => {
+    it('knows the jobs table, the archive bucket and the DLQ, nothing else', () => {
       expect(fn.Environment.Variables).toEqual({
         POWERTOOLS_SERVICE_NAME: 'webhook-worker',
         [ENV.jobsTable]: { Ref: ids.jobs },
         [ENV.archiveBucket]: { Ref: ids.archive },
+        [ENV.deadLetterQueueUrl]: { Ref: ids.dlq },
       });
     });
   });
@@ -97,7 +98,7 @@ describe('JobWorker', () => {
   });
 
   describe("the worker's permissions", () => {
-    it('are exactly: write its logs, update jobs, read archive objects, consume the queue', () => {
+    it('are exactly: write its logs, update jobs, read archive objects, consume the queue, send to the DLQ', () => {
       const statements = roleStatements(synth.template, synth.stack.worker.workerRole);
       expect(actionsOf(statements)).toEqual([
         'dynamodb:UpdateItem',
@@ -109,6 +110,7 @@ describe('JobWorker', () => {
         'sqs:GetQueueAttributes',
         'sqs:GetQueueUrl',
         'sqs:ReceiveMessage',
+        'sqs:SendMessage',
       ]);
       const role = synth.template.findResources('AWS::IAM::Role')[logicalId(synth.stack.worker.workerRole)];
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
@@ -130,10 +132,12 @@ describe('JobWorker', () => {
       expect(actionsOf(statements).filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetObject']);
     });
 
-    it('consume only the work queue, not its DLQ', () => {
+    it('consume only the work queue, and only send to its DLQ', () => {
       const statements = roleStatements(synth.template, synth.stack.worker.workerRole);
       expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([getAtt(ids.queue)]);
-      expect(JSON.stringify(statements)).not.toContain(ids.dlq);
+      expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([getAtt(ids.dlq)]);
+      const dlqStatements = statements.filter((statement) => JSON.stringify(statement).includes(ids.dlq));
+      expect(actionsOf(dlqStatements)).toEqual(['sqs:SendMessage']);
     });
   });
 

@@ -50,6 +50,7 @@ describe('IAM least privilege', () => {
     jobs: logicalId(stack.worker.jobsTable as never),
     archive: logicalId(stack.ingestion.archiveBucket),
     queue: logicalId(stack.ingestion.queue),
+    dlq: logicalId(stack.ingestion.deadLetterQueue),
     secret: logicalId(stack.ingestion.signingSecret as never),
   };
 
@@ -84,6 +85,8 @@ describe('IAM least privilege', () => {
         [['dynamodb:UpdateItem'], arn(ids.jobs)],
         [['s3:GetObject'], under(ids.archive)],
         [['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'], arn(ids.queue)],
+        // A record that can never succeed goes to the DLQ at once, with its reason.
+        [['sqs:SendMessage'], arn(ids.dlq)],
       ]),
     );
   });

@@ -39,12 +39,12 @@ export function send(stack: E2eStack, delivery: Delivery): Promise<DeliveryAnswe
   return postDelivery(stack.outputs.WebhookUrl, delivery);
 }
 
-/** Like a provider: a 409 (in progress) or 503 is retried after a short pause until another answer comes. */
+/** Like a provider: a 503 (in progress or transient) is retried after a short pause until another answer comes. */
 export async function sendUntilSettled(stack: E2eStack, delivery: Delivery, attempts = 20): Promise<{ first: DeliveryAnswer; last: DeliveryAnswer; tries: number }> {
   const first = await send(stack, delivery);
   let last = first;
   let tries = 1;
-  while ((last.status === 409 || last.status === 503) && tries < attempts) {
+  while (last.status === 503 && tries < attempts) {
     await sleep(100 * tries);
     last = await send(stack, delivery);
     tries += 1;

@@ -518,6 +518,12 @@ describe('receiver handler', () => {
       { name: 'JSON without a job id', event: () => deliveryEvent({ body: { event: 'job.completed', data: { output_url: 'https://x.example/o' } } }), statusCode: 400, reason: 'schema_violation' },
       { name: 'a completed job without output_url', event: () => deliveryEvent({ body: { data: { job_id: 'j' } } }), statusCode: 400, reason: 'schema_violation' },
       { name: 'a JSON array', event: () => deliveryEvent({ body: '[]' }), statusCode: 400, reason: 'schema_violation' },
+      {
+        name: 'an output_url longer than 8192 characters',
+        event: () => deliveryEvent({ body: { data: { job_id: 'j', output_url: `https://cdn.example.com/${'a'.repeat(8192)}` } } }),
+        statusCode: 400,
+        reason: 'schema_violation',
+      },
       { name: 'a body event that differs from the header', event: () => deliveryEvent({ event: 'job.completed', body: PAYLOADS['job.failed'] }), statusCode: 400, reason: 'event_mismatch' },
     ];
 

@@ -1,7 +1,7 @@
 /**
  * A small evaluator for the subset of DynamoDB condition expressions the job
  * store writes (OR, AND, NOT, parentheses, comparators, IN, attribute_not_exists,
- * attribute_type, contains), following DynamoDB's rules: strings compare by
+ * attribute_type, contains, size), following DynamoDB's rules: strings compare by
  * UTF-8 bytes, a comparison with a missing attribute or a value of another type
  * is false. It lets the unit tests check the expression against the pure model
  * on arbitrary items without a database.
@@ -59,6 +59,15 @@ export function evaluateCondition(expression: string, context: Context): boolean
 
   const operand = (): Operand => {
     const token = next();
+    if (token === 'size') {
+      // DynamoDB's size(): string and binary length, element count of sets, lists and maps.
+      expect('(');
+      const value = operand();
+      expect(')');
+      if (value === undefined) return undefined;
+      const length = value.S?.length ?? value.L?.length ?? value.SS?.length ?? value.NS?.length ?? (value.M ? Object.keys(value.M).length : undefined);
+      return length === undefined ? undefined : { N: String(length) };
+    }
     if (token.startsWith('#')) {
       const name = context.names[token];
       if (name === undefined) throw new Error(`undefined name ${token}`);
@@ -109,7 +118,7 @@ export function evaluateCondition(expression: string, context: Context): boolean
       expect(')');
       return value;
     }
-    if (/^[A-Za-z_]+$/.test(token) && tokens[position + 1] === '(') return call(next());
+    if (/^[A-Za-z_]+$/.test(token) && token !== 'size' && tokens[position + 1] === '(') return call(next());
     const left = operand();
     const op = next();
     if (op === 'IN') {

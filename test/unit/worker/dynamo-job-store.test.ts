@@ -10,6 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { buildApplyUpdate, DynamoJobStore, unmarshallJobItem } from '../../../lambda/adapters/dynamo-job-store';
+import { DEFAULTS, JOB_ATTRIBUTES } from '../../../lambda/core/contract';
 import { decide, type JobEvent } from '../../../lambda/core/job-state';
 import { JobStoreError } from '../../../lambda/core/worker';
 import { evaluateCondition } from './condition-evaluator';
@@ -17,6 +18,9 @@ import { NOW, completed, failed, jobEvent } from './factories';
 
 const TABLE = 'jobs-table';
 const dynamo = mockClient(DynamoDBClient);
+
+/** Every write's guard on the bounded history while it has room. */
+const HISTORY_ROOM = '(attribute_not_exists(#history) OR size(#history) < :historyMax)';
 
 function store(): DynamoJobStore {
   return new DynamoJobStore({ client: new DynamoDBClient({ region: 'eu-west-1' }), tableName: TABLE });
@@ -99,7 +103,7 @@ describe('DynamoJobStore', () => {
             .replace(/[#:][A-Za-z]+/g, '')
             .match(/[A-Za-z_]+/g) ?? [],
       );
-      expect(new Set(bareWords)).toEqual(new Set(['SET', 'ADD', 'list_append', 'if_not_exists', 'attribute_not_exists', 'attribute_type', 'NOT', 'IN', 'OR', 'AND', 'contains']));
+      expect(new Set(bareWords)).toEqual(new Set(['SET', 'ADD', 'list_append', 'if_not_exists', 'attribute_not_exists', 'attribute_type', 'NOT', 'IN', 'OR', 'AND', 'contains', 'size']));
       for (const input of inputs) expect(input.ExpressionAttributeNames).toMatchObject({ '#status': 'status', '#history': 'history' });
     });
 
@@ -130,7 +134,7 @@ describe('DynamoJobStore', () => {
 
       // Assess
       expect(input.ConditionExpression).toBe(
-        '(attribute_not_exists(#status) OR NOT (#status IN (:completed, :failed))) AND (NOT contains(#deliveryIds, :deliveryId))',
+        `(attribute_not_exists(#status) OR NOT (#status IN (:completed, :failed))) AND (NOT contains(#deliveryIds, :deliveryId)) AND ${HISTORY_ROOM}`,
       );
       expect(input.ExpressionAttributeValues).toMatchObject({ ':completed': { S: 'completed' }, ':failed': { S: 'failed' } });
       expectPlaceholdersConsistent(input);
@@ -142,7 +146,7 @@ describe('DynamoJobStore', () => {
 
       // Assess
       expect(input.ConditionExpression).toBe(
-        '(attribute_not_exists(#status) OR NOT (#status IN (:completed, :failed)) OR #lastDeliveryId = :deliveryId)',
+        `(attribute_not_exists(#status) OR NOT (#status IN (:completed, :failed)) OR #lastDeliveryId = :deliveryId) AND ${HISTORY_ROOM}`,
       );
       expect(input.ExpressionAttributeValues?.[':deliveryId']).toEqual({ S: 'dlv_completed_1' });
       expectPlaceholdersConsistent(input);
@@ -156,7 +160,7 @@ describe('DynamoJobStore', () => {
       expect(input.ConditionExpression).toBe(
         '(attribute_not_exists(#status) OR NOT (#status IN (:started, :completed, :failed)) OR (#status = :started AND ' +
           '(NOT attribute_type(#lastEventAt, :stringType) OR #lastEventAt < :eventAt OR (#lastEventAt = :eventAt AND ' +
-          '(NOT attribute_type(#lastDeliveryId, :stringType) OR #lastDeliveryId < :deliveryId))))) AND (NOT contains(#deliveryIds, :deliveryId))',
+          `(NOT attribute_type(#lastDeliveryId, :stringType) OR #lastDeliveryId < :deliveryId))))) AND (NOT contains(#deliveryIds, :deliveryId)) AND ${HISTORY_ROOM}`,
       );
       expectPlaceholdersConsistent(input);
     });
@@ -210,7 +214,7 @@ describe('DynamoJobStore', () => {
       // Assess
       expect(outcome).toBe('stale');
       const record = updates()[1];
-      expect(record.ConditionExpression).toBe('(NOT contains(#deliveryIds, :deliveryId))');
+      expect(record.ConditionExpression).toBe(`(NOT contains(#deliveryIds, :deliveryId)) AND ${HISTORY_ROOM}`);
       expect(record.UpdateExpression).toContain('#inputRef = if_not_exists(#inputRef, :inputRef)');
       expect(record.UpdateExpression).not.toMatch(/#status|#lastEventAt|REMOVE/);
       expect(record.ExpressionAttributeValues?.[':entry']).toEqual({ L: [{ M: expect.objectContaining({ outcome: { S: 'stale' } }) }] });
@@ -250,7 +254,7 @@ describe('DynamoJobStore', () => {
       expect(updates()).toHaveLength(2);
       const record = updates()[1];
       expect(record.UpdateExpression).not.toMatch(/#status|#lastEventAt|#lastDeliveryId|#outputUrl|#error|#creditsUsed|REMOVE/);
-      expect(record.ConditionExpression).toBe('(NOT contains(#deliveryIds, :deliveryId))');
+      expect(record.ConditionExpression).toBe(`(NOT contains(#deliveryIds, :deliveryId)) AND ${HISTORY_ROOM}`);
       expect(record.ExpressionAttributeValues?.[':entry']).toEqual({
         L: [{ M: expect.objectContaining({ outcome: { S: 'conflict' }, event: { S: 'job.failed' } }) }],
       });
@@ -299,7 +303,7 @@ describe('DynamoJobStore', () => {
       expect(updates()[0].ConditionExpression).toContain('#lastDeliveryId = :deliveryId');
     });
 
-    it('records a forced replay of the losing terminal delivery as a conflict, unguarded, without applying it', async () => {
+    it('records a forced replay of the losing terminal delivery as a conflict, guarded only by the history bound, without applying it', async () => {
       // Prepare
       const winner = completed({ eventAt: '2026-11-27T10:30:00.000Z' });
       dynamo
@@ -313,7 +317,7 @@ describe('DynamoJobStore', () => {
       // Assess
       expect(outcome).toBe('conflict');
       const record = updates()[1];
-      expect(record).not.toHaveProperty('ConditionExpression');
+      expect(record.ConditionExpression).toBe(HISTORY_ROOM);
       expect(record.UpdateExpression).not.toMatch(/#status|#error/);
       expect(record.ExpressionAttributeValues?.[':entry']).toEqual({
         L: [{ M: expect.objectContaining({ outcome: { S: 'conflict' }, replay: { BOOL: true } }) }],
@@ -358,6 +362,71 @@ describe('DynamoJobStore', () => {
       // Assess
       await expect(act).rejects.toBeInstanceOf(JobStoreError);
       await expect(store().apply(jobEvent(), { force: false, now: NOW })).rejects.toMatchObject({ transient: true, cause: throttled });
+    });
+
+    it('calls a ValidationException permanent, naming the reserved attributes, so the worker does not retry it', async () => {
+      // Prepare: what DynamoDB answers when the product wrote `history` as a string.
+      const refused = Object.assign(new Error('An operand in the update expression has an incorrect data type'), { name: 'ValidationException', $fault: 'client' });
+      dynamo.on(UpdateItemCommand).rejects(refused);
+
+      // Act
+      const error = await store().apply(jobEvent(), { force: false, now: NOW }).catch((caught: unknown) => caught);
+
+      // Assess
+      expect(error).toBeInstanceOf(JobStoreError);
+      expect(error).toMatchObject({ transient: false, cause: refused });
+      expect((error as Error).message).toContain('(ValidationException)');
+      for (const attribute of Object.values(JOB_ATTRIBUTES)) expect((error as Error).message).toContain(attribute);
+    });
+  });
+
+  describe('with a full history', () => {
+    const fullHistory = (count: number): AttributeValue => ({
+      L: Array.from({ length: count }, (_, index) => ({ M: { deliveryId: { S: `dlv_${index}` }, outcome: { S: 'applied' } } })),
+    });
+
+    it('applies the event and counts the dropped entry instead of growing the item', async () => {
+      // Prepare: the first write expects room; the item it meets has none.
+      const item = { jobId: { S: 'job_8f3a' }, history: fullHistory(DEFAULTS.historyMaxEntries) };
+      dynamo.on(UpdateItemCommand).rejectsOnce(ccf(item)).resolves({});
+
+      // Act
+      const outcome = await store().apply(jobEvent(), { force: false, now: NOW });
+
+      // Assess
+      expect(outcome).toBe('applied');
+      const second = updates()[1];
+      expect(second.UpdateExpression).toContain('#historyDropped :one');
+      expect(second.UpdateExpression).not.toContain('list_append');
+      expect(second.ConditionExpression).toContain('size(#history) >= :historyMax');
+      expect(second.ExpressionAttributeValues?.[':historyMax']).toEqual({ N: String(DEFAULTS.historyMaxEntries) });
+      expectPlaceholdersConsistent(second);
+    });
+
+    it('records a stale event the same way, without an entry', async () => {
+      const item = oldItem(completed(), ['dlv_completed_1'], { history: fullHistory(DEFAULTS.historyMaxEntries) });
+      dynamo.on(UpdateItemCommand).rejectsOnce(ccf(item)).resolves({});
+      const outcome = await store().apply(jobEvent(), { force: false, now: NOW });
+      expect(outcome).toBe('stale');
+      const writes = updates();
+      expect(writes).toHaveLength(2);
+      expect(writes[1].UpdateExpression).toContain('#historyDropped :one');
+      expect(writes[1].UpdateExpression).not.toContain('list_append');
+      expect(writes[1].ConditionExpression).toBe('(NOT contains(#deliveryIds, :deliveryId)) AND size(#history) >= :historyMax');
+    });
+
+    it('chooses the form whose condition holds on the item, one entry short of full and full', () => {
+      for (const [count, full] of [
+        [DEFAULTS.historyMaxEntries - 1, false],
+        [DEFAULTS.historyMaxEntries, true],
+      ] as const) {
+        const item = { jobId: { S: 'job_8f3a' }, history: fullHistory(count) };
+        const holds = (historyFull: boolean) => {
+          const input = buildApplyUpdate(TABLE, jobEvent(), { force: false }, NOW, { historyFull });
+          return evaluateCondition(input.ConditionExpression!, { item, names: input.ExpressionAttributeNames ?? {}, values: input.ExpressionAttributeValues ?? {} });
+        };
+        expect([holds(false), holds(true)]).toEqual([!full, full]);
+      }
     });
   });
 

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../../lambda/core/contract';
 import { applyToItem, beats, decide, type JobEvent, type JobItem } from '../../../lambda/core/job-state';
 import { NOW, completed, failed, jobEvent } from './factories';
 
@@ -172,6 +173,22 @@ describe('job state', () => {
   });
 
   describe('applyToItem', () => {
+    it('keeps at most historyMaxEntries entries and counts every entry it drops (repeated forced replays)', () => {
+      // Prepare
+      const winner = completed();
+      let item = applyToItem(undefined, winner, normal, NOW);
+
+      // Act
+      for (let replay = 0; replay < DEFAULTS.historyMaxEntries + 5; replay += 1) {
+        item = applyToItem(item, { ...winner, replay: true }, { force: true }, NOW);
+      }
+
+      // Assess
+      expect(item.history).toHaveLength(DEFAULTS.historyMaxEntries);
+      expect(item.historyDropped).toBe(6);
+      expect(item.status).toBe('completed');
+    });
+
     it.each([
       ['a provider delivery', {}, 'webhook'],
       ['a replay', { replay: true }, 'replay'],

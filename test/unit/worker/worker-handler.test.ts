@@ -7,7 +7,8 @@ import {
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ARCHIVE_METADATA, ENV, METRIC } from '../../../lambda/core/contract';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ARCHIVE_METADATA, DEAD_LETTER_ATTRIBUTES, ENV, METRIC } from '../../../lambda/core/contract';
 import type { QueueMessage } from '../../../lambda/core/ports';
 import { WorkerConfigurationError } from '../../../lambda/core/worker';
 import { createWorkerHandler, workerDependenciesFromEnv } from '../../../lambda/handlers/worker';
@@ -87,6 +88,40 @@ describe('worker handler', () => {
   });
 
   afterEach(() => output.restore());
+
+  it('moves a record the jobs table refuses for good to the DLQ with its reason, and does not hand it back', async () => {
+    // Prepare
+    const sqs = mockClient(SQSClient);
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
+    dynamo.on(UpdateItemCommand).rejects(Object.assign(new Error('An operand in the update expression has an incorrect data type'), { name: 'ValidationException' }));
+    const record = sqsRecord('msg-1', queueMessage({ deliveryId: 'dlv_refused', payload: payloadFor('job.started', 'job_8f3a') }));
+    const handler = createWorkerHandler(
+      workerDependenciesFromEnv(
+        { ...ENVIRONMENT, [ENV.deadLetterQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/webhook-dlq' },
+        { dynamodb: new DynamoDBClient({ region: 'eu-west-1' }), s3: new S3Client({ region: 'eu-west-1' }), sqs: new SQSClient({ region: 'eu-west-1' }), now: () => NOW },
+      ),
+    );
+
+    // Act
+    const response = await handler(sqsEvent(record));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    const sent = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+    expect(sent).toEqual([
+      expect.objectContaining({
+        QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/webhook-dlq',
+        MessageBody: record.body,
+        MessageAttributes: expect.objectContaining({
+          [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: 'String', StringValue: 'store_refused' },
+          [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: { DataType: 'String', StringValue: 'msg-1' },
+          deliveryId: { DataType: 'String', StringValue: 'dlv_refused' },
+        }),
+      }),
+    ]);
+    expect(emittedMetrics(output.lines())).toMatchObject({ [METRIC.permanentFailure]: 1 });
+    sqs.restore();
+  });
 
   it('reports exactly the record whose job write was throttled', async () => {
     // Prepare
