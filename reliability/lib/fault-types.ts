@@ -1,5 +1,6 @@
 /** The vocabulary of fault plans, shared by the injector, the scenarios and the report. */
 export type Role = 'receiver' | 'worker';
+import type { WireFaultKind } from './wire-proxy';
 export type Service = 'dynamodb' | 's3' | 'sqs';
 
 export const STEPS = [
@@ -10,11 +11,15 @@ export const STEPS = [
   'receiver.release',
   'worker.readArchive',
   'worker.updateJob',
+  'worker.deadLetter',
 ] as const;
 export type Step = (typeof STEPS)[number];
 
+/** Made by the SDK middleware of `faults.ts`, one SDK attempt at a time. */
 export const FAULT_KINDS = ['error', 'hang', 'lost-response'] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+export type MiddlewareFaultKind = (typeof FAULT_KINDS)[number];
+/** Middleware kinds, or the wire kinds of `wire-proxy.ts`, made below the SDK's retries. */
+export type FaultKind = MiddlewareFaultKind | WireFaultKind;
 
 export interface FaultRule {
   readonly step: Step;

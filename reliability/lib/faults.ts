@@ -15,7 +15,7 @@
  */
 import type { DeliveryStepInput } from './fault-types';
 import { uniform } from './seeded';
-import type { FaultKind, FaultPlan, Role, Service, Step } from './fault-types';
+import { FAULT_KINDS, type FaultKind, type FaultPlan, type Role, type Service, type Step } from './fault-types';
 
 export type { FaultKind, FaultPlan, FaultRule, Step } from './fault-types';
 
@@ -57,6 +57,7 @@ export function classifyStep(role: Role, commandName: string | undefined, input:
   }
   if (commandName === 'GetObjectCommand') return 'worker.readArchive';
   if (commandName === 'UpdateItemCommand') return 'worker.updateJob';
+  if (commandName === 'SendMessageCommand') return 'worker.deadLetter';
   return undefined;
 }
 
@@ -140,7 +141,7 @@ export class FaultInjector {
         const step = classifyStep(role, context.commandName, input);
         const deliveryId = step === undefined ? undefined : deliveryIdOf(context.commandName, input);
         const kind = step === undefined || deliveryId === undefined ? undefined : this.decide(step, deliveryId);
-        if (kind === undefined) return next(args);
+        if (kind === undefined || !(FAULT_KINDS as readonly string[]).includes(kind)) return next(args);
         if (kind === 'error') throw serviceError(service);
         const request = args.request as HttpRequestLike;
         request.headers[FAULT_HEADER] = kind;

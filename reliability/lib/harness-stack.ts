@@ -2,11 +2,12 @@
  * The local stack rebuilt from the local stack's own building blocks, with
  * the hooks fault injection needs (start.ts takes no client overrides):
  *
- * - every handler client goes through an outage proxy per emulator and
- *   carries the fault middleware; it has a request timeout (and
- *   throwOnRequestTimeout, without which @smithy/node-http-handler only warns)
- *   and one attempt, so an injected fault always reaches our code instead of
- *   being absorbed by the SDK's own retry;
+ * - every handler client reaches its emulator through a wire fault proxy of
+ *   its role (`wire-proxy.ts`) and then an outage relay, and carries the fault
+ *   middleware; it is configured like the Lambdas' own clients (a request
+ *   timeout with throwOnRequestTimeout, and two attempts, as
+ *   `lambda/adapters/client-config.ts` gives them), scaled down, so the SDK's
+ *   own retries are part of every scenario;
  * - the worker handler is wrapped so a scenario can crash it mid-batch;
  * - time limits are scaled down together, keeping the contract's order
  *   (client timeout < receiver timeout < dedupe lease; worker timeout <
@@ -35,18 +36,24 @@ import { createLocalResources, localHandlerEnvironment, type LocalResources } fr
 import { readStackShape, type StackShape } from '../../local/stack-shape';
 import { loadStackTemplate } from '../../local/synth';
 import { startHangServer, startOutageProxy, type HangServer, type OutageProxy } from './fault-servers';
+import type { Role } from './fault-types';
 import { FaultInjector } from './faults';
+import { startWireProxies } from './wire-faults';
+import type { WireProxy } from './wire-proxy';
 import { Cleanups } from '../../local/cleanups';
 import type { CallRecorder } from '../../local/aws-call-recorder';
 import { DEPLOYER } from '../../local/iam/access-log';
 
 /** The scaled-down clock of the harness; see the module comment for the order it keeps. */
 export const TIMING = {
+  /** DynamoDB Local on a loaded 2-core machine answers a conditional write in up to ~1 s. */
   clientRequestTimeoutMs: 1500,
   clientConnectionTimeoutMs: 500,
-  /** Claim + (archive || enqueue) + mark or release, each at most one client timeout. */
-  receiverTimeoutSeconds: 5,
-  leaseSeconds: 6,
+  /** As the Lambdas' clients (RECEIVER_TIMEOUTS, WORKER_TIMEOUTS): one SDK retry. */
+  clientMaxAttempts: 2,
+  /** A hung call costs two attempts (3 s): a hung claim and the release after it still answer 503 in time. */
+  receiverTimeoutSeconds: 7,
+  leaseSeconds: 9,
   workerTimeoutSeconds: 8,
   visibilityTimeoutSeconds: 10,
   retryDelaySeconds: 1,
@@ -69,6 +76,9 @@ export interface HarnessStack {
   readonly resources: LocalResources;
   readonly shape: StackShape;
   readonly faults: FaultInjector;
+  /** Faults on the wire, below the SDK's retries (plans as for `faults`, wire kinds). */
+  readonly wireFaults: FaultInjector;
+  readonly wire: Readonly<Record<Role, { readonly dynamodb: WireProxy; readonly fauxqs: WireProxy }>>;
   readonly hang: HangServer;
   readonly outage: { readonly dynamodb: OutageProxy; readonly fauxqs: OutageProxy };
   /** Direct clients for inspection and for scenarios that act outside the handlers. */
@@ -98,7 +108,7 @@ function clientsFor(endpoints: { dynamodb: string; s3: string; sqs: string }, ti
     credentials: LOCAL_CREDENTIALS,
     ...(timeouts
       ? {
-          maxAttempts: 1,
+          maxAttempts: TIMING.clientMaxAttempts,
           requestHandler: {
             requestTimeout: TIMING.clientRequestTimeoutMs,
             connectionTimeout: TIMING.clientConnectionTimeoutMs,
@@ -145,11 +155,26 @@ export async function startHarnessStack(options: HarnessOptions): Promise<Harnes
     const fauxqsProxy = await startOutageProxy(fauxqs.port);
     cleanups.push(() => fauxqsProxy.stop());
 
+    const wireFaults = new FaultInjector(options.seed ^ 0x5eed, hang.port);
+    const wire = await startWireProxies(wireFaults, { dynamodb: dynamodbProxy.endpoint, fauxqs: fauxqsProxy.endpoint });
+    cleanups.push(() => Promise.all(Object.values(wire).flatMap((pair) => [pair.dynamodb.stop(), pair.fauxqs.stop()])).then(() => undefined));
+
     const direct = clientsFor({ dynamodb: dynamodb.endpoint, s3: fauxqs.endpoint, sqs: fauxqs.endpoint }, false);
-    const proxied = { dynamodb: dynamodbProxy.endpoint, s3: fauxqsProxy.endpoint, sqs: fauxqsProxy.endpoint };
-    const receiverClients = clientsFor(proxied, true);
-    const workerClients = clientsFor(proxied, true);
-    cleanups.push(() => [direct, receiverClients, workerClients].forEach((set) => Object.values(set).forEach((client) => client.destroy())));
+    const through = (role: Role) => ({ dynamodb: wire[role].dynamodb.endpoint, s3: wire[role].fauxqs.endpoint, sqs: wire[role].fauxqs.endpoint });
+    const receiverClients = clientsFor(through('receiver'), true);
+    const workerClients = clientsFor(through('worker'), true);
+    // The event source's own polling: through the outage relay (an SQS outage must reach it), never faulted,
+    // with a timeout past its long poll.
+    const runnerSqs = new SQSClient({
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      endpoint: fauxqsProxy.endpoint,
+      requestHandler: { requestTimeout: 5_000, connectionTimeout: TIMING.clientConnectionTimeoutMs, throwOnRequestTimeout: true },
+    });
+    cleanups.push(() => {
+      [direct, receiverClients, workerClients].forEach((set) => Object.values(set).forEach((client) => client.destroy()));
+      runnerSqs.destroy();
+    });
 
     if (options.recorder) {
       const tag = (set: HarnessClients, principal: string): void => Object.values(set).forEach((client) => options.recorder?.attach(client, { principal }));
@@ -194,8 +219,7 @@ export async function startHarnessStack(options: HarnessOptions): Promise<Harnes
 
     const newRunner = (): QueueRunner =>
       startQueueRunner({
-        // The runner's own polling goes through the proxy too: an SQS outage must reach it.
-        sqs: workerClients.sqs,
+        sqs: runnerSqs,
         queueUrl: resources.queueUrl,
         queueArn: resources.queueArn,
         region: LOCAL_REGION,
@@ -219,6 +243,8 @@ export async function startHarnessStack(options: HarnessOptions): Promise<Harnes
       resources,
       shape,
       faults,
+      wireFaults,
+      wire,
       hang,
       outage: { dynamodb: dynamodbProxy, fauxqs: fauxqsProxy },
       direct,

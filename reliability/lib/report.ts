@@ -40,7 +40,7 @@ function extra(result: ScenarioResult): string {
 export function figuresMarkdown(summary: RunSummary): string {
   const rows = summary.scenarios.map((s) => {
     const f = s.figures;
-    return `| ${s.name} | ${f.sent} | ${faults(s.faults)} | ${f.retries} | ${f.resends} | ${f.acknowledged} | ${f.archived} | ${f.applied} | **${f.lost}** | **${f.appliedTwice}** | ${f.regressed} | ${f.deadLettered} | ${s.seconds} |`;
+    return `| ${s.name} | ${f.sent} | ${faults(s.faults)} | ${f.retries} | ${f.resends} | ${f.acknowledged} | ${f.archived} | ${f.applied} | **${f.answered4xx}** | **${f.lost}** | **${f.appliedTwice}** | ${f.retriesRanOut} | ${f.regressed} | ${f.deadLettered} | ${s.seconds} |`;
   });
   const totals = summary.scenarios.reduce(
     (sum, s) => ({
@@ -51,9 +51,11 @@ export function figuresMarkdown(summary: RunSummary): string {
       applied: sum.applied + s.figures.applied,
       lost: sum.lost + s.figures.lost,
       twice: sum.twice + s.figures.appliedTwice,
+      answered4xx: sum.answered4xx + s.figures.answered4xx,
+      ranOut: sum.ranOut + s.figures.retriesRanOut,
       faults: sum.faults + Object.values(s.faults).reduce((a, b) => a + b, 0),
     }),
-    { sent: 0, retries: 0, acknowledged: 0, archived: 0, applied: 0, lost: 0, twice: 0, faults: 0 },
+    { sent: 0, retries: 0, acknowledged: 0, archived: 0, applied: 0, lost: 0, twice: 0, answered4xx: 0, ranOut: 0, faults: 0 },
   );
   const byKind: Record<string, number> = {};
   for (const s of summary.scenarios) {
@@ -71,10 +73,12 @@ export function figuresMarkdown(summary: RunSummary): string {
     '',
     `Produced by \`npx tsx reliability/run.ts --write-report\` (what \`npm run test:reliability\` runs, plus \`--write-report\`), seed ${summary.seed}, on ${summary.startedAt.slice(0, 10)} with Node ${summary.node}, in ${summary.seconds} s. Result: **${summary.violations.length === 0 ? 'every invariant held' : `${summary.violations.length} violations`}**.`,
     '',
-    `Totals: ${totals.sent} deliveries sent, ${totals.faults} faults injected (${answers(byKind)}), plus the worker deaths and outages below; ${totals.retries} provider retries; ${totals.acknowledged} acknowledged, ${totals.archived} archived, ${totals.applied} applied; **${totals.lost} lost, ${totals.twice} applied twice**.`,
+    `Provider: strict (a 4xx is final; only 5xx and no answer are retried, at most 3 times, 2 s / 4 s / 8 s apart ±20 %).`,
     '',
-    '| scenario | sent | faults injected (step kind count) | retries | re-sends | acknowledged | archived | applied | lost | applied twice | not at expected state | in DLQ (only injected poison allowed) | seconds |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `Totals: ${totals.sent} deliveries sent, ${totals.faults} faults injected (${answers(byKind)}), plus the worker deaths and outages below; ${totals.retries} provider retries; ${totals.acknowledged} acknowledged, ${totals.archived} archived, ${totals.applied} applied; **${totals.answered4xx} legitimate deliveries answered 4xx, ${totals.lost} lost, ${totals.twice} applied twice**; ${totals.ranOut} whose retries ran out on 5xx or no answer.`,
+    '',
+    '| scenario | sent | faults injected (step kind count) | retries | re-sends | acknowledged | archived | applied | answered 4xx | lost | applied twice | retries ran out | not at expected state | in DLQ (only injected poison allowed) | seconds |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     'Answers the provider simulator got, and what else happened, per scenario:',

@@ -5,9 +5,10 @@
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { QUEUE_MESSAGE_VERSION } from '../../lambda/core/contract';
-import type { FaultPlan, Step } from './fault-types';
+import { STEPS, type FaultPlan, type Step } from './fault-types';
 import type { HarnessStack } from './harness-stack';
-import { PROVIDER_RETRIES, sendAll, type SendContext, type SendOutcome } from './provider-sim';
+import { STRICT_PROVIDER, sendAll, type SendContext, type SendOutcome } from './provider-sim';
+import { WIRE_FAULT_KINDS } from './wire-proxy';
 import { prng } from './seeded';
 import { evaluate, takeSnapshot, waitForDrain, type Figures } from './state';
 import { crashingWorker, killedConsumer, type CrashCounter } from './worker-chaos';
@@ -40,11 +41,12 @@ interface Pending {
   readonly outcomes: Promise<SendOutcome[]>;
   readonly started: number;
   readonly poisonIds?: ReadonlySet<string>;
+  readonly allowRetriesToRunOut?: boolean;
   readonly extra?: () => Record<string, number | string>;
 }
 
 function sendContext(context: RunContext): SendContext {
-  return { url: context.stack.webhookUrl, secret: context.stack.signingSecret, policy: PROVIDER_RETRIES, signatures: context.signatures };
+  return { url: context.stack.webhookUrl, secret: context.stack.signingSecret, policy: STRICT_PROVIDER, signatures: context.signatures };
 }
 
 function workload(context: RunContext, prefix: string, deliveries: number, options: Partial<Parameters<typeof buildWorkload>[0]> = {}): Workload {
@@ -75,12 +77,13 @@ async function settle(context: RunContext, pending: readonly Pending[]): Promise
       bucket: context.stack.resources.archiveBucketName,
       poisonIds: item.poisonIds,
       drained,
+      allowRetriesToRunOut: item.allowRetriesToRunOut,
     });
     results.push({
       name: item.name,
       description: item.description,
       figures: evaluation.figures,
-      faults: context.stack.faults.injected(item.workload.prefix),
+      faults: { ...context.stack.faults.injected(item.workload.prefix), ...context.stack.wireFaults.injected(item.workload.prefix) },
       violations: evaluation.violations,
       seconds: Math.round((Date.now() - item.started) / 100) / 10,
       extra: {
@@ -91,8 +94,22 @@ async function settle(context: RunContext, pending: readonly Pending[]): Promise
       },
     });
     context.stack.faults.deactivate(item.workload.prefix);
+    context.stack.wireFaults.deactivate(item.workload.prefix);
   }
   return results;
+}
+
+/**
+ * DynamoDB Local's JVM answers its first few hundred writes slowly (the JIT is
+ * still compiling), past the harness's client timeouts: a warm-up run, not
+ * counted, so the scenarios measure the pipeline rather than the emulator's
+ * start. Real DynamoDB has no such phase.
+ */
+export async function warmUp(context: RunContext, deliveries: number): Promise<number> {
+  const built = workload(context, 'warmup-', deliveries);
+  const outcomes = await sendAll(built.sends, 8, sendContext(context));
+  await waitForDrain(context.stack.direct, context.stack.resources.queueUrl, context.drainTimeoutMs);
+  return outcomes.filter((outcome) => outcome.acknowledged).length;
 }
 
 const ALL_KINDS = ['error', 'hang', 'lost-response'] as const;
@@ -138,6 +155,36 @@ export async function runStepFaults(context: RunContext, deliveriesEach: number,
       workload: built,
       started: Date.now(),
       outcomes: sendAll(built.sends, 4, sendContext(context)),
+    };
+  });
+  return settle(context, pending);
+}
+
+/**
+ * Phase 1b: faults on the wire, below the SDK's retries, at one rate on every
+ * receiver and worker step, uncapped: a late answer, a connection dropped after
+ * the emulator applied the request, a 5xx. Half the bodies are over the
+ * inline limit, so the worker's claim-check read is on the wire too.
+ */
+export async function runWireFaults(context: RunContext, deliveries: number, rate: number): Promise<ScenarioResult[]> {
+  const variants = [
+    { name: 'inline', paddingBytes: undefined, share: 0.5 },
+    { name: 'claim check', paddingBytes: 70 * 1024, share: 0.5 },
+  ];
+  const pending = variants.map((variant): Pending => {
+    const prefix = `x-${variant.name.replace(' ', '-')}-`;
+    context.stack.wireFaults.activate({
+      prefix,
+      rules: STEPS.map((step) => ({ step, rate, kinds: WIRE_FAULT_KINDS, maxPerDelivery: Number.POSITIVE_INFINITY })),
+    });
+    const built = workload(context, prefix, Math.round(deliveries * variant.share), { resendRate: 0.1, paddingBytes: variant.paddingBytes });
+    return {
+      name: `wire: ${Math.round(rate * 100)}% on every step, ${variant.name}`,
+      description: `every receiver and worker request faulted on the wire at ${Math.round(rate * 100)}% (5xx, answer held past the client timeout, connection dropped after the emulator applied it), uncapped; SDK clients with 2 attempts; strict provider with 3 retries`,
+      workload: built,
+      started: Date.now(),
+      outcomes: sendAll(built.sends, 8, sendContext(context)),
+      allowRetriesToRunOut: true,
     };
   });
   return settle(context, pending);
