@@ -1,4 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -7,17 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { ARCHIVE_PREFIX, DEFAULTS, ENV, TABLE_KEYS } from '../../lambda/core/contract';
 import { JobWorker } from '../../lib/job-worker';
 import { DEFAULT_QUEUE_VISIBILITY_TIMEOUT_SECONDS } from '../../lib/secure-defaults';
-import {
-  type Synthesized,
-  actionsOf,
-  getAtt,
-  logicalId,
-  objectsUnder,
-  resourcesFor,
-  roleStatements,
-  synthesize,
-  type CfnJson,
-} from './support/synth';
+import { type Synthesized, actionsOf, getAtt, logicalId, objectsUnder, resourcesFor, roleStatements, synthesize, type CfnJson, projectApp } from './support/synth';
 
 let synth: Synthesized;
 let ids: { jobs: string; deliveries: string; archive: string; queue: string; dlq: string; worker: string };
@@ -161,7 +151,7 @@ describe('JobWorker with an existing jobs table', () => {
   let worker: JobWorker;
 
   beforeAll(() => {
-    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Existing');
+    const stack = new Stack(projectApp({ bundle: false }), 'Existing');
     const queue = new sqs.Queue(stack, 'Queue', { visibilityTimeout: Duration.seconds(DEFAULT_QUEUE_VISIBILITY_TIMEOUT_SECONDS) });
     const deadLetterQueue = new sqs.Queue(stack, 'Dlq');
     const archiveBucket = new s3.Bucket(stack, 'Archive');

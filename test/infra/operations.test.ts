@@ -1,11 +1,11 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { METRIC, METRICS_NAMESPACE } from '../../lambda/core/contract';
 import { JobWorker } from '../../lib/job-worker';
 import { Operations } from '../../lib/operations';
 import { WebhookIngestion } from '../../lib/webhook-ingestion';
-import { type CfnJson, type Synthesized, logicalId, synthesize } from './support/synth';
+import { type CfnJson, type Synthesized, logicalId, synthesize, projectApp } from './support/synth';
 
 let synth: Synthesized;
 let topicId: string;
@@ -170,7 +170,7 @@ describe('Operations', () => {
 
 describe('Operations with an existing topic', () => {
   it('creates no topic or key and sends every alarm to the given topic', () => {
-    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Existing');
+    const stack = new Stack(projectApp({ bundle: false }), 'Existing');
     const ingestion = new WebhookIngestion(stack, 'Ingestion');
     const worker = new JobWorker(stack, 'Worker', {
       queue: ingestion.queue,

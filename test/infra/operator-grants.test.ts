@@ -3,19 +3,18 @@
  * exactly what `npm run replay` and `npm run redrive` call, on this stack's
  * resources only.
  */
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { STACK_NAME } from '../../lambda/core/contract';
 import { WebhookIngestionStack } from '../../lib/webhook-ingestion-stack';
-import { actionsOf, getAtt, logicalId, objectsUnder, resourcesFor, roleStatements, type Statement } from './support/synth';
+import { actionsOf, getAtt, logicalId, objectsUnder, resourcesFor, roleStatements, type Statement, projectApp } from './support/synth';
 
 function synthesizeWithOperator(grant: (stack: WebhookIngestionStack, role: iam.Role) => void): {
   stack: WebhookIngestionStack;
   statements: Statement[];
 } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = projectApp({ bundle: false });
   const stack = new WebhookIngestionStack(app, STACK_NAME);
   const role = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
   grant(stack, role);
@@ -100,7 +99,7 @@ describe('operator grants', () => {
   describe('granted to an imported operator role, as bin/app.ts does with -c operatorRoleArn', () => {
     it('leaves cdk-nag with no finding', () => {
       // Prepare
-      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const app = projectApp({ bundle: false });
       const stack = new WebhookIngestionStack(app, STACK_NAME);
 
       // Act

@@ -1,4 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -7,12 +7,13 @@ import { JobWorker, type JobWorkerProps } from '../../lib/job-worker';
 import { Operations, type OperationsProps } from '../../lib/operations';
 import { DEFAULT_QUEUE_VISIBILITY_TIMEOUT_SECONDS, PropsValidationError } from '../../lib/secure-defaults';
 import { MAX_BODY_BYTES_LIMIT, WebhookIngestion, type WebhookIngestionProps } from '../../lib/webhook-ingestion';
+import { projectApp } from './support/synth';
 
 const MiB = 1024 * 1024;
 
 function newStack(): Stack {
   // Validation runs before any function is built, so nothing is bundled here.
-  return new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Validation');
+  return new Stack(projectApp({ bundle: false }), 'Validation');
 }
 
 function errorOf(build: () => unknown): PropsValidationError {

@@ -5,13 +5,14 @@
  * tracing, unsigned deliveries, an existing jobs table and an alarm email are
  * covered in webhook-ingestion-stack.test.ts.)
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { STACK_NAME } from '../../lambda/core/contract';
 import { WebhookIngestionStack, type WebhookIngestionStackProps } from '../../lib/webhook-ingestion-stack';
+import { projectApp } from './support/synth';
 
 function nagFindings(scope: IConstruct): string[] {
   const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(scope);
@@ -32,7 +33,7 @@ const withSecret: Variant = (shared) => ({
 });
 
 function findingsWith(variant: Variant): string[] {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = projectApp({ bundle: false });
   const shared = new Stack(app, 'Shared');
   return nagFindings(new WebhookIngestionStack(app, STACK_NAME, variant(shared)));
 }

@@ -1,10 +1,10 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { OUTPUT_KEYS, STACK_NAME, WEBHOOK_PATH } from '../../lambda/core/contract';
 import { WebhookIngestionStack, type WebhookIngestionStackProps } from '../../lib/webhook-ingestion-stack';
-import { type Synthesized, logicalId, synthesize } from './support/synth';
+import { type Synthesized, logicalId, synthesize, projectApp } from './support/synth';
 
 let synth: Synthesized;
 
@@ -82,7 +82,7 @@ describe('WebhookIngestionStack', () => {
     });
 
     it('lets the app synthesize with the pack registered as a validation plugin', () => {
-      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const app = projectApp({ bundle: false });
       new WebhookIngestionStack(app, STACK_NAME);
       Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
       expect(() => app.synth()).not.toThrow();

@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -6,17 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ARCHIVE_PREFIX, DEFAULTS, ENV, TABLE_KEYS, WEBHOOK_PATH } from '../../lambda/core/contract';
 import { SIGNING_SECRET_PLACEHOLDER_TEMPLATE, WebhookIngestion } from '../../lib/webhook-ingestion';
-import {
-  type Synthesized,
-  actionsOf,
-  getAtt,
-  logicalId,
-  objectsUnder,
-  resourcesFor,
-  roleStatements,
-  synthesize,
-  type CfnJson,
-} from './support/synth';
+import { type Synthesized, actionsOf, getAtt, logicalId, objectsUnder, resourcesFor, roleStatements, synthesize, type CfnJson, projectApp } from './support/synth';
 
 let synth: Synthesized;
 let ids: { table: string; archive: string; logs: string; queue: string; dlq: string; secret: string; receiver: string };
@@ -333,7 +323,7 @@ describe('WebhookIngestion with overrides', () => {
 
   describe('when an existing secret is imported', () => {
     it('creates no secret and lets the receiver read only that one (any version suffix)', () => {
-      const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Imported');
+      const stack = new Stack(projectApp({ bundle: false }), 'Imported');
       const existing = secretsmanager.Secret.fromSecretNameV2(stack, 'Existing', 'provider/webhook-secret');
       const ingestion = new WebhookIngestion(stack, 'Ingestion', { existingSigningSecret: existing });
       const template = Template.fromStack(stack);
@@ -347,7 +337,7 @@ describe('WebhookIngestion with overrides', () => {
 
   describe('when a customer managed key is given', () => {
     it('encrypts table, archive and queues with it and grants the receiver only what its calls need', () => {
-      const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Cmk');
+      const stack = new Stack(projectApp({ bundle: false }), 'Cmk');
       const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
       const ingestion = new WebhookIngestion(stack, 'Ingestion', { encryptionKey: key });
       const template = Template.fromStack(stack);

@@ -2,10 +2,13 @@
  * Shared helpers for the infra tests: synthesize the stack once per file and
  * read what a reviewer cares about (roles' actions, resources by type).
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { STACK_NAME } from '../../../lambda/core/contract';
+import { PROJECT_ROOT } from '../../../lib/secure-defaults';
 import { WebhookIngestionStack, type WebhookIngestionStackProps } from '../../../lib/webhook-ingestion-stack';
 
 export interface Synthesized {
@@ -24,8 +27,19 @@ export interface SynthOptions {
   readonly bundle?: boolean;
 }
 
+/** The feature flags and other context of `cdk.json`, so the tests synthesize what `cdk synth` does. */
+export function projectContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  return cdkJson.context ?? {};
+}
+
+/** An app with the project's context; `bundle: false` skips esbuild for tests that only read resource properties. */
+export function projectApp(options: SynthOptions = {}): App {
+  return new App({ context: { ...projectContext(), ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}) } });
+}
+
 export function synthesize(props: WebhookIngestionStackProps = {}, options: SynthOptions = {}): Synthesized {
-  const app = new App(options.bundle === false ? { context: { 'aws:cdk:bundling-stacks': [] } } : {});
+  const app = projectApp(options);
   const stack = new WebhookIngestionStack(app, STACK_NAME, props);
   const template = Template.fromStack(stack);
   return { app, stack, template, json: JSON.stringify(template.toJSON()) };
