@@ -174,6 +174,8 @@ export const METRIC = {
   staleIgnored: 'EventStaleIgnored',
   terminalConflict: 'TerminalConflict',
   poisonMessage: 'PoisonMessage',
+  /** API answers 429 (the stage throttle), counted by a metric filter on the JSON access log: HTTP APIs publish no 429 metric. */
+  apiThrottled: 'ApiThrottled',
   /** A record the jobs table refuses for good (ValidationException): moved to the DLQ. */
   permanentFailure: 'PermanentFailure',
   workerRecordFailure: 'WorkerRecordFailure',

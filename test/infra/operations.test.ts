@@ -110,6 +110,37 @@ describe('Operations', () => {
       });
     });
 
+    it('page on a delivery conflict and on a run of deliveries in progress, on the receiver\'s own metrics', () => {
+      const { alarms } = synth.stack.operations;
+      expect(alarmProps(alarms.deliveryConflict)).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: METRIC.conflict,
+        Dimensions: [{ Name: 'service', Value: 'webhook-receiver' }],
+        Statistic: 'Sum',
+        Threshold: 1,
+      });
+      expect(alarmProps(alarms.deliveryInProgress)).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: METRIC.inProgress,
+        Dimensions: [{ Name: 'service', Value: 'webhook-receiver' }],
+        Threshold: 10,
+      });
+    });
+
+    it('page on any API 429, counted from the JSON access log (HTTP APIs have no 429 metric)', () => {
+      synth.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: { Ref: logicalId(synth.stack.ingestion.accessLogGroup) },
+        FilterPattern: '{ $.status = "429" }',
+        MetricTransformations: [{ MetricNamespace: METRICS_NAMESPACE, MetricName: METRIC.apiThrottled, MetricValue: '1' }],
+      });
+      expect(alarmProps(synth.stack.operations.alarms.apiThrottled)).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: METRIC.apiThrottled,
+        Statistic: 'Sum',
+        Threshold: 1,
+      });
+    });
+
     it('page as soon as the receiver reports the secret unset', () => {
       expect(alarmProps(synth.stack.operations.alarms.signingSecretUnset)).toMatchObject({
         Namespace: METRICS_NAMESPACE,
