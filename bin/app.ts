@@ -8,6 +8,7 @@
  *                         -c existingJobsTableName=<name>   (a table the product already owns)
  *                         -c operatorRoleArn=<role arn>     (gets exactly what replay and redrive need)
  *                         -c operatorReadsSigningSecret=true (and the secret read of replay --verify)
+ *                         -c webhookPathToken=<32+ chars>   (abuse mitigation: the provider posts to /webhooks/<token>)
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -27,7 +28,7 @@ const allowUnsignedDeliveries = String(app.node.tryGetContext('allowUnsignedDeli
 const stack = new WebhookIngestionStack(app, STACK_NAME, {
   alarmEmail: contextString('alarmEmail'),
   existingJobsTableName: contextString('existingJobsTableName'),
-  ingestionProps: { allowUnsignedDeliveries },
+  ingestionProps: { allowUnsignedDeliveries, webhookPathToken: contextString('webhookPathToken') },
 });
 
 const operatorRoleArn = contextString('operatorRoleArn');

@@ -2,7 +2,7 @@
  * The ingress side: HTTP API -> receiver Lambda -> deliveries table (dedupe),
  * archive bucket (exact raw bytes) and work queue (+ DLQ), with the signing secret.
  */
-import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -105,6 +105,22 @@ export interface WebhookIngestionProps {
   /** Days after which overwritten or deleted archive versions are removed. @default 30 */
   readonly archiveNoncurrentVersionExpirationDays?: number;
 
+  /**
+   * Abuse mitigation (docs/security.md, Abuse): route the webhook only at
+   * `POST /webhooks/<token>`, so the provider's route has the stage throttle to
+   * itself. A flood from anyone who does not know the token matches no route:
+   * API Gateway answers 404 itself, invokes nothing and spends none of the
+   * route's throttle, so it cannot push the provider into 429s (which a strict
+   * provider never retries). The token is an address, not a key (the HMAC
+   * still authenticates every delivery): keep it out of public places, put the
+   * full `WebhookUrl` output into the provider's webhook settings, and rotate it
+   * by deploying a new token and updating the provider. At least 32 characters
+   * of `A-Z a-z 0-9 _ -`, for example `openssl rand -hex 24`.
+   *
+   * @default - no token: the provider posts to `/webhooks`
+   */
+  readonly webhookPathToken?: string;
+
   /** Steady-state requests per second the stage lets through. @default 100 */
   readonly throttleRateLimit?: number;
   /** Burst the stage lets through. @default 200 */
@@ -182,8 +198,10 @@ export class WebhookIngestion extends Construct {
   public get signingSecretResourceArn(): string {
     return this.signingSecret.secretFullArn ?? `${this.signingSecret.secretArn}-??????`;
   }
-  /** The full URL the provider is configured with; ends in `/webhooks`. */
+  /** The full URL the provider is configured with; ends in `/webhooks` (or `/webhooks/<token>`). */
   public readonly webhookUrl: string;
+  /** The route's path: `/webhooks`, or `/webhooks/<webhookPathToken>`. */
+  public readonly webhookPath: string;
 
   constructor(scope: Construct, id: string, props: WebhookIngestionProps = {}) {
     super(scope, id);
@@ -359,8 +377,9 @@ export class WebhookIngestion extends Construct {
         ),
       },
     });
+    this.webhookPath = webhookPathFor(props.webhookPathToken);
     this.httpApi.addRoutes({
-      path: WEBHOOK_PATH,
+      path: this.webhookPath,
       methods: [apigwv2.HttpMethod.POST],
       integration: new HttpLambdaIntegration('ReceiverIntegration', this.receiver, {
         payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
@@ -372,7 +391,7 @@ export class WebhookIngestion extends Construct {
         'Public webhook endpoint called by the provider, which cannot present AWS or OAuth credentials: authenticity is checked by HMAC-SHA256 over the raw body in the receiver.',
     });
 
-    this.webhookUrl = `${this.httpApi.apiEndpoint}${WEBHOOK_PATH}`;
+    this.webhookUrl = `${this.httpApi.apiEndpoint}${this.webhookPath}`;
   }
 
   private createPlaceholderSecret(removalPolicy: RemovalPolicy): secretsmanager.Secret {
@@ -422,9 +441,22 @@ export class WebhookIngestion extends Construct {
   }
 }
 
+/** Long enough not to be guessed or enumerated; URL-safe so it is one path segment as given. */
+export const WEBHOOK_PATH_TOKEN_PATTERN = /^[A-Za-z0-9_-]{32,128}$/;
+
+export function webhookPathFor(token: string | undefined): string {
+  return token === undefined ? WEBHOOK_PATH : `${WEBHOOK_PATH}/${token}`;
+}
+
 /** Every problem with the props, in one error. */
 export function validateWebhookIngestionProps(props: WebhookIngestionProps): void {
   const problems = new ProblemCollector('WebhookIngestion');
+  if (props.webhookPathToken !== undefined) {
+    problems.check(
+      !Token.isUnresolved(props.webhookPathToken) && WEBHOOK_PATH_TOKEN_PATTERN.test(props.webhookPathToken),
+      'webhookPathToken must be 32 to 128 characters of A-Z a-z 0-9 _ - (for example the output of openssl rand -hex 24), given as a plain string',
+    );
+  }
   problems.integerInRange('timestampToleranceSeconds', props.timestampToleranceSeconds, 1, TIMESTAMP_TOLERANCE_MAX_SECONDS);
   if (props.maxBodyBytes !== undefined) {
     problems.check(

@@ -28,7 +28,32 @@ export interface ApiServerOptions {
   readonly functionName?: string;
   readonly region?: string;
   readonly maxBodyBytes?: number;
+  /** The route's path; `WEBHOOK_PATH` unless the stack routes a path token (`webhookPathToken`). */
+  readonly webhookPath?: string;
+  /**
+   * The stage throttle as API Gateway applies it to the route: a token bucket
+   * of `burstLimit` tokens refilled at `rateLimit` per second; a request that
+   * finds it empty is answered 429 before the function is invoked.
+   * @default - none
+   */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
   readonly log?: (message: string) => void;
+}
+
+/** API Gateway's token bucket: `take` is false when the request is to be throttled. */
+export function tokenBucket(rateLimit: number, burstLimit: number, now: () => number = Date.now): { take(): boolean } {
+  let tokens = burstLimit;
+  let last = now();
+  return {
+    take: () => {
+      const at = now();
+      tokens = Math.min(burstLimit, tokens + ((at - last) / 1000) * rateLimit);
+      last = at;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    },
+  };
 }
 
 export interface ApiServer {
@@ -232,12 +257,19 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const functionName = options.functionName ?? 'webhook-receiver-local';
   const log = options.log ?? (() => undefined);
   const region = options.region ?? 'us-east-1';
+  const webhookPath = options.webhookPath ?? WEBHOOK_PATH;
+  const bucket = options.throttle ? tokenBucket(options.throttle.rateLimit, options.throttle.burstLimit) : undefined;
 
   const handleRequest = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?')[0];
-    if (request.method !== 'POST' || path !== WEBHOOK_PATH) {
+    if (request.method !== 'POST' || path !== webhookPath) {
       request.resume();
       sendJson(response, 404, { message: 'Not Found' });
+      return;
+    }
+    if (bucket !== undefined && !bucket.take()) {
+      request.resume();
+      sendJson(response, 429, { message: 'Too Many Requests' });
       return;
     }
     const read = await readBody(request, maxBodyBytes);
@@ -292,7 +324,7 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
       const url = `http://${LOOPBACK_HOST}:${port}`;
       resolve({
         url,
-        webhookUrl: `${url}${WEBHOOK_PATH}`,
+        webhookUrl: `${url}${webhookPath}`,
         port,
         server,
         // Requests in flight may finish (a provider would otherwise see a reset and retry); idle keep-alive sockets go at once.

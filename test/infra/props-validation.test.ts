@@ -35,6 +35,8 @@ describe('WebhookIngestion props validation', () => {
     ['a body limit above what Lambda can receive', { maxBodyBytes: 11 * MiB }, `maxBodyBytes must be an integer between 1 and 4694016 (got ${11 * MiB}): Lambda's 6 MB invocation payload`],
     ['a body limit that fits API Gateway but not base64-encoded in Lambda', { maxBodyBytes: 5 * MiB }, `maxBodyBytes must be an integer between 1 and 4694016 (got ${5 * MiB})`],
     ['a zero body limit', { maxBodyBytes: 0 }, 'maxBodyBytes must be an integer between 1'],
+    ['a guessable webhook path token', { webhookPathToken: 'secret' }, 'webhookPathToken must be 32 to 128 characters of A-Z a-z 0-9 _ -'],
+    ['a webhook path token with a slash', { webhookPathToken: `${'a'.repeat(32)}/x` }, 'webhookPathToken must be 32 to 128 characters'],
     ['a dedupe TTL under a day', { dedupeTtlDays: 0 }, 'dedupeTtlDays must be an integer >= 1 (got 0)'],
     ['a lease no longer than the receiver timeout', { leaseSeconds: DEFAULTS.receiverTimeoutSeconds }, `leaseSeconds must be an integer >= ${DEFAULTS.receiverTimeoutSeconds + 1}`],
     ['a negative rotation grace', { rotationGraceSeconds: -1 }, 'rotationGraceSeconds must be an integer >= 0 (got -1)'],

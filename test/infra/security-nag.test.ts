@@ -39,6 +39,10 @@ function findingsWith(variant: Variant): string[] {
 }
 
 describe('cdk-nag AwsSolutions on the security variants', () => {
+  it('finds nothing unacknowledged with the abuse mitigation on (a webhook path token)', () => {
+    expect(findingsWith(() => ({ ingestionProps: { webhookPathToken: 'b7e2c94f1a0d4e6b8c3f5a7d9e1b2c4f6a8d0e2f' } }))).toEqual([]);
+  });
+
   it('finds nothing unacknowledged with an imported signing secret', () => {
     expect(findingsWith(withSecret)).toEqual([]);
   });

@@ -321,6 +321,28 @@ describe('WebhookIngestion with overrides', () => {
     });
   });
 
+  describe('when a webhook path token is given (abuse mitigation)', () => {
+    const token = 'a3f9c0e17b5d42c8a6e1f0b9d7c35e21f4a8b6c0';
+    let tokened: Synthesized;
+    beforeAll(() => {
+      tokened = synthesize({ ingestionProps: { webhookPathToken: token } }, { bundle: false });
+    });
+
+    it('routes only POST /webhooks/<token>, so requests without the token reach no function and spend none of its throttle', () => {
+      const routes = tokened.template.findResources('AWS::ApiGatewayV2::Route');
+      expect(Object.values(routes).map((r) => r.Properties.RouteKey)).toEqual([`POST ${WEBHOOK_PATH}/${token}`]);
+      tokened.template.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
+    });
+
+    it('keeps the stage throttle on that route and gives the provider the full URL with the token', () => {
+      tokened.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        DefaultRouteSettings: { ThrottlingRateLimit: DEFAULTS.throttleRateLimit, ThrottlingBurstLimit: DEFAULTS.throttleBurstLimit },
+      });
+      const output = tokened.template.findOutputs('WebhookUrl').WebhookUrl;
+      expect(JSON.stringify(output.Value)).toContain(`${WEBHOOK_PATH}/${token}`);
+    });
+  });
+
   describe('when an existing secret is imported', () => {
     it('creates no secret and lets the receiver read only that one (any version suffix)', () => {
       const stack = new Stack(projectApp({ bundle: false }), 'Imported');
