@@ -66,6 +66,10 @@ export interface LocalStackOptions {
   readonly template?: string;
   /** Record every AWS call of the handlers into this directory (local/iam/recording.ts). @default - off */
   readonly recordAwsCallsDir?: string;
+  /** The stage throttle, modelled by the API server (see `startApiServer`). @default - none */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** The route's path, e.g. `/webhooks/<token>` for a stack with `webhookPathToken`. @default `/webhooks` */
+  readonly webhookPath?: string;
   readonly log?: (message: string) => void;
 }
 
@@ -183,6 +187,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region,
       timeoutSeconds: shape.receiver.timeoutSeconds ?? DEFAULTS.receiverTimeoutSeconds,
       functionName: 'webhook-receiver-local',
+      throttle: options.throttle,
+      webhookPath: options.webhookPath,
       log,
     });
     cleanups.push(() => api.close());
