@@ -180,8 +180,9 @@ export async function startHarnessStack(options: HarnessOptions): Promise<Harnes
       const tag = (set: HarnessClients, principal: string): void => Object.values(set).forEach((client) => options.recorder?.attach(client, { principal }));
       tag(direct, DEPLOYER);
       tag(receiverClients, SERVICE_NAMES.receiver);
-      // The worker's clients also poll the queue, as Lambda's poller does with the worker's role.
       tag(workerClients, SERVICE_NAMES.worker);
+      // The event source polls with the worker's role, as Lambda's poller does.
+      options.recorder.attach(runnerSqs, { principal: SERVICE_NAMES.worker, via: 'lambda-event-source-mapping' });
     }
     const faults = new FaultInjector(options.seed, hang.port);
     faults.attach(receiverClients.dynamodb, 'receiver', 'dynamodb');
