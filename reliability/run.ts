@@ -20,7 +20,7 @@ import { runHttpFuzz } from './lib/fuzz-http';
 import { startHarnessStack, type HarnessStack } from './lib/harness-stack';
 import { captureLogs, scanLogs } from './lib/log-capture';
 import { figuresMarkdown, writeFigures, type RunSummary } from './lib/report';
-import { runLoad, runOutage, runStepFaults, runWireFaults, runWorkerDeath, warmUp, type RunContext, type ScenarioResult } from './lib/scenarios';
+import { runLoad, runOpsWireFaults, runOutage, runStepFaults, runWireFaults, runWorkerDeath, warmUp, type RunContext, type ScenarioResult } from './lib/scenarios';
 import { CANARY_PREFIX } from './lib/workload';
 
 /** A hard stop: whatever hangs, the run ends and says so. */
@@ -51,8 +51,8 @@ async function main(): Promise<number> {
   const say = capture.say;
   const started = Date.now();
   const sizes = options.quick
-    ? { step: 20, wire: 60, death: 40, outage: 40, fuzz: 60, load: [[8, 150]] as const }
-    : { step: 60, wire: 240, death: 150, outage: 180, fuzz: 300, load: [[4, 1000], [16, 1000], [32, 1000]] as const };
+    ? { step: 20, wire: 60, ops: 20, death: 40, outage: 40, fuzz: 60, load: [[8, 150]] as const }
+    : { step: 60, wire: 240, ops: 60, death: 150, outage: 180, fuzz: 300, load: [[4, 1000], [16, 1000], [32, 1000]] as const };
 
   let stack: HarnessStack | undefined;
   const limit = setTimeout(() => {
@@ -100,6 +100,8 @@ async function main(): Promise<number> {
 
     const warm = await warmUp(context, 150);
     say(`warm-up: ${warm} of 150 deliveries acknowledged (not counted)`);
+    say('phase 0: the ops CLIs (replay, redrive) with 10% faults on the wire');
+    report(await runOpsWireFaults(context, sizes.ops, 0.1, stateDir));
     say('phase 1: a fault at each pipeline step (error, hang, lost response)');
     report(await runStepFaults(context, sizes.step, 0.3));
     say('phase 1b: 10% faults on the wire at every step, under the SDK retries');

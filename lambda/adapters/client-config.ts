@@ -29,6 +29,14 @@ export const RECEIVER_TIMEOUTS: ClientTimeouts = { connectionTimeoutMs: 500, req
  */
 export const WORKER_TIMEOUTS: ClientTimeouts = { connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000, maxAttempts: 2 };
 
+/**
+ * The ops tools (replay, redrive) have no Lambda timeout to fit, but must not
+ * hang forever on a dependency that never answers: a request timeout past
+ * redrive's longest long poll (20 s), and more attempts than the Lambdas, since
+ * an operator would rather wait than rerun.
+ */
+export const OPS_TIMEOUTS: ClientTimeouts = { connectionTimeoutMs: 3_000, requestTimeoutMs: 30_000, maxAttempts: 5 };
+
 /** Client constructor options: the request handler is built by the SDK from these (no direct @smithy import). */
 export function clientOptions(timeouts: ClientTimeouts): {
   maxAttempts: number;

@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { OPS_TIMEOUTS, clientOptions } from '../../lambda/adapters/client-config';
 import type { LocalEndpoints, StackOutputs } from './outputs';
 
 /** The emulators accept any credentials; fixed ones keep a developer's real profile out of play. */
@@ -20,7 +21,7 @@ export interface AwsClients {
 }
 
 export function localClients(endpoints: LocalEndpoints): AwsClients {
-  const common = { region: endpoints.region, credentials: LOCAL_CREDENTIALS };
+  const common = { ...clientOptions(OPS_TIMEOUTS), region: endpoints.region, credentials: LOCAL_CREDENTIALS };
   const dynamodb = new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb });
   // fauxqs serves S3 on one host: virtual-hosted buckets would need DNS it does not have.
   const s3 = new S3Client({ ...common, endpoint: endpoints.s3, forcePathStyle: true });
@@ -41,7 +42,7 @@ export function regionFromQueueUrl(queueUrl: string): string | undefined {
 export function clientsForOutputs(outputs: StackOutputs, region?: string): AwsClients {
   if (outputs.Endpoints !== undefined) return localClients(outputs.Endpoints);
   const resolved = region ?? regionFromQueueUrl(outputs.QueueUrl);
-  const config = resolved !== undefined ? { region: resolved } : {};
+  const config = { ...clientOptions(OPS_TIMEOUTS), ...(resolved !== undefined ? { region: resolved } : {}) };
   const dynamodb = new DynamoDBClient(config);
   const s3 = new S3Client(config);
   const sqs = new SQSClient(config);

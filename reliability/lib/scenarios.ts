@@ -3,13 +3,19 @@
  * while something fails, waits for the queue to drain, and checks every
  * invariant against what the emulators hold.
  */
+import * as path from 'node:path';
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { LOCAL_REGION } from '../../ops/lib/clients';
+import { writeOutputsFile } from '../../ops/lib/outputs';
+import { main as redriveMain } from '../../ops/redrive';
+import { main as replayMain } from '../../ops/replay';
 import { QUEUE_MESSAGE_VERSION } from '../../lambda/core/contract';
 import { STEPS, type FaultPlan, type Step } from './fault-types';
 import type { HarnessStack } from './harness-stack';
 import { STRICT_PROVIDER, sendAll, type SendContext, type SendOutcome } from './provider-sim';
-import { WIRE_FAULT_KINDS } from './wire-proxy';
-import { prng } from './seeded';
+import { startWireFaultProxy, WIRE_FAULT_KINDS, type WireFaultKind } from './wire-proxy';
+import { prng, uniform } from './seeded';
 import { evaluate, takeSnapshot, waitForDrain, type Figures } from './state';
 import { crashingWorker, killedConsumer, type CrashCounter } from './worker-chaos';
 import { buildWorkload, type Workload } from './workload';
@@ -319,4 +325,122 @@ export async function runLoad(context: RunContext, concurrency: number, deliveri
       }),
     },
   ]);
+}
+
+/**
+ * Phase 0b: the ops CLIs on a faulty wire. Deliveries are accepted cleanly,
+ * their job items deleted, then `npm run replay` (its real `main`, with the
+ * outputs file pointing its clients at wire fault proxies) rebuilds them from
+ * the archive; then the same messages are put into the DLQ and `npm run
+ * redrive` moves them back. Every request of the CLIs is faulted at `rate`:
+ * a 5xx, or the connection dropped after the emulator applied it (a replayed
+ * or redriven message sent twice). Answers held past a client timeout are left
+ * out here only because the CLIs' timeout is 30 s (OPS_TIMEOUTS); the handlers'
+ * scenarios cover that kind.
+ */
+export async function runOpsWireFaults(context: RunContext, deliveries: number, rate: number, stateDir: string): Promise<ScenarioResult[]> {
+  const { stack } = context;
+  const prefix = 'ops-';
+  const started = new Date();
+  const built = workload(context, prefix, deliveries);
+  const outcomes = await sendAll(built.sends, 8, sendContext(context));
+  await waitForDrain(stack.direct, stack.resources.queueUrl, context.drainTimeoutMs);
+
+  let requestIndex = 0;
+  const decide = (): WireFaultKind | undefined => {
+    requestIndex += 1;
+    const draw = uniform(context.seed, 'ops', requestIndex);
+    if (draw >= rate) return undefined;
+    return draw < rate / 2 ? 'server-error' : 'drop-after-apply';
+  };
+  const proxies = {
+    dynamodb: await startWireFaultProxy({ upstream: stack.outage.dynamodb.endpoint, decide }),
+    fauxqs: await startWireFaultProxy({ upstream: stack.outage.fauxqs.endpoint, decide }),
+  };
+  const outputsFile = path.join(stateDir, 'ops-outputs.json');
+  writeOutputsFile(outputsFile, {
+    WebhookUrl: stack.webhookUrl,
+    JobsTableName: stack.resources.jobsTableName,
+    DeliveriesTableName: stack.resources.deliveriesTableName,
+    ArchiveBucketName: stack.resources.archiveBucketName,
+    QueueUrl: stack.resources.queueUrl,
+    DeadLetterQueueUrl: stack.resources.deadLetterQueueUrl,
+    Endpoints: { region: LOCAL_REGION, dynamodb: proxies.dynamodb.endpoint, s3: proxies.fauxqs.endpoint, sqs: proxies.fauxqs.endpoint },
+  });
+  const jobIds = [...new Set(built.deliveries.map((delivery) => delivery.jobId))];
+  const deleteJobs = (): Promise<unknown> =>
+    Promise.all(jobIds.map((jobId) => stack.direct.dynamodb.send(new DeleteItemCommand({ TableName: stack.resources.jobsTableName, Key: { jobId: { S: jobId } } }))));
+  const evaluateNow = async (
+    name: string,
+    description: string,
+    since: number,
+    baseline: { readonly dynamodb: Record<string, number>; readonly fauxqs: Record<string, number> },
+    exitCode: number,
+  ): Promise<ScenarioResult> => {
+    const drained = await waitForDrain(stack.direct, stack.resources.queueUrl, context.drainTimeoutMs);
+    const snapshot = await takeSnapshot(stack.direct, stack.resources);
+    const evaluation = await evaluate({
+      prefix,
+      deliveries: built.deliveries,
+      outcomes,
+      snapshot,
+      clients: stack.direct,
+      bucket: stack.resources.archiveBucketName,
+      drained,
+    });
+    const counts = { dynamodb: proxies.dynamodb.counts(), fauxqs: proxies.fauxqs.counts() };
+    const faults: Record<string, number> = {};
+    for (const [target, record] of Object.entries(counts)) {
+      for (const kind of WIRE_FAULT_KINDS) {
+        const count = record[kind] - (baseline[target as 'dynamodb' | 'fauxqs'][kind] ?? 0);
+        if (count > 0) faults[`${name.split(' ')[1]}→${target} ${kind}`] = count;
+      }
+    }
+    const violations = [...evaluation.violations, ...(exitCode === 0 ? [] : [`the CLI exited ${exitCode}`])];
+    return { name, description, figures: evaluation.figures, faults, violations, seconds: Math.round((Date.now() - since) / 100) / 10, extra: { exitCode } };
+  };
+
+  try {
+    // Replay: the job items are gone; the archive rebuilds them.
+    await deleteJobs();
+    const replayStarted = Date.now();
+    const replayBaseline = { dynamodb: proxies.dynamodb.counts(), fauxqs: proxies.fauxqs.counts() };
+    const replayCode = await replayMain(['--from', started.toISOString(), '--to', new Date(Date.now() + 60_000).toISOString(), '--outputs', outputsFile, '--quiet']);
+    const replay = await evaluateNow(
+      'ops: replay on the wire',
+      `npm run replay rebuilds ${jobIds.length} deleted job items from the archive while ${Math.round(rate * 100)}% of its requests get a 5xx or lose their answer after being applied`,
+      replayStarted,
+      replayBaseline,
+      replayCode,
+    );
+
+    // Redrive: the same messages wait in the DLQ; the job items are gone again.
+    await deleteJobs();
+    for (const delivery of built.deliveries) {
+      const message = {
+        v: QUEUE_MESSAGE_VERSION,
+        deliveryId: delivery.deliveryId,
+        event: delivery.event,
+        jobId: delivery.jobId,
+        timestamp: delivery.eventAt,
+        receivedAt: delivery.eventAt,
+        archive: { bucket: stack.resources.archiveBucketName, key: `raw/redrive/${delivery.deliveryId}.json` },
+        payload: JSON.parse(delivery.body) as unknown,
+      };
+      await stack.direct.sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.deadLetterQueueUrl, MessageBody: JSON.stringify(message) }));
+    }
+    const redriveStarted = Date.now();
+    const redriveBaseline = { dynamodb: proxies.dynamodb.counts(), fauxqs: proxies.fauxqs.counts() };
+    const redriveCode = await redriveMain(['--outputs', outputsFile]);
+    const redrive = await evaluateNow(
+      'ops: redrive on the wire',
+      `npm run redrive moves ${built.deliveries.length} messages from the DLQ back while ${Math.round(rate * 100)}% of its requests get a 5xx or lose their answer after being applied`,
+      redriveStarted,
+      redriveBaseline,
+      redriveCode,
+    );
+    return [replay, redrive];
+  } finally {
+    await Promise.all([proxies.dynamodb.stop(), proxies.fauxqs.stop()]);
+  }
 }
