@@ -15,7 +15,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ARCHIVE_PREFIX, DEFAULTS, ENV, SERVICE_NAMES, TABLE_KEYS } from '../lambda/core/contract';
+import { ARCHIVE_PREFIX, DEFAULTS, ENV, JOB_ATTRIBUTES, OPEN_JOBS_INDEX, SERVICE_NAMES, TABLE_KEYS } from '../lambda/core/contract';
 import {
   LAMBDA_MEMORY_MAX_MB,
   LAMBDA_MEMORY_MIN_MB,
@@ -123,7 +123,8 @@ export class JobWorker extends Construct {
 
     // One conditional UpdateItem per event: a failed condition returns the old item
     // (ReturnValuesOnConditionCheckFailure), so the worker never needs to read.
-    this.jobsTable.grant(this.workerRole, 'dynamodb:UpdateItem');
+    // On the table only: `table.grant` would add `index/*` once the table has an index, and the worker never reads one.
+    iam.Grant.addToPrincipal({ grantee: this.workerRole, actions: ['dynamodb:UpdateItem'], resourceArns: [this.jobsTable.tableArn] });
     grantKeyUse(this.jobsTable.encryptionKey, this.workerRole, 'readWrite');
     // Read-only on the archive: the worker follows claim checks, it never writes the evidence.
     const archiveObjects = props.archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`);
@@ -168,7 +169,7 @@ export class JobWorker extends Construct {
 
   private createJobsTable(props: JobWorkerProps): dynamodb.Table {
     const key = props.encryptionKey;
-    return new dynamodb.Table(this, 'JobsTable', {
+    const table = new dynamodb.Table(this, 'JobsTable', {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: key ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
       encryptionKey: key,
@@ -178,7 +179,29 @@ export class JobWorker extends Construct {
       sortKey: undefined,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     });
+    addOpenJobsIndex(table);
+    return table;
   }
+}
+
+/**
+ * The sparse, sharded open-jobs index the reconciler queries (design 6.2).
+ * Only items carrying both keys are in it, so it holds open jobs only. Its
+ * write cost: one index write when a job opens and one when it closes (about
+ * 2 WRU per job's life, on-demand); updates in between touch neither key nor a
+ * projected attribute, so they cost the index nothing, except the reconciler's
+ * own last-checked mark (projected, so a sweep can skip recently checked jobs
+ * without reading the table). A table the product brings (`existingJobsTable`)
+ * needs the same index: call this on it, or add it with these names and types.
+ */
+export function addOpenJobsIndex(table: dynamodb.Table): void {
+  table.addGlobalSecondaryIndex({
+    indexName: OPEN_JOBS_INDEX.name,
+    partitionKey: { name: OPEN_JOBS_INDEX.shardAttribute, type: dynamodb.AttributeType.NUMBER },
+    sortKey: { name: OPEN_JOBS_INDEX.openedAtAttribute, type: dynamodb.AttributeType.STRING },
+    projectionType: dynamodb.ProjectionType.INCLUDE,
+    nonKeyAttributes: [JOB_ATTRIBUTES.reconcileCheckedAt, JOB_ATTRIBUTES.reconcileFlag],
+  });
 }
 
 /** Every problem with the props, in one error. */

@@ -12,8 +12,10 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DEFAULTS, JOB_ATTRIBUTES, TABLE_KEYS } from '../core/contract';
+import { openJobShard } from '../core/reconcile/open-jobs';
 import {
   type ApplyOptions,
+  CLOSE_REMOVES,
   DESCRIPTIVE_FIELDS,
   type HistoryEntry,
   type JobEvent,
@@ -226,11 +228,21 @@ export function buildApplyUpdate(
   // which is the first one (or a forced replay of that same delivery): no other
   // terminal event's values can be on the item, so there is nothing to REMOVE.
   // `started` never touches them.
+  const remove: string[] = [];
   if (rankOf(status) === 2) {
     for (const field of TERMINAL_FIELDS) {
       const value = marshallTerminalField(event, field);
       if (value !== undefined) set.push(`${x.name(field)} = ${x.value(field, value)}`);
     }
+    // Closing the job takes it out of the sparse open-jobs index in this same
+    // conditional write: no window in which a finished job still looks open.
+    for (const field of CLOSE_REMOVES) remove.push(x.name(field));
+  } else {
+    // Opening it puts it in; if_not_exists keeps a product's opt-in time and the first started's.
+    const shard = x.name('openShard');
+    const openedAt = x.name('openedAt');
+    set.push(`${shard} = if_not_exists(${shard}, ${x.value('openShard', { N: String(openJobShard(event.jobId)) })})`);
+    set.push(`${openedAt} = if_not_exists(${openedAt}, ${x.value('eventAt', { S: event.eventAt })})`);
   }
   const add = [`${x.name('deliveryIds')} ${x.value('deliveryIdSet', { SS: [event.deliveryId] })}`, ...(history.add ? [history.add] : [])];
 
@@ -239,7 +251,7 @@ export function buildApplyUpdate(
   return {
     TableName: tableName,
     Key: { [TABLE_KEYS.jobs.partitionKey]: { S: event.jobId } },
-    UpdateExpression: `SET ${set.join(', ')} ADD ${add.join(', ')}`,
+    UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''} ADD ${add.join(', ')}`,
     ConditionExpression: condition,
     ExpressionAttributeNames: x.names,
     ExpressionAttributeValues: x.values,

@@ -44,6 +44,15 @@ export const ENV = {
   inlinePayloadMaxBytes: 'INLINE_PAYLOAD_MAX_BYTES',
   /** The worker moves a record that can never succeed here itself, with its reason. */
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  /** Reconciler: the provider's API base URL (scheme and host, no path). */
+  providerApiUrl: 'PROVIDER_API_URL',
+  /** Reconciler: the ARN of the secret holding the provider API key; unset = detect and alarm only. */
+  providerApiKeySecretArn: 'PROVIDER_API_KEY_SECRET_ARN',
+  stuckAfterSeconds: 'STUCK_AFTER_SECONDS',
+  giveUpAfterSeconds: 'GIVE_UP_AFTER_SECONDS',
+  recheckAfterSeconds: 'RECHECK_AFTER_SECONDS',
+  maxJobsPerSweep: 'MAX_JOBS_PER_SWEEP',
+  providerRequestsPerSecond: 'PROVIDER_REQUESTS_PER_SECOND',
 } as const;
 
 /** Safe defaults, shared by the construct props and the handler config parser. */
@@ -77,6 +86,52 @@ export const DEFAULTS = {
    * growing the item towards DynamoDB's 400 KB item limit.
    */
   historyMaxEntries: 100,
+  /** Reconciler (design 6.2): how often it sweeps, and when an open job counts as stuck. */
+  reconcileIntervalMinutes: 15,
+  stuckAfterSeconds: 2 * 60 * 60,
+  /** Past this age a job still open at the provider (or unknown to it) is flagged for ops, never guessed. */
+  giveUpAfterSeconds: 7 * 24 * 60 * 60,
+  /** A job the provider still reports open is asked again only after this long, so sweeps space out. */
+  recheckAfterSeconds: 60 * 60,
+  /** Provider calls per sweep at most; the rest wait for the next sweep (oldest first). */
+  maxJobsPerSweep: 100,
+  /** One call every 2 s per key: the pace the provider's docs suggest for polling. */
+  providerRequestsPerSecond: 0.5,
+  /** The pace after a 429 or 5xx, then its ceiling (the docs: back off to 5-10 s). */
+  providerBackoffMs: 5_000,
+  providerMaxBackoffMs: 10_000,
+  providerRequestTimeoutMs: 5_000,
+  /** A provider answer larger than this is refused unread (a job status is well under 4 KiB). */
+  providerMaxAnswerBytes: 64 * 1024,
+  /** 100 calls at one per 2 s is 200 s: the budget leaves room for a slow provider and the writes. */
+  reconcilerTimeoutSeconds: 300,
+  providerApiUrl: 'https://api.removebgvideo.com',
+} as const;
+
+/** The provider's job API (design section 1). */
+export const PROVIDER_API = {
+  /** `GET ${base}${jobPath}${encodeURIComponent(jobId)}` */
+  jobPath: '/v1/jobs/',
+  apiKeyHeader: 'x-api-key',
+} as const;
+
+/** Synthetic deliveries of the reconciler: `reconcile:<jobId>:<status>`. */
+export const RECONCILE_DELIVERY_PREFIX = 'reconcile:';
+
+/**
+ * The sparse, sharded GSI over open jobs (design 6.2). Only an open job carries
+ * its two keys: the worker sets them with the update that opens the job and
+ * removes them with the update that closes it. The shard is derived from the
+ * job id (`openJobShard`), so writes spread over `shards` index partitions;
+ * changing `shards` re-keys every open job, so it is fixed.
+ */
+export const OPEN_JOBS_INDEX = {
+  name: 'open-jobs',
+  /** Number (0 .. shards-1). */
+  shardAttribute: 'openShard',
+  /** String, UTC ISO-8601: when the job opened (its first applied `job.started`, or the product's own time). */
+  openedAtAttribute: 'openedAt',
+  shards: 16,
 } as const;
 
 /** Key schemas: CDK creates the tables from these and the local stack reads them back from the template. */
@@ -111,6 +166,14 @@ export const JOB_ATTRIBUTES = {
   historyDropped: 'historyDropped',
   /** A string set. */
   deliveryIds: 'deliveryIds',
+  /** Open-jobs index keys (`OPEN_JOBS_INDEX`): present only while the job is open. */
+  openShard: 'openShard',
+  openedAt: 'openedAt',
+  /** When the reconciler last asked the provider about this open job, and what it answered. */
+  reconcileCheckedAt: 'reconcileCheckedAt',
+  reconcileProviderStatus: 'reconcileProviderStatus',
+  /** Set when the reconciler gave up on an open job (`not_found`, `gave_up`): a human decides. */
+  reconcileFlag: 'reconcileFlag',
 } as const;
 export type JobAttribute = (typeof JOB_ATTRIBUTES)[keyof typeof JOB_ATTRIBUTES];
 const STACK_OWNED_JOB_ATTRIBUTES: ReadonlySet<string> = new Set(Object.values(JOB_ATTRIBUTES));
@@ -130,6 +193,13 @@ export const OUTPUT_KEYS = {
   deadLetterQueueUrl: 'DeadLetterQueueUrl',
 } as const;
 
+/** Outputs of the reconciler (design 6.2), present only when it is deployed (and the key when configured). */
+export const RECONCILE_OUTPUT_KEYS = {
+  providerApiUrl: 'ProviderApiUrl',
+  /** The secret's ARN, never its value. */
+  providerApiKeySecretArn: 'ProviderApiKeySecretArn',
+} as const;
+
 export const STACK_NAME = 'WebhookIngestionStack';
 export const WEBHOOK_PATH = '/webhooks';
 export const ARCHIVE_PREFIX = 'raw/';
@@ -143,6 +213,8 @@ export const ARCHIVE_METADATA = {
   receivedAt: 'received-at',
   bodySha256: 'body-sha256',
   jobId: 'job-id',
+  /** Absent on the receiver's objects (webhook); `reconcile` on the reconciler's, which carry no signature. */
+  origin: 'origin',
 } as const;
 
 /** Message attributes the worker sets on a record it moves to the DLQ itself. */
@@ -154,7 +226,7 @@ export const DEAD_LETTER_ATTRIBUTES = {
 
 export const METRICS_NAMESPACE = 'WebhookIngestion';
 /** Powertools `service` of each function: its logs' `service` key and its metrics' dimension, which the alarms filter on. */
-export const SERVICE_NAMES = { receiver: 'webhook-receiver', worker: 'webhook-worker' } as const;
+export const SERVICE_NAMES = { receiver: 'webhook-receiver', worker: 'webhook-worker', reconciler: 'webhook-reconciler' } as const;
 export const QUEUE_MESSAGE_VERSION = 1;
 
 /** Metric names, shared by the handlers and the dashboard and alarms in `lib/`. */
@@ -179,4 +251,12 @@ export const METRIC = {
   /** A record the jobs table refuses for good (ValidationException): moved to the DLQ. */
   permanentFailure: 'PermanentFailure',
   workerRecordFailure: 'WorkerRecordFailure',
+  /** Reconciler, once per sweep: open jobs past stuckAfter that the sweep left open. */
+  stuckJobs: 'StuckJobs',
+  /** Reconciler: provider calls that failed or answered something unusable, and failed writes. */
+  reconcileErrors: 'ReconcileErrors',
+  /** Reconciler: terminal provider answers turned into synthetic events. */
+  jobsReconciled: 'JobsReconciled',
+  /** Reconciler: open jobs carrying an ops flag (unknown to the provider, or past giveUpAfter). */
+  jobsFlagged: 'JobsFlaggedForOps',
 } as const;

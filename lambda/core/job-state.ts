@@ -2,7 +2,8 @@
  * Job state transitions: the pure rules the worker applies to a job item.
  * (Types first; the transition functions live below them.)
  */
-import { DEFAULTS, type EventType, type Origin } from './contract';
+import { DEFAULTS, JOB_ATTRIBUTES, type EventType, type Origin } from './contract';
+import { openJobShard } from './reconcile/open-jobs';
 
 export type JobStatus = 'started' | 'completed' | 'failed';
 
@@ -52,6 +53,11 @@ export interface JobItem {
   readonly history?: readonly HistoryEntry[];
   readonly historyDropped?: number;
   readonly deliveryIds?: readonly string[];
+  readonly openShard?: number;
+  readonly openedAt?: string;
+  readonly reconcileCheckedAt?: string;
+  readonly reconcileProviderStatus?: string;
+  readonly reconcileFlag?: string;
   readonly [other: string]: unknown;
 }
 
@@ -84,6 +90,15 @@ export const DESCRIPTIVE_FIELDS = ['model', 'outputFormat', 'background', 'input
  * first terminal event is the product's own, which the worker keeps).
  */
 export const TERMINAL_FIELDS = ['outputUrl', 'error', 'creditsUsed'] as const;
+
+/** The open-jobs index keys: set (if absent) by the update that opens a job, removed by the one that closes it. */
+export const OPEN_INDEX_FIELDS = [JOB_ATTRIBUTES.openShard, JOB_ATTRIBUTES.openedAt] as const;
+/**
+ * Removed with the index keys when a job closes: the reconciler's ops flag
+ * belongs to an open job only. The last-checked time and the provider's last
+ * answer stay, as a record of the last look.
+ */
+export const CLOSE_REMOVES = [...OPEN_INDEX_FIELDS, JOB_ATTRIBUTES.reconcileFlag] as const;
 
 export function statusOf(event: EventType): JobStatus {
   switch (event) {
@@ -187,7 +202,9 @@ export function historyEntry(event: JobEvent, outcome: HistoryEntry['outcome'], 
  * record-only UpdateItem for ignored events).
  *
  * An applied event sets status, bookkeeping and the descriptive fields it
- * carries, and a terminal one the terminal fields it carries. An ignored event
+ * carries, and a terminal one the terminal fields it carries. An applied
+ * `started` opens the job (the open-jobs index keys, where absent); an applied
+ * terminal event closes it (removes them, and any ops flag). An ignored event
  * (stale or conflict) only fills missing descriptive fields and is recorded.
  */
 export function applyToItem(current: JobItem | undefined, event: JobEvent, options: ApplyOptions, now: Date): JobItem {
@@ -210,6 +227,12 @@ export function applyToItem(current: JobItem | undefined, event: JobEvent, optio
       for (const field of TERMINAL_FIELDS) {
         if (event[field] !== undefined) next[field] = event[field];
       }
+      for (const field of CLOSE_REMOVES) delete next[field];
+    } else {
+      // A job opened by the product (opt-in) keeps its own time; a later `started` keeps the first.
+      // (`=== undefined`, not `??`: DynamoDB's if_not_exists keeps a NULL too.)
+      if (next[JOB_ATTRIBUTES.openShard] === undefined) next[JOB_ATTRIBUTES.openShard] = openJobShard(event.jobId);
+      if (next[JOB_ATTRIBUTES.openedAt] === undefined) next[JOB_ATTRIBUTES.openedAt] = event.eventAt;
     }
   } else {
     for (const field of DESCRIPTIVE_FIELDS) {

@@ -4,7 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { ARCHIVE_PREFIX, DEFAULTS, ENV, TABLE_KEYS } from '../../lambda/core/contract';
+import { ARCHIVE_PREFIX, DEFAULTS, ENV, JOB_ATTRIBUTES, OPEN_JOBS_INDEX, TABLE_KEYS } from '../../lambda/core/contract';
 import { JobWorker } from '../../lib/job-worker';
 import { DEFAULT_QUEUE_VISIBILITY_TIMEOUT_SECONDS } from '../../lib/secure-defaults';
 import { type Synthesized, actionsOf, getAtt, logicalId, objectsUnder, resourcesFor, roleStatements, synthesize, type CfnJson, projectApp } from './support/synth';
@@ -31,10 +31,30 @@ describe('JobWorker', () => {
       const table = synth.template.findResources('AWS::DynamoDB::Table')[ids.jobs];
       expect(table.Properties).toMatchObject({
         KeySchema: [{ AttributeName: TABLE_KEYS.jobs.partitionKey, KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: TABLE_KEYS.jobs.partitionKey, AttributeType: 'S' }],
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       });
+      expect(table.Properties.AttributeDefinitions).toContainEqual({ AttributeName: TABLE_KEYS.jobs.partitionKey, AttributeType: 'S' });
+    });
+
+    it('has the sparse, sharded open-jobs index: shard number, opening time, and the last-checked mark projected', () => {
+      const table = synth.template.findResources('AWS::DynamoDB::Table')[ids.jobs];
+      expect(table.Properties.GlobalSecondaryIndexes).toEqual([
+        {
+          IndexName: OPEN_JOBS_INDEX.name,
+          KeySchema: [
+            { AttributeName: OPEN_JOBS_INDEX.shardAttribute, KeyType: 'HASH' },
+            { AttributeName: OPEN_JOBS_INDEX.openedAtAttribute, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [JOB_ATTRIBUTES.reconcileCheckedAt, JOB_ATTRIBUTES.reconcileFlag] },
+        },
+      ]);
+      expect(table.Properties.AttributeDefinitions).toEqual(
+        expect.arrayContaining([
+          { AttributeName: OPEN_JOBS_INDEX.shardAttribute, AttributeType: 'N' },
+          { AttributeName: OPEN_JOBS_INDEX.openedAtAttribute, AttributeType: 'S' },
+        ]),
+      );
     });
 
     it('is encrypted and retained when the stack is deleted', () => {

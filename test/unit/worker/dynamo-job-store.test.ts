@@ -11,9 +11,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { buildApplyUpdate, DynamoJobStore, unmarshallJobItem } from '../../../lambda/adapters/dynamo-job-store';
 import { DEFAULTS, JOB_ATTRIBUTES } from '../../../lambda/core/contract';
-import { decide, type JobEvent } from '../../../lambda/core/job-state';
+import { applyToItem, decide, type JobEvent } from '../../../lambda/core/job-state';
+import { openJobShard } from '../../../lambda/core/reconcile/open-jobs';
 import { JobStoreError } from '../../../lambda/core/worker';
 import { evaluateCondition } from './condition-evaluator';
+import { evaluateUpdate } from './update-evaluator';
 import { NOW, completed, failed, jobEvent } from './factories';
 
 const TABLE = 'jobs-table';
@@ -103,17 +105,18 @@ describe('DynamoJobStore', () => {
             .replace(/[#:][A-Za-z]+/g, '')
             .match(/[A-Za-z_]+/g) ?? [],
       );
-      expect(new Set(bareWords)).toEqual(new Set(['SET', 'ADD', 'list_append', 'if_not_exists', 'attribute_not_exists', 'attribute_type', 'NOT', 'IN', 'OR', 'AND', 'contains', 'size']));
+      expect(new Set(bareWords)).toEqual(new Set(['SET', 'REMOVE', 'ADD', 'list_append', 'if_not_exists', 'attribute_not_exists', 'attribute_type', 'NOT', 'IN', 'OR', 'AND', 'contains', 'size']));
       for (const input of inputs) expect(input.ExpressionAttributeNames).toMatchObject({ '#status': 'status', '#history': 'history' });
     });
 
-    it('sets the terminal fields a terminal event carries and never removes any', () => {
+    it('sets the terminal fields a terminal event carries, never removes any, and removes only the open-jobs index keys and ops flag', () => {
       // Act
       const input = buildApplyUpdate(TABLE, completed({ creditsUsed: undefined }), { force: false }, NOW);
 
       // Assess
       expect(input.UpdateExpression).toContain('#outputUrl = :outputUrl');
-      expect(input.UpdateExpression).not.toMatch(/REMOVE|#error|#creditsUsed/);
+      expect(input.UpdateExpression).not.toMatch(/#error|#creditsUsed/);
+      expect(input.UpdateExpression).toContain(' REMOVE #openShard, #openedAt, #reconcileFlag ADD ');
       expect(input.UpdateExpression).toMatch(/ ADD #deliveryIds :deliveryIdSet$/);
       expect(input.ExpressionAttributeValues?.[':outputUrl']).toEqual({ S: completed().outputUrl });
       expectPlaceholdersConsistent(input);
@@ -518,6 +521,78 @@ describe('DynamoJobStore', () => {
           }
         }
       }
+    });
+  });
+
+  describe('the whole write and the pure model', () => {
+    const text = (values: readonly string[]) => fc.option(fc.constantFrom(...values), { nil: undefined });
+    const itemArbitrary = fc.record({
+      status: text(['started', 'completed', 'failed', 'submitted']),
+      lastEventAt: text(['2026-11-27T10:00:00.000Z', '2026-11-27T10:05:00.000Z']),
+      lastDeliveryId: text(['a', 'b', 'c']),
+      deliveryIds: fc.subarray(['a', 'b', 'c']),
+      // A product's opt-in (its own shard and time), a NULL, or nothing; a flag from an earlier sweep.
+      openShard: fc.option(fc.constantFrom({ N: '3' }, { NULL: true }) as fc.Arbitrary<AttributeValue>, { nil: undefined }),
+      openedAt: fc.option(fc.constantFrom({ S: '2026-11-27T09:00:00.000Z' }) as fc.Arbitrary<AttributeValue>, { nil: undefined }),
+      reconcileFlag: fc.option(fc.constant({ S: 'not_found' }) as fc.Arbitrary<AttributeValue>, { nil: undefined }),
+    });
+    const eventArbitrary = fc.record({
+      event: fc.constantFrom('job.started' as const, 'job.completed' as const, 'job.failed' as const),
+      eventAt: fc.constantFrom('2026-11-27T10:00:00.000Z', '2026-11-27T10:05:00.000Z'),
+      deliveryId: fc.constantFrom('a', 'b', 'c'),
+      force: fc.boolean(),
+    });
+    const FIELDS = ['status', 'lastEventAt', 'lastDeliveryId', 'openShard', 'openedAt', 'reconcileFlag', 'outputUrl', 'userId'];
+
+    it('leaves the item exactly as the model does, open-jobs index keys included, whenever the condition holds', () => {
+      fc.assert(
+        fc.property(itemArbitrary, eventArbitrary, (spec, e) => {
+          // Prepare
+          const item: Record<string, AttributeValue> = { jobId: { S: 'job_8f3a' }, userId: { S: 'user_1' } };
+          for (const key of ['status', 'lastEventAt', 'lastDeliveryId'] as const) {
+            const value = spec[key];
+            if (value !== undefined) item[key] = { S: value };
+          }
+          for (const key of ['openShard', 'openedAt', 'reconcileFlag'] as const) {
+            const value = spec[key];
+            if (value !== undefined) item[key] = value;
+          }
+          if (spec.deliveryIds.length > 0) item.deliveryIds = { SS: spec.deliveryIds };
+          const event = e.event === 'job.started' ? jobEvent({ eventAt: e.eventAt, deliveryId: e.deliveryId }) : completed({ event: e.event, eventAt: e.eventAt, deliveryId: e.deliveryId });
+          const options = { force: e.force };
+          const input = buildApplyUpdate(TABLE, event, options, NOW);
+          const context = { names: input.ExpressionAttributeNames ?? {}, values: input.ExpressionAttributeValues ?? {} };
+          fc.pre(evaluateCondition(input.ConditionExpression!, { item, ...context }));
+
+          // Act
+          const written = unmarshallJobItem(evaluateUpdate(input.UpdateExpression!, item, context));
+          const modelled = applyToItem(unmarshallJobItem(item), event, options, NOW);
+
+          // Assess
+          for (const field of FIELDS) expect([field, written?.[field]]).toEqual([field, modelled[field]]);
+          expect([...(written?.deliveryIds ?? [])].sort()).toEqual([...(modelled.deliveryIds ?? [])].sort());
+          expect(written?.history).toEqual(modelled.history);
+        }),
+        { numRuns: 2000 },
+      );
+    });
+
+    it('puts a newly started job in the index on its shard and takes a finished one out', () => {
+      // Prepare
+      const opened = buildApplyUpdate(TABLE, jobEvent(), { force: false }, NOW);
+      const context = (input: UpdateItemCommandInput) => ({ names: input.ExpressionAttributeNames ?? {}, values: input.ExpressionAttributeValues ?? {} });
+
+      // Act
+      const afterStart = evaluateUpdate(opened.UpdateExpression!, { jobId: { S: 'job_8f3a' } }, context(opened));
+      const closed = buildApplyUpdate(TABLE, completed(), { force: false }, NOW);
+      const afterEnd = evaluateUpdate(closed.UpdateExpression!, afterStart, context(closed));
+
+      // Assess
+      expect(afterStart.openShard).toEqual({ N: String(openJobShard('job_8f3a')) });
+      expect(afterStart.openedAt).toEqual({ S: jobEvent().eventAt });
+      expect(afterEnd).not.toHaveProperty('openShard');
+      expect(afterEnd).not.toHaveProperty('openedAt');
+      expect(afterEnd.status).toEqual({ S: 'completed' });
     });
   });
 });
