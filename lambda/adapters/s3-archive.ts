@@ -3,7 +3,7 @@
  * as user metadata so a replay can re-verify the signature.
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ARCHIVE_METADATA } from '../core/contract';
+import { ARCHIVE_METADATA, ORIGINS, type Origin } from '../core/contract';
 import { ArchiveError } from '../core/errors';
 import type { Archive, ArchivedDelivery, ArchiveLocation } from '../core/ports';
 
@@ -19,6 +19,7 @@ function metadataFor(delivery: ArchivedDelivery): Record<string, string> {
     [ARCHIVE_METADATA.bodySha256]: delivery.bodySha256,
   };
   if (delivery.signature !== undefined) metadata[ARCHIVE_METADATA.signature] = delivery.signature;
+  if (delivery.origin !== undefined) metadata[ARCHIVE_METADATA.origin] = delivery.origin;
   if (delivery.jobId !== undefined) {
     // Only the job id can hold non-ASCII characters; it is optional metadata (the
     // body carries it too), so an oversized one is left out rather than failing the put.
@@ -35,6 +36,11 @@ function decodeJobId(value: string | undefined): string | undefined {
   } catch {
     return value;
   }
+}
+
+/** Only a known origin is believed; anything else reads as a plain delivery, so replay still asks for its signature. */
+function originOf(value: string | undefined): { origin?: Origin } {
+  return value !== undefined && (ORIGINS as readonly string[]).includes(value) ? { origin: value as Origin } : {};
 }
 
 export class S3Archive implements Archive {
@@ -88,6 +94,7 @@ export class S3Archive implements Archive {
       receivedAt: required(ARCHIVE_METADATA.receivedAt),
       bodySha256: required(ARCHIVE_METADATA.bodySha256),
       jobId: decodeJobId(metadata[ARCHIVE_METADATA.jobId]),
+      ...originOf(metadata[ARCHIVE_METADATA.origin]),
     };
   }
 }

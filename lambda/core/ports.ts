@@ -86,6 +86,12 @@ export interface ArchivedDelivery {
   readonly receivedAt: string;
   readonly bodySha256: string;
   readonly jobId?: string;
+  /**
+   * Absent on the receiver's deliveries (webhook). `reconcile` on the
+   * reconciler's provider answers, which carry no signature: replay accepts an
+   * unsigned entry for that origin only.
+   */
+  readonly origin?: Origin;
 }
 
 export interface Archive {
