@@ -46,6 +46,12 @@ export interface SweepConfig {
   readonly shards?: number;
   /** @default DEFAULTS.inlinePayloadMaxBytes */
   readonly inlinePayloadMaxBytes?: number;
+  /**
+   * Set when a key is configured but could not be read: the sweep only
+   * detects, and counts this as an error (a wrong secret must not look like
+   * "no key configured").
+   */
+  readonly apiUnavailable?: string;
 }
 
 export type ReconcileMetricName = (typeof METRIC)['stuckJobs' | 'reconcileErrors' | 'jobsReconciled' | 'jobsFlagged'];
@@ -97,7 +103,7 @@ export function formatSweepSummary(summary: SweepSummary): string {
     `stuck ${summary.stuck}`,
     `flagged ${summary.flagged}`,
     `skipped ${summary.skipped}`,
-    ...(summary.detectOnly ? ['detect only: no provider API key'] : []),
+    ...(summary.detectOnly ? [summary.stoppedEarly === undefined ? 'detect only: no provider API key' : 'detect only'] : []),
     ...(summary.stoppedEarly !== undefined ? [`stopped early: ${summary.stoppedEarly}`] : []),
   ];
   return (
@@ -132,11 +138,11 @@ export async function runSweep(config: SweepConfig, ports: SweepPorts): Promise<
   const recheckBefore = new Date(started.getTime() - config.recheckAfterMs).toISOString();
   const stuck = await findStuck(ports.index, config.shards ?? OPEN_JOBS_INDEX.shards, openedBefore);
 
-  const counts = { checked: 0, repaired: 0, stillOpen: 0, unknown: 0, newlyFlagged: 0, errors: 0 };
+  const counts = { checked: 0, repaired: 0, stillOpen: 0, unknown: 0, newlyFlagged: 0, errors: config.apiUnavailable !== undefined ? 1 : 0 };
   const alreadyFlagged = stuck.filter((entry) => entry.flag !== undefined).length;
   const eligible = stuck.filter((entry) => entry.flag === undefined && (entry.checkedAt === undefined || entry.checkedAt < recheckBefore)).sort(byPriority);
   const chosen = ports.api === undefined ? [] : eligible.slice(0, config.maxJobs);
-  let stoppedEarly: string | undefined;
+  let stoppedEarly: string | undefined = config.apiUnavailable;
 
   const api = ports.api;
   if (api !== undefined) {
