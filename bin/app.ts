@@ -9,6 +9,9 @@
  *                         -c operatorRoleArn=<role arn>     (gets exactly what replay and redrive need)
  *                         -c operatorReadsSigningSecret=true (and the secret read of replay --verify)
  *                         -c webhookPathToken=<32+ chars>   (abuse mitigation: the provider posts to /webhooks/<token>)
+ *                         -c providerApiKeySecretArn=<secret arn> (the reconciler asks the provider's job API;
+ *                                                              without it, it detects and alarms only)
+ *                         -c providerApiUrl=https://...         (default https://api.removebgvideo.com)
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -29,6 +32,8 @@ const stack = new WebhookIngestionStack(app, STACK_NAME, {
   alarmEmail: contextString('alarmEmail'),
   existingJobsTableName: contextString('existingJobsTableName'),
   ingestionProps: { allowUnsignedDeliveries, webhookPathToken: contextString('webhookPathToken') },
+  providerApiKeySecretArn: contextString('providerApiKeySecretArn'),
+  reconcilerProps: { providerApiUrl: contextString('providerApiUrl') },
 });
 
 const operatorRoleArn = contextString('operatorRoleArn');

@@ -13,6 +13,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/core/contract';
 import type { JobWorker } from './job-worker';
+import type { Reconciler } from './reconciler';
 import { ProblemCollector } from './secure-defaults';
 import type { WebhookIngestion } from './webhook-ingestion';
 
@@ -295,6 +296,22 @@ export class Operations extends Construct {
         width: 16,
         height: 6,
       }),
+    );
+  }
+
+  /** The reconciler's row: stuck and flagged jobs, repairs and errors per sweep, and its two alarms. */
+  public addReconcilerWidgets(reconciler: Reconciler): void {
+    const metric = (metricName: string, label: string, statistic: string): cloudwatch.Metric =>
+      customMetric(metricName, SERVICE_NAMES.reconciler).with({ period: Duration.minutes(15), statistic, label });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Stuck jobs and reconciliation',
+        left: [metric(METRIC.stuckJobs, 'stuck (left open)', cloudwatch.Stats.MAXIMUM), metric(METRIC.jobsFlagged, 'flagged for ops', cloudwatch.Stats.MAXIMUM)],
+        right: [metric(METRIC.jobsReconciled, 'repaired', cloudwatch.Stats.SUM), metric(METRIC.reconcileErrors, 'errors', cloudwatch.Stats.SUM)],
+        width: 8,
+        height: 6,
+      }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Reconciler alarms', alarms: Object.values(reconciler.alarms), width: 16, height: 6 }),
     );
   }
 }

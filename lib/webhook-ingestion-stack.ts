@@ -5,11 +5,13 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ARCHIVE_PREFIX, OUTPUT_KEYS } from '../lambda/core/contract';
+import { ARCHIVE_PREFIX, OUTPUT_KEYS, RECONCILE_OUTPUT_KEYS } from '../lambda/core/contract';
 import { JobWorker, type JobWorkerProps } from './job-worker';
 import { acknowledgeWildcardResource, grantKeyUse } from './secure-defaults';
 import { Operations, type OperationsProps } from './operations';
+import { Reconciler, type ReconcilerProps } from './reconciler';
 import { WebhookIngestion, type WebhookIngestionProps } from './webhook-ingestion';
 
 export interface WebhookIngestionStackProps extends StackProps {
@@ -32,12 +34,30 @@ export interface WebhookIngestionStackProps extends StackProps {
    * @default - a new jobs table
    */
   readonly existingJobsTableName?: string;
+  /**
+   * The reconciler of stuck jobs (design 6.2). It needs the open-jobs index on
+   * the jobs table: a created table has it; an existing one must have it too.
+   *
+   * @default true
+   */
+  readonly deployReconciler?: boolean;
+  /** Passed to the reconciler (schedule, thresholds, provider API URL and key secret). @default - detect and alarm only, every 15 minutes */
+  readonly reconcilerProps?: Omit<ReconcilerProps, 'jobsTable' | 'queue' | 'archiveBucket' | 'alarmTopic'>;
+  /**
+   * ARN of the secret holding the provider API key (complete, or partial without
+   * the 6-character suffix), imported for the reconciler;
+   * `reconcilerProps.existingProviderApiKeySecret` takes precedence.
+   *
+   * @default - none: the reconciler detects and alarms only
+   */
+  readonly providerApiKeySecretArn?: string;
 }
 
 export class WebhookIngestionStack extends Stack {
   public readonly ingestion: WebhookIngestion;
   public readonly worker: JobWorker;
   public readonly operations: Operations;
+  public readonly reconciler?: Reconciler;
 
   constructor(scope: Construct, id: string, props: WebhookIngestionStackProps = {}) {
     super(scope, id, {
@@ -63,6 +83,26 @@ export class WebhookIngestionStack extends Stack {
       alarmEmail: props.alarmEmail,
     });
 
+    if (props.deployReconciler ?? true) {
+      const arn = props.providerApiKeySecretArn;
+      // A complete ARN ends in the 6-character suffix Secrets Manager adds to the name.
+      const importedKey =
+        arn === undefined
+          ? undefined
+          : /-[A-Za-z0-9]{6}$/.test(arn)
+            ? secretsmanager.Secret.fromSecretCompleteArn(this, 'ProviderApiKey', arn)
+            : secretsmanager.Secret.fromSecretPartialArn(this, 'ProviderApiKey', arn);
+      this.reconciler = new Reconciler(this, 'Reconciler', {
+        existingProviderApiKeySecret: importedKey,
+        ...props.reconcilerProps,
+        jobsTable: this.worker.jobsTable,
+        queue: this.ingestion.queue,
+        archiveBucket: this.ingestion.archiveBucket,
+        alarmTopic: this.operations.alarmTopic,
+      });
+      this.operations.addReconcilerWidgets(this.reconciler);
+    }
+
     // Stack-level ids so each logical id (and output key) is exactly the contract's key.
     new CfnOutput(this, OUTPUT_KEYS.webhookUrl, {
       value: this.ingestion.webhookUrl,
@@ -73,6 +113,15 @@ export class WebhookIngestionStack extends Stack {
     new CfnOutput(this, OUTPUT_KEYS.archiveBucketName, { value: this.ingestion.archiveBucket.bucketName });
     new CfnOutput(this, OUTPUT_KEYS.queueUrl, { value: this.ingestion.queue.queueUrl });
     new CfnOutput(this, OUTPUT_KEYS.deadLetterQueueUrl, { value: this.ingestion.deadLetterQueue.queueUrl });
+    if (this.reconciler) {
+      new CfnOutput(this, RECONCILE_OUTPUT_KEYS.providerApiUrl, { value: this.reconciler.providerApiUrl });
+      if (this.reconciler.providerApiKeySecret) {
+        new CfnOutput(this, RECONCILE_OUTPUT_KEYS.providerApiKeySecretArn, {
+          value: this.reconciler.providerApiKeySecret.secretArn,
+          description: 'The secret holding the provider API key (its ARN; the key is never in the template)',
+        });
+      }
+    }
   }
 
   /**

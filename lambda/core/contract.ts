@@ -105,6 +105,8 @@ export const DEFAULTS = {
   providerMaxAnswerBytes: 64 * 1024,
   /** 100 calls at one per 2 s is 200 s: the budget leaves room for a slow provider and the writes. */
   reconcilerTimeoutSeconds: 300,
+  /** Kept back from the budget when the last call may start: one provider time-out plus the writes and the metrics flush. */
+  reconcilerReserveSeconds: 15,
   providerApiUrl: 'https://api.removebgvideo.com',
 } as const;
 

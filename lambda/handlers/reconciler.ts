@@ -23,8 +23,7 @@ import type { JobMarks, OpenJobIndex, ProviderJobApi } from '../core/reconcile/p
 import { runSweep, type SweepConfig, type SweepSummary } from '../core/reconcile/sweep';
 
 export const SERVICE_NAME = SERVICE_NAMES.reconciler;
-/** Left of the Lambda's budget when the last call may start: one provider time-out plus the writes and the metrics flush. */
-const RESERVE_MS = DEFAULTS.providerRequestTimeoutMs + 10_000;
+const RESERVE_MS = DEFAULTS.reconcilerReserveSeconds * 1000;
 
 export class ReconcilerConfigurationError extends Error {
   readonly problems: readonly string[];

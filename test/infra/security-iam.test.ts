@@ -52,18 +52,52 @@ describe('IAM least privilege', () => {
     queue: logicalId(stack.ingestion.queue),
     dlq: logicalId(stack.ingestion.deadLetterQueue),
     secret: logicalId(stack.ingestion.signingSecret as never),
+    reconcilerRole: logicalId(stack.reconciler!.reconcilerRole),
+    reconcilerLogs: logicalId(stack.reconciler!.reconcilerLogGroup),
+    reconciler: logicalId(stack.reconciler!.reconciler),
+    scheduleRole: logicalId(stack.reconciler!.scheduleRole),
   };
 
-  it('has exactly two roles, the functions own, with no managed or inline policies', () => {
+  it("has exactly the functions' own roles and the schedule's, with no managed or inline policies", () => {
     const roles = template.findResources('AWS::IAM::Role');
-    expect(Object.keys(roles).sort()).toEqual([ids.receiverRole, ids.workerRole].sort());
-    for (const role of Object.values(roles)) {
+    expect(Object.keys(roles).sort()).toEqual([ids.receiverRole, ids.workerRole, ids.reconcilerRole, ids.scheduleRole].sort());
+    for (const [id, role] of Object.entries(roles)) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
       expect(role.Properties.Policies).toBeUndefined();
-      expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument.Statement)).toBe(
-        JSON.stringify([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }]),
-      );
+      const trust =
+        id === ids.scheduleRole
+          ? [
+              {
+                Action: 'sts:AssumeRole',
+                Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+                Effect: 'Allow',
+                Principal: { Service: 'scheduler.amazonaws.com' },
+              },
+            ]
+          : [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }];
+      expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument.Statement)).toBe(JSON.stringify(trust));
     }
+  });
+
+  it('lets the reconciler query the open-jobs index, mark jobs, enqueue, archive, and nothing else (no key: no secret read)', () => {
+    expect(pairsOf(template, ids.reconcilerRole)).toEqual(
+      pairs([
+        [['logs:CreateLogStream', 'logs:PutLogEvents'], arn(ids.reconcilerLogs)],
+        [['dynamodb:Query'], JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.jobs, 'Arn'] }, '/index/open-jobs']] })],
+        [['dynamodb:UpdateItem'], arn(ids.jobs)],
+        [['sqs:SendMessage'], arn(ids.queue)],
+        [['s3:PutObject'], under(ids.archive)],
+      ]),
+    );
+  });
+
+  it('lets the schedule invoke the reconciler function only', () => {
+    expect(pairsOf(template, ids.scheduleRole)).toEqual(
+      pairs([
+        [['lambda:InvokeFunction'], arn(ids.reconciler)],
+        [['lambda:InvokeFunction'], JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.reconciler, 'Arn'] }, ':*']] })],
+      ]),
+    );
   });
 
   it("lets the receiver do exactly its pipeline's calls on its own resources", () => {
@@ -92,7 +126,7 @@ describe('IAM least privilege', () => {
   });
 
   it("grants no '*' resource and no wildcard action; the only wildcard is the archive's raw/* object prefix", () => {
-    for (const roleId of [ids.receiverRole, ids.workerRole]) {
+    for (const roleId of [ids.receiverRole, ids.workerRole, ids.reconcilerRole]) {
       for (const pair of pairsOf(template, roleId)) {
         const [action, resource] = pair.split(' on ');
         expect(action).not.toContain('*');

@@ -2,7 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { OUTPUT_KEYS, STACK_NAME, WEBHOOK_PATH } from '../../lambda/core/contract';
+import { OUTPUT_KEYS, RECONCILE_OUTPUT_KEYS, STACK_NAME, WEBHOOK_PATH } from '../../lambda/core/contract';
 import { WebhookIngestionStack, type WebhookIngestionStackProps } from '../../lib/webhook-ingestion-stack';
 import { type Synthesized, logicalId, synthesize, projectApp } from './support/synth';
 
@@ -35,8 +35,8 @@ function acknowledgements(scope: IConstruct): { path: string; id: string; reason
 
 describe('WebhookIngestionStack', () => {
   describe('outputs', () => {
-    it('carry exactly the contract keys', () => {
-      expect(Object.keys(synth.template.toJSON().Outputs).sort()).toEqual(Object.values(OUTPUT_KEYS).sort());
+    it('carry exactly the contract keys, and the provider API URL of the reconciler', () => {
+      expect(Object.keys(synth.template.toJSON().Outputs).sort()).toEqual([...Object.values(OUTPUT_KEYS), RECONCILE_OUTPUT_KEYS.providerApiUrl].sort());
     });
 
     it('give a webhook URL that ends in /webhooks', () => {
@@ -69,9 +69,9 @@ describe('WebhookIngestionStack', () => {
       expect(Annotations.fromStack(synth.stack).findWarning('*', Match.anyValue())).toEqual([]);
     });
 
-    it('bundles both functions into the cloud assembly', () => {
+    it('bundles the three functions into the cloud assembly', () => {
       const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
-      expect(functions).toHaveLength(2);
+      expect(functions).toHaveLength(3);
       for (const fn of functions) expect(fn.Properties.Code.S3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
     });
   });
@@ -106,6 +106,8 @@ describe('WebhookIngestionStack', () => {
           `${STACK_NAME}/Ingestion/SigningSecret`,
           `${STACK_NAME}/Ingestion/ReceiverRole`,
           `${STACK_NAME}/Worker/FunctionRole`,
+          `${STACK_NAME}/Reconciler/FunctionRole`,
+          `${STACK_NAME}/Reconciler/ScheduleRole`,
         ].sort(),
       );
     });
@@ -116,13 +118,18 @@ describe('WebhookIngestionStack', () => {
       expect(acks.filter((a) => a.reason.trim().length < 60)).toEqual([]);
     });
 
-    it('acknowledges IAM5 only for the raw/* archive prefix', () => {
+    it("acknowledges IAM5 only for the raw/* archive prefix and the reconciler function's own qualified ARNs", () => {
       const iam5 = acknowledgements(synth.app).filter((a) => a.id.startsWith('AwsSolutions-IAM5'));
       const archiveId = logicalId(synth.stack.ingestion.archiveBucket);
-      expect(iam5.map((a) => a.id)).toEqual([
-        `AwsSolutions-IAM5[Resource::<${archiveId}.Arn>/raw/*]`,
-        `AwsSolutions-IAM5[Resource::<${archiveId}.Arn>/raw/*]`,
-      ]);
+      const reconcilerId = logicalId(synth.stack.reconciler!.reconciler);
+      expect(iam5.map((a) => a.id).sort()).toEqual(
+        [
+          `AwsSolutions-IAM5[Resource::<${archiveId}.Arn>/raw/*]`,
+          `AwsSolutions-IAM5[Resource::<${archiveId}.Arn>/raw/*]`,
+          `AwsSolutions-IAM5[Resource::<${archiveId}.Arn>/raw/*]`,
+          `AwsSolutions-IAM5[Resource::<${reconcilerId}.Arn>:*]`,
+        ].sort(),
+      );
     });
 
     it('acknowledges nothing that is not an actual finding', () => {
