@@ -79,6 +79,8 @@ export interface StackShape {
   readonly workerEventSource: EventSourceShape;
   readonly receiver: FunctionShape;
   readonly worker: FunctionShape;
+  /** The reconciler (the function that knows the provider API URL); empty when the stack has none. */
+  readonly reconciler: FunctionShape;
   /** What came from the contract because the template did not say; printed at start-up. */
   readonly fallbacks: readonly string[];
 }
@@ -259,6 +261,7 @@ export function readStackShape(template: CfnTemplate): StackShape {
   const functions = resourcesOfType(template, 'AWS::Lambda::Function');
   const workerId = referencedLogicalId(mappingProps.FunctionName) ?? functions.find(([, fn]) => hasEnv(fn, ENV.jobsTable) && !hasEnv(fn, ENV.queueUrl))?.[0];
   const receiverId = functions.find(([id, fn]) => id !== workerId && hasEnv(fn, ENV.queueUrl) && hasEnv(fn, ENV.deliveriesTable))?.[0];
+  const reconcilerId = functions.find(([, fn]) => hasEnv(fn, ENV.providerApiUrl))?.[0];
   if (receiverId === undefined) fallbacks.push('receiver: no function in the template, handler defaults apply');
   if (workerId === undefined) fallbacks.push('worker: no function in the template, handler defaults apply');
 
@@ -271,6 +274,7 @@ export function readStackShape(template: CfnTemplate): StackShape {
     workerEventSource,
     receiver: functionShape(template, receiverId),
     worker: functionShape(template, workerId),
+    reconciler: functionShape(template, reconcilerId),
     fallbacks,
   };
 }

@@ -19,7 +19,9 @@
  * which otherwise lasts while the emulator is alive and still starting, printing progress),
  * LOCAL_EXIT_WITH_PARENT=1 (stop when the parent process goes away; for test runners),
  * AWS_ACCESS_LOG_DIR (record every AWS call the handlers make, by principal, for
- * the IAM check: local/iam/; off by default).
+ * the IAM check: local/iam/; off by default),
+ * LOCAL_RECONCILE_INTERVAL_SECONDS (default 30), LOCAL_STUCK_AFTER_SECONDS (default: the
+ * template's, 2 h), LOCAL_PROVIDER_API_PORT (default: a free port).
  *
  * The receiver, the worker and the worker's event source get their own SDK
  * clients, as each Lambda function has its own role: a recorded call names the
@@ -31,6 +33,7 @@ import { DEFAULTS, SERVICE_NAMES, STACK_NAME } from '../lambda/core/contract';
 import { StaticSecretSource } from '../lambda/adapters/static-secret-source';
 import { createReceiverHandler, receiverDependenciesFromEnv } from '../lambda/handlers/receiver';
 import { createWorkerHandler, workerDependenciesFromEnv } from '../lambda/handlers/worker';
+import { startLocalReconciler } from './reconciler';
 import { LOCAL_REGION, localClients, type AwsClients } from '../ops/lib/clients';
 import { resolveSigningSecret } from '../ops/lib/dev-secret';
 import { writeOutputsFile, type StackOutputs } from '../ops/lib/outputs';
@@ -99,7 +102,7 @@ async function loadTemplate(option: string, cacheDir: string, log: (message: str
   return loaded.template;
 }
 
-function startStackRecording(dir: string, principals: Record<'setup' | 'receiver' | 'worker' | 'workerEventSource', AwsClients>): Recording {
+function startStackRecording(dir: string, principals: Record<'setup' | 'receiver' | 'worker' | 'workerEventSource' | 'reconciler', AwsClients>): Recording {
   const recording = startRecording({ dir, name: `local-stack-${process.pid}`, origin: process.env[RECORDING_ENV.origin] || 'local', account: LOCAL_ACCOUNT });
   const tag = (set: AwsClients, principal: string, via?: string): void => {
     for (const client of [set.dynamodb, set.s3, set.sqs]) recording.recorder.attach(client, { principal, via });
@@ -108,6 +111,7 @@ function startStackRecording(dir: string, principals: Record<'setup' | 'receiver
   tag(principals.receiver, SERVICE_NAMES.receiver);
   tag(principals.worker, SERVICE_NAMES.worker);
   tag(principals.workerEventSource, SERVICE_NAMES.worker, 'lambda-event-source-mapping');
+  tag(principals.reconciler, SERVICE_NAMES.reconciler);
   return recording;
 }
 
@@ -160,6 +164,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       receiver: localClients(endpoints),
       worker: localClients(endpoints),
       workerEventSource: localClients(endpoints),
+      reconciler: localClients(endpoints),
     } satisfies Record<string, AwsClients>;
     cleanups.push(async () => Object.values(principals).forEach((set) => set.destroy()));
     const recording = options.recordAwsCallsDir !== undefined ? startStackRecording(options.recordAwsCallsDir, principals) : undefined;
@@ -208,6 +213,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanups.push(() => runner.stop());
 
+    // Design 6.2: the provider API simulator and the reconciler on a short schedule.
+    const reconcile = await startLocalReconciler({ shape, resources, clients: principals.reconciler, log, env: process.env });
+    cleanups.push(() => reconcile.stop());
+
     const outputs: StackOutputs = {
       WebhookUrl: api.webhookUrl,
       JobsTableName: resources.jobsTableName,
@@ -215,7 +224,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ArchiveBucketName: resources.archiveBucketName,
       QueueUrl: resources.queueUrl,
       DeadLetterQueueUrl: resources.deadLetterQueueUrl,
-      Endpoints: endpoints,
+      ...reconcile.outputs,
+      Endpoints: { ...endpoints, ...reconcile.endpoints },
     };
     writeOutputsFile(outputsFile, outputs, STACK_NAME);
     cleanups.push(async () => rmSync(outputsFile, { force: true }));

@@ -11,7 +11,8 @@ import { EVENT_TYPES, type EventType } from '../lambda/core/contract';
 import { isEventType } from '../lambda/core/payload';
 import { mapWithConcurrency } from './lib/concurrency';
 import { resolveSigningSecret } from './lib/dev-secret';
-import { LOCAL_OUTPUTS_FILE, readOutputsFile } from './lib/outputs';
+import { LOCAL_OUTPUTS_FILE, readOutputsFile, type StackOutputs } from './lib/outputs';
+import { recordAtSimulator } from './lib/simulator-client';
 import { buildDelivery, buildEventDelivery, newJobId, postDelivery, type Delivery, type DeliveryAnswer } from './lib/provider';
 
 const USAGE = `usage: npm run send -- <${EVENT_TYPES.join('|')}> [options]
@@ -26,7 +27,12 @@ const USAGE = `usage: npm run send -- <${EVENT_TYPES.join('|')}> [options]
   --delivery-id ID   delivery id; with --count, the same delivery is sent N times (provider retries)
   --timestamp ISO    signed X-Webhook-Timestamp (default: now), e.g. an old one to see a 401
   --body-file F      send this file's exact bytes as the body (any event name is then allowed)
+  --lose             record the job's state at the provider API simulator, deliver nothing
+                     (a webhook the provider gave up on; npm run reconcile repairs it)
   --quiet            print only the summary
+
+Against the local stack every event is also recorded at its provider API
+simulator (Endpoints.providerApi), so the job API answers as the provider would.
 `;
 
 class UsageError extends Error {
@@ -47,6 +53,9 @@ interface SendOptions {
   readonly timestamp?: string;
   readonly bodyFile?: string;
   readonly quiet: boolean;
+  readonly lose: boolean;
+  /** The local stack's provider API simulator, when the outputs file names one. */
+  readonly simulator?: { readonly url: string; readonly apiKey: string };
 }
 
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {
@@ -72,6 +81,7 @@ function parseOptions(argv: readonly string[]): SendOptions {
       timestamp: { type: 'string' },
       'body-file': { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      lose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -85,7 +95,12 @@ function parseOptions(argv: readonly string[]): SendOptions {
     throw new UsageError(`unknown event "${event}" (known: ${EVENT_TYPES.join(', ')}; use --body-file to send anything)`);
   }
   if (values.unsigned && values.secret !== undefined) throw new UsageError('--unsigned and --secret exclude each other');
-  const url = values.url ?? readOutputsFile(values.outputs ?? LOCAL_OUTPUTS_FILE).WebhookUrl;
+  const outputs = values.url === undefined || values.lose || values.outputs !== undefined ? readOutputsFile(values.outputs ?? LOCAL_OUTPUTS_FILE) : undefined;
+  const url = values.url ?? (outputs as StackOutputs).WebhookUrl;
+  const endpoints = outputs?.Endpoints;
+  const simulator = endpoints?.providerApi !== undefined && endpoints.providerApiKey !== undefined ? { url: endpoints.providerApi, apiKey: endpoints.providerApiKey } : undefined;
+  if (values.lose && simulator === undefined) throw new UsageError('--lose needs the local stack (its outputs file names the provider API simulator)');
+  if (values.lose && (values['body-file'] !== undefined || !isEventType(event))) throw new UsageError('--lose records a known event with a canonical payload; not with --body-file');
   return {
     event,
     jobId: values['job-id'],
@@ -98,6 +113,8 @@ function parseOptions(argv: readonly string[]): SendOptions {
     timestamp: values.timestamp,
     bodyFile: values['body-file'],
     quiet: values.quiet,
+    lose: values.lose,
+    simulator,
   };
 }
 
@@ -127,10 +144,13 @@ function buildDeliveries(options: SendOptions): Delivery[] {
   return Array.from({ length: options.count }, build);
 }
 
+function bodyText(delivery: Delivery): string {
+  return typeof delivery.body === 'string' ? delivery.body : Buffer.from(delivery.body).toString('utf8');
+}
+
 function jobIdOf(delivery: Delivery): string | undefined {
   try {
-    const text = typeof delivery.body === 'string' ? delivery.body : Buffer.from(delivery.body).toString('utf8');
-    const data = (JSON.parse(text) as { data?: { job_id?: string; id?: string } }).data;
+    const data = (JSON.parse(bodyText(delivery)) as { data?: { job_id?: string; id?: string } }).data;
     return data?.job_id ?? data?.id;
   } catch {
     return undefined;
@@ -144,14 +164,19 @@ async function main(): Promise<number> {
   const answers = await mapWithConcurrency(deliveries, options.concurrency, async (delivery): Promise<DeliveryAnswer> => {
     let answer: DeliveryAnswer;
     try {
-      answer = await postDelivery(options.url, delivery);
+      // The provider's own state changes first; then it sends (or, with --lose, gives up on) the webhook.
+      const job = jobIdOf(delivery);
+      if (options.simulator !== undefined && isEventType(delivery.event) && job !== undefined) {
+        await recordAtSimulator(options.simulator.url, options.simulator.apiKey, delivery.event, job, JSON.parse(bodyText(delivery)));
+      }
+      answer = options.lose ? { status: 0, body: { lost: 'recorded at the provider API simulator, not delivered' }, millis: 0 } : await postDelivery(options.url, delivery);
     } catch (error) {
       answer = { status: 0, body: { error: error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error) }, millis: 0 };
     }
     if (!options.quiet) {
       const job = jobIdOf(delivery);
       console.log(
-        `${answer.status === 0 ? 'ERR' : answer.status} ${delivery.event} ${delivery.deliveryId}${job ? ` ${job}` : ''} ${JSON.stringify(answer.body)} ${answer.millis}ms`,
+        `${options.lose ? 'LOST' : answer.status === 0 ? 'ERR' : answer.status} ${delivery.event} ${delivery.deliveryId}${job ? ` ${job}` : ''} ${JSON.stringify(answer.body)} ${answer.millis}ms`,
       );
     }
     return answer;
@@ -164,7 +189,9 @@ async function main(): Promise<number> {
     .map(([status, count]) => `${status === 0 ? 'error' : status} x${count}`)
     .join(', ');
   const rate = elapsed > 0 ? ((answers.length * 1000) / elapsed).toFixed(1) : String(answers.length);
-  console.log(`sent ${answers.length} to ${options.url} in ${elapsed} ms (${rate}/s): ${histogram}`);
+  if (options.lose) console.log(`recorded ${answers.length} at the provider API simulator and delivered none (lost) in ${elapsed} ms`);
+  else console.log(`sent ${answers.length} to ${options.url} in ${elapsed} ms (${rate}/s): ${histogram}`);
+  if (options.lose) return answers.every((answer) => answer.status === 0 && 'lost' in (answer.body as object)) ? 0 : 1;
   return answers.every((answer) => answer.status >= 200 && answer.status < 300) ? 0 : 1;
 }
 

@@ -18,6 +18,10 @@ export interface LocalEndpoints {
   readonly dynamodb: string;
   readonly sqs: string;
   readonly s3: string;
+  /** The provider job API simulator: base URL without a path (design 6.2). */
+  readonly providerApi?: string;
+  /** The key the simulator checks (a throwaway, per local stack). */
+  readonly providerApiKey?: string;
 }
 
 export interface StackOutputs {
@@ -27,6 +31,10 @@ export interface StackOutputs {
   readonly ArchiveBucketName: string;
   readonly QueueUrl: string;
   readonly DeadLetterQueueUrl: string;
+  /** Present when the reconciler is deployed. */
+  readonly ProviderApiUrl?: string;
+  /** Present when a provider API key secret is configured. */
+  readonly ProviderApiKeySecretArn?: string;
   readonly Endpoints?: LocalEndpoints;
 }
 
