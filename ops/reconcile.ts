@@ -25,6 +25,7 @@ export const RECONCILE_USAGE = `usage: npm run reconcile -- [options]
   --stuck-after SECONDS    count jobs open longer than this as stuck (default: ${DEFAULTS.stuckAfterSeconds}, 0 = every open job)
   --recheck-after SECONDS  ask again about a job still open at the provider after this long (default ${DEFAULTS.recheckAfterSeconds})
   --max-jobs N             provider calls at most (default ${DEFAULTS.maxJobsPerSweep})
+  --job-id ID              sweep only this job (repeatable); it still has to be open past --stuck-after
   --rate N                 provider calls per second (default: 10 against the local simulator, ${DEFAULTS.providerRequestsPerSecond} otherwise)
 `;
 
@@ -43,6 +44,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       'recheck-after': { type: 'string' },
       'max-jobs': { type: 'string' },
       rate: { type: 'string' },
+      'job-id': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -93,7 +95,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       }),
     );
     const started = Date.now();
-    const summary = await handler(undefined, { getRemainingTimeInMillis: () => DEFAULTS.reconcilerTimeoutSeconds * 1000 - (Date.now() - started) });
+    const jobIds = values['job-id'];
+    const summary = await handler(jobIds !== undefined ? { jobIds } : undefined, { getRemainingTimeInMillis: () => DEFAULTS.reconcilerTimeoutSeconds * 1000 - (Date.now() - started) });
     process.stdout.write(`${formatSweepSummary(summary)}\n`);
     return summary.errors > 0 ? EXIT.failed : EXIT.ok;
   } finally {

@@ -2,8 +2,9 @@
  * Reconciler Lambda, invoked by EventBridge Scheduler: one sweep of the
  * open-jobs index (lambda/core/reconcile/sweep.ts). Thin on purpose: it reads
  * its environment, wires the adapters, and publishes the sweep's metrics.
- * The event may carry `{ "stuckAfterSeconds": N }` to override the configured
- * value for one sweep (ops and tests); nothing else in it is read.
+ * The event may carry `{ "stuckAfterSeconds": N, "jobIds": [...] }` to
+ * override the configured value, or sweep only those jobs, for one sweep (ops
+ * and tests); nothing else in it is read.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -140,6 +141,8 @@ export function reconcilerDependenciesFromEnv(env: Readonly<Record<string, strin
 /** What an invocation may ask for; anything else in the event is ignored. */
 export interface ReconcileRequest {
   readonly stuckAfterSeconds?: number;
+  /** Sweep only these jobs. */
+  readonly jobIds?: readonly string[];
 }
 
 export type ReconcilerHandler = (event?: ReconcileRequest | null, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SweepSummary>;
@@ -178,6 +181,7 @@ export function createReconcilerHandler(deps: ReconcilerDependencies): Reconcile
         deadline: now().getTime() + budgetMs - RESERVE_MS,
         archiveBucket: settings.archiveBucket,
         ...(apiUnavailable !== undefined ? { apiUnavailable } : {}),
+        ...(Array.isArray(event?.jobIds) ? { onlyJobIds: new Set(event.jobIds.filter((id): id is string => typeof id === 'string')) } : {}),
       };
       return await runSweep(config, {
         index: deps.index,

@@ -3,7 +3,7 @@
  * deliveries match the window and filters, which must be refused, the queue
  * message for each, and (for --dry-run) what the worker would do with it.
  */
-import { ARCHIVE_PREFIX, DEFAULTS, type EventType } from '../../lambda/core/contract';
+import { ARCHIVE_PREFIX, DEFAULTS, RECONCILE_DELIVERY_PREFIX, type EventType } from '../../lambda/core/contract';
 import { archivePrefixesForWindow } from '../../lambda/core/archive-key';
 import { bodySha256 } from '../../lambda/core/body-hash';
 import { applyToItem, decide, type Decision, type JobEvent, type JobItem } from '../../lambda/core/job-state';
@@ -121,7 +121,10 @@ export function examineArchived(archived: ArchivedDelivery, location: ArchiveLoc
   if (bodySha256(archived.rawBody) !== archived.bodySha256.toLowerCase()) {
     return { kind: 'refused', reason: 'body sha256 differs from the archived metadata (object altered after receipt?)' };
   }
-  if (options.signatureKeys !== undefined) {
+  // The reconciler's entries are the provider's API answers, fetched with our key: nothing signs them,
+  // and only the reconciler writes that origin. A webhook delivery is always held to its signature.
+  const reconciled = archived.origin === 'reconcile' && archived.deliveryId.startsWith(RECONCILE_DELIVERY_PREFIX);
+  if (options.signatureKeys !== undefined && !reconciled) {
     if (archived.signature === undefined) return { kind: 'refused', reason: 'unsigned delivery: nothing to verify' };
     if (!signatureVerifies(archived, options.signatureKeys)) {
       return { kind: 'refused', reason: 'signature does not verify over the archived bytes with the given secret(s)' };

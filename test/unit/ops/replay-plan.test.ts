@@ -157,6 +157,25 @@ describe('replay planning', () => {
       expect(result.kind).toBe('matched');
     });
 
+    it("accept, under --verify, the reconciler's unsigned entry for the reconcile origin only", async () => {
+      // Prepare
+      const { archived, location } = await archivedOne();
+      const entry = altered(archived, { signature: undefined, origin: 'reconcile', deliveryId: 'reconcile:job_1:completed' });
+      const verify = { ...OPTIONS, signatureKeys: { kind: 'static' as const, secrets: [SECRET] } };
+
+      // Act
+      const accepted = examineArchived(entry, location, verify);
+      const webhookNamedLikeIt = examineArchived(altered(entry, { origin: undefined }), location, verify);
+      const otherId = examineArchived(altered(entry, { deliveryId: 'dlv_1' }), location, verify);
+      const tampered = examineArchived(altered(entry, { bodySha256: '0'.repeat(64) }), location, verify);
+
+      // Assess
+      expect(accepted).toMatchObject({ kind: 'matched', message: { deliveryId: 'reconcile:job_1:completed', origin: 'replay', replay: true } });
+      expect(webhookNamedLikeIt).toEqual({ kind: 'refused', reason: 'unsigned delivery: nothing to verify' });
+      expect(otherId).toEqual({ kind: 'refused', reason: 'unsigned delivery: nothing to verify' });
+      expect(tampered.kind).toBe('refused');
+    });
+
     it('refuse, under --verify, an unsigned delivery', async () => {
       const { archived, location } = await archivedOne();
       const result = examineArchived(altered(archived, { signature: undefined }), location, {
