@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULTS } from '../lambda/core/contract';
+import { DEFAULTS, OPEN_JOBS_INDEX } from '../lambda/core/contract';
 import type { CallSummary } from './aws-calls';
 import type { CostPhase } from './e2e';
 
@@ -30,6 +30,7 @@ export interface Prices {
   readonly sqs: { standardPerMillionRequests: number; chunkBytes: number };
   readonly cloudwatchLogs: { ingestionPerGb: number; storagePerGbMonth: number };
   readonly secretsManager: { perSecretMonth: number; per10000ApiCalls: number };
+  readonly eventBridgeScheduler: { perMillionInvocations: number };
 }
 
 const ROOT = path.resolve(__dirname, '..');
@@ -260,4 +261,47 @@ export function fixedMonthly(prices: Prices): { item: string; usd: number; basis
       basis: 'about 5 long-polling (20 s) pollers while the queue is empty (AWS documents the mapping polls continuously)',
     },
   ];
+}
+
+/** Bytes of one open-jobs index entry: keys, the projected mark, and DynamoDB's 100 B of index overhead per item. */
+const INDEX_ENTRY_BYTES = 160;
+/** A job item with a few history entries: what a mark's UpdateItem is billed on (1 WRU per started KB). */
+const JOB_ITEM_BYTES = 2048;
+/** Log bytes per provider call: one structured line for what came of it. */
+const SWEEP_LOG_BYTES_PER_CALL = 300;
+
+export interface SweepCostLine {
+  readonly item: string;
+  readonly usd: number;
+  readonly basis: string;
+}
+
+/**
+ * One reconciler sweep with `openJobs` stuck jobs in the open-jobs index, at
+ * the construct's defaults (every shard queried, at most maxJobsPerSweep
+ * provider calls at the configured pace). From DynamoDB's documented capacity
+ * rules and the sweep's own bounds, not from a run: the sweep's calls do not
+ * depend on the machine, only on these counts.
+ */
+export function sweepCost(prices: Prices, openJobs = 10_000): { lines: SweepCostLine[]; totalUsd: number; monthlyUsd: number; sweepsPerMonth: number } {
+  const calls = Math.min(openJobs, DEFAULTS.maxJobsPerSweep);
+  const indexBytes = openJobs * INDEX_ENTRY_BYTES;
+  // A GSI read is eventually consistent: 0.5 RRU per started 4 KB, per page of at most 1 MB.
+  const pages = OPEN_JOBS_INDEX.shards * Math.max(1, Math.ceil(indexBytes / OPEN_JOBS_INDEX.shards / (1024 * 1024)));
+  const rru = Math.ceil(indexBytes / 4096) * 0.5 + pages * 0.5;
+  const markWru = calls * (Math.ceil(JOB_ITEM_BYTES / prices.dynamodb.writeUnitBytes) + 1);
+  const pacedSeconds = (calls - 1) / DEFAULTS.providerRequestsPerSecond;
+  const lambdaSeconds = pacedSeconds + 2;
+  const memoryGb = 256 / 1024;
+  const lines: SweepCostLine[] = [
+    { item: 'open-jobs index queries', usd: rru * (prices.dynamodb.onDemandPerMillionReadUnits / 1e6), basis: `${pages} Query pages over ${OPEN_JOBS_INDEX.shards} shards, ${(indexBytes / 1024 / 1024).toFixed(2)} MB of ~${INDEX_ENTRY_BYTES} B entries: ${rru} RRU (eventually consistent)` },
+    { item: 'provider API calls', usd: 0, basis: `${calls} GET /v1/jobs/{id} (maxJobsPerSweep ${DEFAULTS.maxJobsPerSweep}); no AWS cost (the provider's docs say nothing of billing status reads); ${openJobs - calls} jobs wait for later sweeps` },
+    { item: 'marks (last checked, flags)', usd: markWru * (prices.dynamodb.onDemandPerMillionWriteUnits / 1e6), basis: `${calls} conditional UpdateItem on ~${JOB_ITEM_BYTES / 1024} KiB items + 1 index write each: ${markWru} WRU` },
+    { item: 'Lambda duration (256 MB arm64)', usd: lambdaSeconds * memoryGb * prices.lambda.arm64PerGbSecond, basis: `${lambdaSeconds.toFixed(0)} s: ${calls} calls paced at ${DEFAULTS.providerRequestsPerSecond}/s (${pacedSeconds.toFixed(0)} s waiting) + ~2 s of queries and writes` },
+    { item: 'Lambda request + schedule invocation', usd: (prices.lambda.perMillionRequests + prices.eventBridgeScheduler.perMillionInvocations) / 1e6, basis: '1 scheduled invocation' },
+    { item: 'CloudWatch Logs ingestion', usd: ((calls * SWEEP_LOG_BYTES_PER_CALL) / GB) * prices.cloudwatchLogs.ingestionPerGb, basis: `~${SWEEP_LOG_BYTES_PER_CALL} B per call` },
+  ];
+  const totalUsd = lines.reduce((sum, line) => sum + line.usd, 0);
+  const sweepsPerMonth = Math.round(((24 * 60) / DEFAULTS.reconcileIntervalMinutes) * DAYS_PER_MONTH);
+  return { lines, totalUsd, monthlyUsd: totalUsd * sweepsPerMonth, sweepsPerMonth };
 }

@@ -3,6 +3,7 @@ import type { BundlesResult } from './bundles';
 import type { CostModel, Prices } from './cost';
 import type { E2eResult, LevelResult } from './e2e';
 import type { ReceiverOverheadResult } from './receiver-overhead';
+import { sweepCost } from './cost';
 import { fmt } from './stats';
 import { CASE_LABELS, type VerifyResult } from './verify';
 
@@ -283,8 +284,22 @@ function costSection(cost: NonNullable<Report['cost']>): string {
     '',
     table(['item', 'USD / month', 'basis'], cost.fixed.map((f) => [f.item, usd(f.usd), f.basis])),
     '',
+    ...sweepCostSection(sweepCost(cost.prices)),
   );
   return parts.join('\n');
+}
+
+/** The reconciler's sweep, per 10,000 stuck jobs (design 6.2): its own lines, beside the per-delivery ones. */
+export function sweepCostSection(sweep: ReturnType<typeof sweepCost>): string[] {
+  return [
+    'Reconciler sweep with 10,000 stuck jobs in the open-jobs index (defaults: every shard queried, 100 provider calls at one per 2 s; from DynamoDB\'s capacity rules and the sweep\'s bounds):',
+    '',
+    table(['line', 'USD per sweep', 'basis'], sweep.lines.map((line) => [line.item, usd(line.usd), line.basis])),
+    '',
+    `Per sweep **${usd(sweep.totalUsd)}**; every 15 minutes (${sweep.sweepsPerMonth} sweeps a month) **${usd(sweep.monthlyUsd)} a month** with 10,000 jobs stuck all month. ` +
+      'With no stuck job a sweep is 16 one-page queries and a 1-2 s invocation. The open-jobs index itself costs about 2 WRU per job over its life (one index write when it opens, one when it closes), $1.25 per million jobs.',
+    '',
+  ];
 }
 
 export function renderMarkdown(report: Report): string {

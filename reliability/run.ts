@@ -20,6 +20,7 @@ import { runHttpFuzz } from './lib/fuzz-http';
 import { startHarnessStack, type HarnessStack } from './lib/harness-stack';
 import { captureLogs, scanLogs } from './lib/log-capture';
 import { figuresMarkdown, writeFigures, type RunSummary } from './lib/report';
+import { runReconcileAfterOutage } from './lib/reconcile-scenario';
 import { runLoad, runOpsWireFaults, runOutage, runStepFaults, runWireFaults, runWorkerDeath, warmUp, type RunContext, type ScenarioResult } from './lib/scenarios';
 import { CANARY_PREFIX } from './lib/workload';
 
@@ -51,8 +52,8 @@ async function main(): Promise<number> {
   const say = capture.say;
   const started = Date.now();
   const sizes = options.quick
-    ? { step: 20, wire: 60, ops: 20, death: 40, outage: 40, fuzz: 60, load: [[8, 150]] as const }
-    : { step: 60, wire: 240, ops: 60, death: 150, outage: 180, fuzz: 300, load: [[4, 1000], [16, 1000], [32, 1000]] as const };
+    ? { step: 20, wire: 60, ops: 20, death: 40, outage: 40, fuzz: 60, load: [[8, 150]] as const, reconcileJobs: 30 }
+    : { step: 60, wire: 240, ops: 60, death: 150, outage: 180, fuzz: 300, load: [[4, 1000], [16, 1000], [32, 1000]] as const, reconcileJobs: 120 };
 
   let stack: HarnessStack | undefined;
   const limit = setTimeout(() => {
@@ -117,6 +118,8 @@ async function main(): Promise<number> {
     for (const violation of fuzz.violations) say(`       ${violation}`);
     say('phase 5: sustained load');
     for (const [concurrency, deliveries] of sizes.load) report(await runLoad(context, concurrency, deliveries));
+    say('phase 6: the receiver down past the provider retries, then the reconciler');
+    report(await runReconcileAfterOutage(context, sizes.reconcileJobs, 6000));
 
     await stack.stop();
     const logs = scanLogs(capture.lines(), signingSecret, context.signatures, context.bodies, CANARY_PREFIX);
