@@ -96,12 +96,14 @@ export class Reconciler extends Construct {
   /** The provider API origin the function may call. */
   public readonly providerApiUrl: string;
   public readonly providerApiKeySecret?: secretsmanager.ISecret;
+  private readonly sweepResources: Pick<ReconcilerProps, 'jobsTable' | 'queue' | 'archiveBucket'>;
 
   constructor(scope: Construct, id: string, props: ReconcilerProps) {
     super(scope, id);
     validateReconcilerProps(props);
     this.providerApiUrl = providerOrigin(props.providerApiUrl ?? DEFAULTS.providerApiUrl);
     this.providerApiKeySecret = props.existingProviderApiKeySecret;
+    this.sweepResources = { jobsTable: props.jobsTable, queue: props.queue, archiveBucket: props.archiveBucket };
     const interval = props.sweepInterval ?? Duration.minutes(DEFAULTS.reconcileIntervalMinutes);
 
     const environment: Record<string, string> = {
@@ -134,7 +136,7 @@ export class Reconciler extends Construct {
     this.reconciler = parts.fn;
     this.reconcilerRole = parts.role;
     this.reconcilerLogGroup = parts.logGroup;
-    this.grantSweep(props);
+    this.grantSweep(this.reconcilerRole);
 
     // Our own role, next to the schedule, so its one grant is reviewed here (confused-deputy guard included).
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
@@ -188,10 +190,10 @@ export class Reconciler extends Construct {
     }
   }
 
-  /** Exactly the calls a sweep makes, on exactly its resources. */
-  private grantSweep(props: ReconcilerProps): void {
-    const role = this.reconcilerRole;
-    const { jobsTable, queue, archiveBucket } = props;
+  /** Exactly the calls a sweep makes, on exactly its resources: the function's role, or an operator who sweeps by hand. */
+  public grantSweep(grantee: iam.IGrantable): void {
+    const role = grantee;
+    const { jobsTable, queue, archiveBucket } = this.sweepResources;
     iam.Grant.addToPrincipal({ grantee: role, actions: ['dynamodb:Query'], resourceArns: [`${jobsTable.tableArn}/index/${OPEN_JOBS_INDEX.name}`] });
     // The marks: last checked, provider status, ops flag (conditional on the job being open).
     iam.Grant.addToPrincipal({ grantee: role, actions: ['dynamodb:UpdateItem'], resourceArns: [jobsTable.tableArn] });
@@ -201,8 +203,9 @@ export class Reconciler extends Construct {
     const archiveObjects = archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`);
     iam.Grant.addToPrincipal({ grantee: role, actions: ['s3:PutObject'], resourceArns: [archiveObjects] });
     grantKeyUse(archiveBucket.encryptionKey, role, 'readWrite');
-    acknowledgeWildcardResource(
-      role,
+    // Principals outside the construct tree (an imported role) carry no policy to check.
+    if (Construct.isConstruct(role.grantPrincipal)) acknowledgeWildcardResource(
+      role.grantPrincipal,
       archiveObjects,
       'The reconciler archives the provider answers it acts on beside the webhook deliveries, one object per synthetic delivery under the receipt-hour prefix: PutObject on raw/* of the archive bucket only.',
     );

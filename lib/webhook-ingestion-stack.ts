@@ -183,6 +183,17 @@ export class WebhookIngestionStack extends Stack {
   }
 
   /**
+   * What `npm run reconcile` calls when it sweeps with the operator's own
+   * credentials (a deployed stack): exactly the reconciler function's data
+   * grants (the open-jobs index, its marks, the queue, the archive, and the
+   * API key's secret when one is configured), nothing of its logs or schedule.
+   */
+  public grantReconcile(grantee: iam.IGrantable): void {
+    if (!this.reconciler) throw new Error('grantReconcile: the stack has no reconciler (deployReconciler is false)');
+    this.reconciler.grantSweep(grantee);
+  }
+
+  /**
    * Grants an existing operator role, by ARN, what `replay` and `redrive` call:
    * what `bin/app.ts` does with `-c operatorRoleArn`, and what the IAM check
    * evaluates the ops tools' recorded calls against.
@@ -192,6 +203,7 @@ export class WebhookIngestionStack extends Stack {
     const operator = iam.Role.fromRoleArn(this, 'OperatorRole', roleArn);
     this.grantReplay(operator, options);
     this.grantRedrive(operator);
+    if (this.reconciler) this.grantReconcile(operator);
     return operator;
   }
 }

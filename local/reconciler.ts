@@ -8,7 +8,8 @@
  */
 import { DEFAULTS, ENV } from '../lambda/core/contract';
 import { formatSweepSummary } from '../lambda/core/reconcile/sweep';
-import { createReconcilerHandler, reconcilerDependenciesFromEnv } from '../lambda/handlers/reconciler';
+import { createReconcilerHandler, reconcilerDependenciesFromEnv, type ReconcileRequest } from '../lambda/handlers/reconciler';
+import { startInvokeServer } from './runners/invoke';
 import type { AwsClients } from '../ops/lib/clients';
 import type { LocalEndpoints, StackOutputs } from '../ops/lib/outputs';
 import { localHandlerEnvironment, type LocalResources } from './resources';
@@ -17,7 +18,7 @@ import type { StackShape } from './stack-shape';
 import { startProviderApi } from './stand-ins/provider-api';
 
 export interface LocalReconciler {
-  readonly endpoints: Pick<LocalEndpoints, 'providerApi' | 'providerApiKey'>;
+  readonly endpoints: Pick<LocalEndpoints, 'providerApi' | 'providerApiKey' | 'reconciler'>;
   readonly outputs: Pick<StackOutputs, 'ProviderApiUrl'>;
   stop(): Promise<void>;
 }
@@ -55,18 +56,20 @@ export async function startLocalReconciler(options: {
   const runner = startScheduleRunner({
     intervalSeconds: seconds(env, 'LOCAL_RECONCILE_INTERVAL_SECONDS') ?? 30,
     timeoutSeconds: options.shape.reconciler.timeoutSeconds ?? DEFAULTS.reconcilerTimeoutSeconds,
-    invoke: (context) => handler(undefined, context),
+    invoke: (event, context) => handler(event as ReconcileRequest | undefined, context),
     // Quiet when there was nothing to do; one line when a sweep found something.
     onResult: (summary) => {
       if (summary.stuck > 0 || summary.errors > 0) log(formatSweepSummary(summary));
     },
     log,
   });
+  const invoke = await startInvokeServer((event) => runner.invokeNow(event));
   log(`provider API simulator: ${api.url}${'/v1/jobs/{job_id}'} (X-Api-Key in outputs); reconciler every ${seconds(env, 'LOCAL_RECONCILE_INTERVAL_SECONDS') ?? 30} s`);
   return {
-    endpoints: { providerApi: api.url, providerApiKey: api.apiKey },
+    endpoints: { providerApi: api.url, providerApiKey: api.apiKey, reconciler: invoke.url },
     outputs: { ProviderApiUrl: api.url },
     stop: async () => {
+      await invoke.close();
       await runner.stop();
       await api.close();
     },

@@ -1,11 +1,15 @@
 /**
  * `npm run reconcile [-- --outputs F] [--stuck-after SECONDS] [...]`: runs one
- * reconciler sweep now, with the reconciler's own handler and adapters, and
- * prints its summary line (checked, repaired, still open, unknown, errors).
- * Against the local stack (`.local/outputs.json`) it asks the provider API
- * simulator with its key; against a deployed stack's outputs it asks
- * `ProviderApiUrl` with the key from `ProviderApiKeySecretArn` (the operator's
- * credentials read it), or, with no key configured, only detects.
+ * reconciler sweep now and prints its summary line (checked, repaired, still
+ * open, unknown, errors).
+ *
+ * - Against the local stack (`.local/outputs.json`) it invokes the stack's own
+ *   reconciler (its Lambda Invoke stand-in, `Endpoints.reconciler`), which asks
+ *   the provider API simulator, as `aws lambda invoke` would.
+ * - Against a deployed stack's outputs, or with `--in-process`, it runs the
+ *   reconciler's handler here with the operator's credentials (`grantReconcile`):
+ *   it asks `ProviderApiUrl` with the key from `ProviderApiKeySecretArn`, or,
+ *   with no key configured, only detects.
  *
  * Exit code: 0 when the sweep had no error, 1 otherwise, 2 on a usage error.
  */
@@ -13,8 +17,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseArgs } from 'node:util';
 import { createLogger, createMetrics } from '../lambda/adapters/observability';
 import { DEFAULTS, ENV, SERVICE_NAMES } from '../lambda/core/contract';
-import { formatSweepSummary } from '../lambda/core/reconcile/sweep';
-import { createReconcilerHandler, reconcilerDependenciesFromEnv } from '../lambda/handlers/reconciler';
+import { formatSweepSummary, type SweepSummary } from '../lambda/core/reconcile/sweep';
+import { createReconcilerHandler, reconcilerDependenciesFromEnv, type ReconcileRequest } from '../lambda/handlers/reconciler';
 import { clientsForOutputs, regionFromQueueUrl } from './lib/clients';
 import { EXIT, parsePositiveNumber, runCli, UsageError } from './lib/cli-usage';
 import { LOCAL_OUTPUTS_FILE, readOutputsFile } from './lib/outputs';
@@ -27,6 +31,8 @@ export const RECONCILE_USAGE = `usage: npm run reconcile -- [options]
   --max-jobs N             provider calls at most (default ${DEFAULTS.maxJobsPerSweep})
   --job-id ID              sweep only this job (repeatable); it still has to be open past --stuck-after
   --rate N                 provider calls per second (default: 10 against the local simulator, ${DEFAULTS.providerRequestsPerSecond} otherwise)
+  --in-process             sweep here with your own credentials, even against the local stack
+                           (--recheck-after, --max-jobs and --rate apply to this mode only)
 `;
 
 function nonNegativeInteger(flag: string, value: string | undefined): number | undefined {
@@ -45,6 +51,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       'max-jobs': { type: 'string' },
       rate: { type: 'string' },
       'job-id': { type: 'string', multiple: true },
+      'in-process': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -60,8 +67,16 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const rate = parsePositiveNumber('--rate', values.rate, { max: 100 });
   const outputs = readOutputsFile(values.outputs ?? LOCAL_OUTPUTS_FILE);
   const local = outputs.Endpoints;
-  if (local !== undefined && (local.providerApi === undefined || local.providerApiKey === undefined)) {
-    throw new UsageError('the local outputs file has no provider API simulator (restart npm start)');
+  if (local !== undefined && (local.providerApi === undefined || local.providerApiKey === undefined || local.reconciler === undefined)) {
+    throw new UsageError('the local outputs file has no provider API simulator or reconciler (restart npm start)');
+  }
+  const jobIds = values['job-id'];
+  const request = { ...(stuckAfter !== undefined ? { stuckAfterSeconds: stuckAfter } : {}), ...(jobIds !== undefined ? { jobIds } : {}) };
+  if (local?.reconciler !== undefined && values['in-process'] !== true) {
+    if (recheckAfter !== undefined || maxJobs !== undefined || rate !== undefined) throw new UsageError('--recheck-after, --max-jobs and --rate need --in-process (the stack\'s own reconciler keeps its configuration)');
+    const summary = await invokeLocal(local.reconciler, request);
+    process.stdout.write(`${formatSweepSummary(summary)}\n`);
+    return summary.errors > 0 ? EXIT.failed : EXIT.ok;
   }
 
   const env: Record<string, string | undefined> = {
@@ -95,14 +110,21 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       }),
     );
     const started = Date.now();
-    const jobIds = values['job-id'];
-    const summary = await handler(jobIds !== undefined ? { jobIds } : undefined, { getRemainingTimeInMillis: () => DEFAULTS.reconcilerTimeoutSeconds * 1000 - (Date.now() - started) });
+    const summary = await handler(request, { getRemainingTimeInMillis: () => DEFAULTS.reconcilerTimeoutSeconds * 1000 - (Date.now() - started) });
     process.stdout.write(`${formatSweepSummary(summary)}\n`);
     return summary.errors > 0 ? EXIT.failed : EXIT.ok;
   } finally {
     clients.destroy();
     secretsManager?.destroy();
   }
+}
+
+/** The local stack's Lambda Invoke stand-in: the function's result, or its error as Lambda reports it. */
+async function invokeLocal(url: string, request: ReconcileRequest): Promise<SweepSummary> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request), signal: AbortSignal.timeout((DEFAULTS.reconcilerTimeoutSeconds + 30) * 1000) });
+  const body = (await response.json()) as SweepSummary & { errorType?: string; errorMessage?: string };
+  if (!response.ok || response.headers.get('x-amz-function-error') !== null) throw new Error(`the local reconciler failed: ${body.errorType ?? response.status}: ${body.errorMessage ?? ''}`);
+  return body;
 }
 
 if (require.main === module) runCli('reconcile', () => main());

@@ -18,6 +18,8 @@ export const UNUSED_GRANT_REASONS: Readonly<Record<string, string>> = {
   [`${SERVICE_NAMES.receiver} logs:CreateLogStream`]: LAMBDA_LOGS,
   [`${SERVICE_NAMES.receiver} logs:PutLogEvents`]: LAMBDA_LOGS,
   [`${SERVICE_NAMES.worker} logs:CreateLogStream`]: LAMBDA_LOGS,
+  [`${SERVICE_NAMES.reconciler} logs:CreateLogStream`]: LAMBDA_LOGS,
+  [`${SERVICE_NAMES.reconciler} logs:PutLogEvents`]: LAMBDA_LOGS,
   [`${SERVICE_NAMES.worker} logs:PutLogEvents`]: LAMBDA_LOGS,
   [`${SERVICE_NAMES.worker} sqs:GetQueueUrl`]: CDK_SQS_EVENT_SOURCE,
   [`${SERVICE_NAMES.worker} sqs:GetQueueAttributes`]: LAMBDA_POLLER,

@@ -10,31 +10,35 @@ import { sleep } from '../net';
 export interface ScheduleRunnerOptions<T> {
   readonly intervalSeconds: number;
   readonly timeoutSeconds: number;
-  readonly invoke: (context: { getRemainingTimeInMillis(): number }) => Promise<T>;
+  /** The scheduled invocations pass no event; `invokeNow` passes the caller's. */
+  readonly invoke: (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<T>;
   readonly onResult?: (result: T) => void;
   readonly log: (message: string) => void;
 }
 
-export interface ScheduleRunner {
-  /** Runs one invocation now (waits for a running one first), as the CLI's `reconcile` does. */
-  runNow(): Promise<void>;
+export interface ScheduleRunner<T> {
+  /** One invocation now with this event, after any running one (reserved concurrency 1), as Lambda's Invoke would. */
+  invokeNow(event: unknown): Promise<T>;
   stop(): Promise<void>;
 }
 
-export function startScheduleRunner<T>(options: ScheduleRunnerOptions<T>): ScheduleRunner {
+export function startScheduleRunner<T>(options: ScheduleRunnerOptions<T>): ScheduleRunner<T> {
   let stopping = false;
-  let running: Promise<void> = Promise.resolve();
-  const once = (): Promise<void> => {
-    running = running.then(async () => {
+  let running: Promise<unknown> = Promise.resolve();
+  const run = (event: unknown): Promise<T> => {
+    const result = running.then(async () => {
       const started = Date.now();
-      try {
-        const result = await options.invoke({ getRemainingTimeInMillis: () => options.timeoutSeconds * 1000 - (Date.now() - started) });
-        options.onResult?.(result);
-      } catch (error) {
-        options.log(`scheduled invocation failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      return options.invoke(event, { getRemainingTimeInMillis: () => options.timeoutSeconds * 1000 - (Date.now() - started) });
     });
-    return running;
+    running = result.catch(() => undefined);
+    return result;
+  };
+  const once = async (): Promise<void> => {
+    try {
+      options.onResult?.(await run(undefined));
+    } catch (error) {
+      options.log(`scheduled invocation failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   };
   const loop = (async () => {
     while (!stopping) {
@@ -44,7 +48,7 @@ export function startScheduleRunner<T>(options: ScheduleRunnerOptions<T>): Sched
     }
   })();
   return {
-    runNow: once,
+    invokeNow: run,
     stop: async () => {
       stopping = true;
       await loop;

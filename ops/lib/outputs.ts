@@ -22,6 +22,8 @@ export interface LocalEndpoints {
   readonly providerApi?: string;
   /** The key the simulator checks (a throwaway, per local stack). */
   readonly providerApiKey?: string;
+  /** The local Lambda Invoke stand-in of the reconciler function (`npm run reconcile` runs the stack's own sweep there). */
+  readonly reconciler?: string;
 }
 
 export interface StackOutputs {

@@ -25,8 +25,10 @@ async function send(event: string, jobId: string, ...extra: string[]): Promise<v
   expect([run.code, run.stderr]).toEqual([0, '']);
 }
 
-async function reconcile(...jobIds: string[]): Promise<{ code: number | null; line: string }> {
-  const run = await runTool('reconcile', ['--outputs', stack.context.outputsFile, '--stuck-after', '0', ...jobIds.flatMap((id) => ['--job-id', id])]);
+async function reconcile(...args: string[]): Promise<{ code: number | null; line: string }> {
+  const jobIds = args.filter((arg) => !arg.startsWith('--'));
+  const flags = args.filter((arg) => arg.startsWith('--'));
+  const run = await runTool('reconcile', ['--outputs', stack.context.outputsFile, '--stuck-after', '0', ...flags, ...jobIds.flatMap((id) => ['--job-id', id])]);
   return { code: run.code, line: run.stdout.trim().split('\n').at(-1) ?? '' };
 }
 
@@ -73,6 +75,20 @@ describe('the reconciler on the local stack', () => {
 
     // Act: a second sweep finds nothing left to do.
     expect((await reconcile(jobId)).line).toMatch(/^reconcile: checked 0, repaired 0, still open 0, unknown 0, errors 0 \(stuck 0,/);
+  });
+
+  it("sweeps with the operator's own credentials with --in-process, as against a deployed stack", async () => {
+    // Prepare
+    const jobId = uniqueId('job_operator');
+    await started(jobId);
+    await send('job.failed', jobId, '--lose');
+
+    // Act
+    const sweep = await reconcile(jobId, '--in-process');
+
+    // Assess
+    expect(sweep).toEqual({ code: 0, line: expect.stringMatching(/^reconcile: checked 1, repaired 1, still open 0, unknown 0, errors 0/) });
+    await waitFor(async () => ((await getJob(stack, jobId))?.status === 'failed' ? true : undefined), `${jobId} to fail`);
   });
 
   it('leaves a job still processing at the provider untouched but for the check it records', async () => {

@@ -61,7 +61,7 @@ describe('template policies', () => {
   describe('principals', () => {
     it('finds each function\'s role by the service name its clients are recorded under, and the imported operator role by name', () => {
       const roles = principalRoles(template, 'ops');
-      expect([...roles.keys()].sort()).toEqual(['operator', SERVICE_NAMES.receiver, SERVICE_NAMES.worker].sort());
+      expect([...roles.keys()].sort()).toEqual(['operator', SERVICE_NAMES.receiver, SERVICE_NAMES.worker, SERVICE_NAMES.reconciler].sort());
       expect(roles.get('operator')).toEqual({ roleName: 'ops' });
     });
 
@@ -75,11 +75,14 @@ describe('template policies', () => {
       expect(allowsReceive.decision).toBe('allow');
     });
 
-    it('gives the operator the grants of grantReplay and grantRedrive, and nothing of the functions\'', () => {
+    it('gives the operator the grants of grantReplay, grantRedrive and grantReconcile, and nothing of the receiver\'s or the worker\'s', () => {
       const operator = principalPolicies(resolver, 'operator', 'ops');
       const actions = operator.identity.flatMap((policy) => [policy.document.Statement].flat().flatMap((statement) => [statement.Action ?? []].flat()));
       expect(actions).toContain('sqs:StartMessageMoveTask');
-      expect(actions).not.toContain('dynamodb:UpdateItem');
+      expect(actions).toContain('dynamodb:Query');
+      expect(actions).not.toContain('sqs:ChangeMessageVisibility');
+      const resources = JSON.stringify(operator.identity.map((policy) => policy.document));
+      expect(resources).not.toContain('webhook-deliveries');
       expect(operator.roleArn).toBe('arn:aws:iam::000000000000:role/ops');
     });
 

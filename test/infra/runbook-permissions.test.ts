@@ -1,6 +1,6 @@
 /**
  * The runbook's list of what the operator role needs is the synthesized
- * operator policy (grantReplay + grantRedrive, with the opt-in secret read),
+ * operator policy (grantReplay + grantRedrive + grantReconcile, with the opt-in secret read),
  * rendered: it cannot drift from the grants again (finding 2).
  */
 import { readFileSync } from 'node:fs';
@@ -21,6 +21,7 @@ function expectedList(): string {
   const role = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
   stack.grantReplay(role, { readSigningSecret: true });
   stack.grantRedrive(role);
+  stack.grantReconcile(role);
   const bucket = logicalId(stack.ingestion.archiveBucket);
   const labels = new Map<string, string>([
     [getAtt(bucket), 'the archive bucket'],
@@ -28,6 +29,7 @@ function expectedList(): string {
     [getAtt(logicalId(stack.ingestion.queue)), 'the work queue'],
     [getAtt(logicalId(stack.ingestion.deadLetterQueue)), 'the dead-letter queue'],
     [getAtt(logicalId(stack.worker.jobsTable as never)), 'the jobs table'],
+    [JSON.stringify({ 'Fn::Join': ['', [JSON.parse(getAtt(logicalId(stack.worker.jobsTable as never))), '/index/open-jobs']] }), 'the jobs table\'s `open-jobs` index'],
     [JSON.stringify({ Ref: logicalId(stack.ingestion.signingSecret as never) }), 'the signing secret (only with `-c operatorReadsSigningSecret=true`)'],
   ]);
   return roleStatements(Template.fromStack(stack), role)

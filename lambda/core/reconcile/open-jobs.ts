@@ -29,7 +29,8 @@ export interface OpenJobAttributes {
  * arrives and removes them when the job finishes.
  *
  * @example
- *   await ddb.send(new PutCommand({ TableName, Item: { jobId, userId, ...openJobAttributes(jobId, new Date()) } }));
+ *   // the item the product puts (DocumentClient shape; marshall it for the low-level client):
+ *   const item = { jobId, userId, ...openJobAttributes(jobId, new Date()) };
  */
 export function openJobAttributes(jobId: string, openedAt: Date | string): OpenJobAttributes {
   if (typeof jobId !== 'string' || jobId.length === 0) throw new RangeError('openJobAttributes: jobId must be a non-empty string');
