@@ -1,4 +1,5 @@
 /** Small network helpers shared by the local stack's servers. Everything binds to loopback. */
+import type { IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 
 export const LOOPBACK_HOST = '127.0.0.1';
@@ -22,4 +23,17 @@ export function findFreePort(host: string = LOOPBACK_HOST): Promise<number> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A request's JSON body, at most `limit` bytes (an empty body is undefined); throws on more, or on bad JSON. */
+export async function readJsonBody(request: IncomingMessage, limit: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new Error('body too large');
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text === '' ? undefined : JSON.parse(text);
 }

@@ -8,23 +8,11 @@
  * Loopback only: what `npm run reconcile` calls to run the local stack's own
  * reconciler, with the reconciler's clients (its principal), now.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LOOPBACK_HOST } from '../net';
+import { LOOPBACK_HOST, readJsonBody } from '../net';
 
 const MAX_EVENT_BYTES = 256 * 1024;
-
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_EVENT_BYTES) throw new Error('event too large');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  return text === '' ? undefined : JSON.parse(text);
-}
 
 export async function startInvokeServer(invoke: (event: unknown) => Promise<unknown>): Promise<{ readonly url: string; close(): Promise<void> }> {
   const server = createServer((request, response) => {
@@ -36,7 +24,7 @@ export async function startInvokeServer(invoke: (event: unknown) => Promise<unkn
       answer(404, { message: 'No such function' });
       return;
     }
-    readJson(request)
+    readJsonBody(request, MAX_EVENT_BYTES)
       .then(async (event) => {
         try {
           answer(200, await invoke(event));

@@ -22,7 +22,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EVENT_TYPES, PROVIDER_API, type EventType } from '../../lambda/core/contract';
-import { LOOPBACK_HOST } from '../net';
+import { LOOPBACK_HOST, readJsonBody } from '../net';
 
 export interface SimulatedJob {
   readonly id: string;
@@ -112,17 +112,6 @@ function send(response: ServerResponse, status: number, body: unknown, raw?: str
   response.end(payload);
 }
 
-async function readBody(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_CONTROL_BODY) throw new Error('body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-}
-
 export async function startProviderApi(options: ProviderApiOptions = {}): Promise<ProviderApiSimulator> {
   const apiKey = options.apiKey ?? `sim_${randomBytes(16).toString('hex')}`;
   const hangMs = options.hangMs ?? 30_000;
@@ -182,7 +171,7 @@ export async function startProviderApi(options: ProviderApiOptions = {}): Promis
       return send(response, 200, job);
     }
     if (request.method === 'POST' && url.pathname.startsWith('/_simulator/jobs/')) {
-      const body = await readBody(request);
+      const body = await readJsonBody(request, MAX_CONTROL_BODY);
       if (!isRecord(body) || !(EVENT_TYPES as readonly string[]).includes(String(body.event))) {
         return send(response, 400, { error: { code: 'bad_request', message: 'expected {"event", "payload"}' } });
       }
@@ -191,7 +180,7 @@ export async function startProviderApi(options: ProviderApiOptions = {}): Promis
       return send(response, 200, jobs.get(id) ?? {});
     }
     if (request.method === 'POST' && url.pathname === '/_simulator/faults') {
-      const body = await readBody(request);
+      const body = await readJsonBody(request, MAX_CONTROL_BODY);
       if (!isRecord(body) || typeof body.count !== 'number' || !['status', 'hang', 'bad-json'].includes(String(body.kind))) {
         return send(response, 400, { error: { code: 'bad_request', message: 'expected {"kind", "count"}' } });
       }
