@@ -35,7 +35,7 @@ describe('the provider job API stand-in', () => {
     sim.record('job.failed', buildPayload('job.failed', { jobId: 'job a/1' }));
 
     // Act
-    const done = await (await get('job a/1')).json();
+    const done = (await (await get('job a/1')).json()) as Record<string, unknown>;
 
     // Assess
     expect(processing).toMatchObject({ id: 'job a/1', status: 'processing', progress: 10, output_url: null, error: null, billing_status: 'pending' });
