@@ -113,6 +113,7 @@ export interface ReconcilerOverrides {
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   readonly now?: () => Date;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export function reconcilerDependenciesFromEnv(env: Readonly<Record<string, string | undefined>>, overrides: ReconcilerOverrides = {}): ReconcilerDependencies {
@@ -135,6 +136,7 @@ export function reconcilerDependenciesFromEnv(env: Readonly<Record<string, strin
     logger: overrides.logger ?? createLogger(SERVICE_NAME),
     metrics: overrides.metrics ?? createMetrics(SERVICE_NAME),
     now: overrides.now,
+    sleep: overrides.sleep,
   };
 }
 
