@@ -134,7 +134,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
 
   try {
-    const [dynamodb, fauxqs] = await Promise.all([
+    const [dynamodb, fauxqs, template] = await Promise.all([
       startDynamoDbLocal({ port: options.dynamodbPort ?? 0, cacheDir, log }).then((server: DynamoDbLocal) => {
         cleanups.push(() => server.stop());
         return server;
@@ -143,11 +143,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         cleanups.push(() => server.stop());
         return server;
       }),
+      loadTemplate(options.template ?? 'synth', cacheDir, log),
     ]);
-    // After the emulators are up, not beside them: a cold synth holds this event loop for
-    // tens of seconds, long enough for their start-up time-outs to fire before their
-    // "listening" lines are read. A cached template costs nothing either way.
-    const template = await loadTemplate(options.template ?? 'synth', cacheDir, log);
     writePidFile(pidFile, [
       { pid: process.pid, role: 'local stack', markers: ['local/start'] },
       { pid: dynamodb.pid, role: 'DynamoDB Local', markers: ['LoopbackDynamoDBLocal', 'DynamoDBLocal.jar'] },
