@@ -37,6 +37,14 @@ export const WORKER_TIMEOUTS: ClientTimeouts = { connectionTimeoutMs: 1_000, req
  */
 export const OPS_TIMEOUTS: ClientTimeouts = { connectionTimeoutMs: 3_000, requestTimeoutMs: 30_000, maxAttempts: 5 };
 
+/**
+ * The job-events publisher has DEFAULTS.jobEventsTimeoutSeconds (30 s) for a
+ * batch of up to 10 PutEvents calls plus its retries; a hung call costs at most
+ * 2 × (1 + 3) s = 8 s, and the publisher starts another only while that much
+ * time is left (its retry policy's reserve).
+ */
+export const PUBLISHER_TIMEOUTS: ClientTimeouts = { connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000, maxAttempts: 2 };
+
 /** Client constructor options: the request handler is built by the SDK from these (no direct @smithy import). */
 export function clientOptions(timeouts: ClientTimeouts): {
   maxAttempts: number;

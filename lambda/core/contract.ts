@@ -53,6 +53,7 @@ export const ENV = {
   recheckAfterSeconds: 'RECHECK_AFTER_SECONDS',
   maxJobsPerSweep: 'MAX_JOBS_PER_SWEEP',
   providerRequestsPerSecond: 'PROVIDER_REQUESTS_PER_SECOND',
+  jobEventsBusName: 'JOB_EVENTS_BUS_NAME',
 } as const;
 
 /** Safe defaults, shared by the construct props and the handler config parser. */
@@ -108,6 +109,23 @@ export const DEFAULTS = {
   /** Kept back from the budget when the last call may start: one provider time-out plus the writes and the metrics flush. */
   reconcilerReserveSeconds: 15,
   providerApiUrl: 'https://api.removebgvideo.com',
+  /** The job-events publisher: a batch of up to 100 stream records is at most 10 PutEvents calls. */
+  jobEventsTimeoutSeconds: 30,
+  jobEventsBatchSize: 100,
+  jobEventsMaxBatchingWindowSeconds: 1,
+  /**
+   * Lambda's stream defaults retry a failing batch until its records expire
+   * (24 h), blocking the shard. 100 attempts of at most one function timeout
+   * each ride out an EventBridge incident of most of an hour; then the batch's
+   * position goes to the on-failure queue.
+   */
+  jobEventsRetryAttempts: 100,
+  /**
+   * Well under the stream's 24 h retention: when a batch is given up, the
+   * stream still holds its records for at least 18 h, so `npm run events --
+   * --redrive` can publish them from the positions in the on-failure queue.
+   */
+  jobEventsMaxRecordAgeSeconds: 6 * 60 * 60,
 } as const;
 
 /** The provider's job API (design section 1). */
@@ -202,6 +220,26 @@ export const RECONCILE_OUTPUT_KEYS = {
   providerApiKeySecretArn: 'ProviderApiKeySecretArn',
 } as const;
 
+/**
+ * Outputs only the local stack writes (beside the `OUTPUT_KEYS`, at the stack's
+ * level of `.local/outputs.json`): the catch-all tap queue that receives every
+ * published job event as its EventBridge envelope.
+ */
+export const LOCAL_OUTPUT_KEYS = {
+  jobEventsTapQueueUrl: 'JobEventsTapQueueUrl',
+} as const;
+
+/**
+ * The job events on EventBridge (design 6.1): one per status change of a job.
+ * `detail.eventId` (`<jobId>#<status>`) is the same for every repeat of one
+ * transition, so consumers dedupe on it.
+ */
+export const JOB_EVENTS = {
+  source: 'webhook-ingestion.jobs',
+  detailTypes: { started: 'Job Started', completed: 'Job Completed', failed: 'Job Failed' },
+} as const;
+export type JobEventDetailType = (typeof JOB_EVENTS.detailTypes)[keyof typeof JOB_EVENTS.detailTypes];
+
 export const STACK_NAME = 'WebhookIngestionStack';
 export const WEBHOOK_PATH = '/webhooks';
 export const ARCHIVE_PREFIX = 'raw/';
@@ -228,7 +266,7 @@ export const DEAD_LETTER_ATTRIBUTES = {
 
 export const METRICS_NAMESPACE = 'WebhookIngestion';
 /** Powertools `service` of each function: its logs' `service` key and its metrics' dimension, which the alarms filter on. */
-export const SERVICE_NAMES = { receiver: 'webhook-receiver', worker: 'webhook-worker', reconciler: 'webhook-reconciler' } as const;
+export const SERVICE_NAMES = { receiver: 'webhook-receiver', worker: 'webhook-worker', reconciler: 'webhook-reconciler', jobEvents: 'job-events' } as const;
 export const QUEUE_MESSAGE_VERSION = 1;
 
 /** Metric names, shared by the handlers and the dashboard and alarms in `lib/`. */
@@ -261,4 +299,11 @@ export const METRIC = {
   jobsReconciled: 'JobsReconciled',
   /** Reconciler: open jobs carrying an ops flag (unknown to the provider, or past giveUpAfter). */
   jobsFlagged: 'JobsFlaggedForOps',
+  jobEventPublished: 'JobEventPublished',
+  /** PutEvents entries (or whole calls) retried after throttling or a partial failure. */
+  jobEventPublishRetried: 'JobEventPublishRetried',
+  /** Stream batches handed back to Lambda (from their first unpublished record). */
+  jobEventPublishFailed: 'JobEventPublishFailed',
+  /** Events published without `product` because the item's own attributes would not fit one entry. */
+  jobEventProductOmitted: 'JobEventProductOmitted',
 } as const;
