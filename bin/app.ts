@@ -6,6 +6,9 @@
  * Context (all optional): -c alarmEmail=ops@example.com
  *                         -c allowUnsignedDeliveries=true   (dangerous, see WebhookIngestionProps)
  *                         -c existingJobsTableName=<name>   (a table the product already owns)
+ *                         -c existingJobsTableStreamArn=<arn> (its stream, NEW_AND_OLD_IMAGES: the job events read it)
+ *                         -c deployJobEvents=false          (no job events bus, publisher or quality review)
+ *                         -c deployQualityReview=false      (job events without the quality-review rule and queue)
  *                         -c operatorRoleArn=<role arn>     (gets exactly what replay and redrive need)
  *                         -c operatorReadsSigningSecret=true (and the secret read of replay --verify)
  *                         -c webhookPathToken=<32+ chars>   (abuse mitigation: the provider posts to /webhooks/<token>)
@@ -27,10 +30,14 @@ function contextString(key: string): string | undefined {
 
 // Context from the command line always arrives as a string.
 const allowUnsignedDeliveries = String(app.node.tryGetContext('allowUnsignedDeliveries') ?? 'false') === 'true';
+const deployJobEvents = String(app.node.tryGetContext('deployJobEvents') ?? 'true') !== 'false';
 
 const stack = new WebhookIngestionStack(app, STACK_NAME, {
   alarmEmail: contextString('alarmEmail'),
   existingJobsTableName: contextString('existingJobsTableName'),
+  existingJobsTableStreamArn: contextString('existingJobsTableStreamArn'),
+  deployJobEvents,
+  ...(deployJobEvents && String(app.node.tryGetContext('deployQualityReview') ?? 'true') === 'false' ? { jobEventsProps: { deployQualityReview: false } } : {}),
   ingestionProps: { allowUnsignedDeliveries, webhookPathToken: contextString('webhookPathToken') },
   providerApiKeySecretArn: contextString('providerApiKeySecretArn'),
   reconcilerProps: { providerApiUrl: contextString('providerApiUrl') },

@@ -46,13 +46,16 @@ export interface JobWorkerProps {
 
   /**
    * A jobs table the product already owns (partition key `jobId`, string). The
-   * worker only sets the attributes it owns, so sharing the table is safe.
+   * worker only sets the attributes it owns, so sharing the table is safe. For
+   * the job events it needs a stream with new and old images, imported with its
+   * ARN (`Table.fromTableAttributes({ tableName, tableStreamArn })`).
    *
    * @default - a new table: on-demand, PITR, encrypted, retained
    */
   readonly existingJobsTable?: dynamodb.ITable;
   /**
-   * Overrides for a created jobs table. The key schema and point-in-time recovery are enforced.
+   * Overrides for a created jobs table. The key schema, point-in-time recovery
+   * and the stream (new and old images, which the job events read) are enforced.
    *
    * @default - on-demand, AWS managed encryption, retained
    */
@@ -178,6 +181,8 @@ export class JobWorker extends Construct {
       partitionKey: { name: TABLE_KEYS.jobs.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: undefined,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // The item write is the job events' outbox: every status change is read back from here.
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
     });
     addOpenJobsIndex(table);
     return table;

@@ -8,8 +8,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ARCHIVE_PREFIX, OUTPUT_KEYS, RECONCILE_OUTPUT_KEYS } from '../lambda/core/contract';
+import { JobEvents, type JobEventsProps } from './job-events';
 import { JobWorker, type JobWorkerProps } from './job-worker';
-import { acknowledgeWildcardResource, grantKeyUse } from './secure-defaults';
+import { ProblemCollector, acknowledgeWildcardResource, grantKeyUse } from './secure-defaults';
 import { Operations, type OperationsProps } from './operations';
 import { Reconciler, type ReconcilerProps } from './reconciler';
 import { WebhookIngestion, type WebhookIngestionProps } from './webhook-ingestion';
@@ -51,6 +52,25 @@ export interface WebhookIngestionStackProps extends StackProps {
    * @default - none: the reconciler detects and alarms only
    */
   readonly providerApiKeySecretArn?: string;
+  /**
+   * The stream ARN of the table named by `existingJobsTableName`. The job events
+   * read it: enable the table's stream with NEW_AND_OLD_IMAGES first
+   * (`aws dynamodb update-table --stream-specification
+   * StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES`) and pass its
+   * `LatestStreamArn`. Required with `existingJobsTableName` unless
+   * `deployJobEvents` is false.
+   *
+   * @default - none
+   */
+  readonly existingJobsTableStreamArn?: string;
+  /** Publish every job status change to EventBridge (design 6.1). @default true */
+  readonly deployJobEvents?: boolean;
+  /**
+   * Passed to the job events construct; the jobs table and the alarm topic come from the stack.
+   *
+   * @default - secure defaults, with the quality review deployed (`deployQualityReview: true`)
+   */
+  readonly jobEventsProps?: Omit<JobEventsProps, 'jobsTable' | 'alarmTopic'>;
 }
 
 export class WebhookIngestionStack extends Stack {
@@ -58,6 +78,8 @@ export class WebhookIngestionStack extends Stack {
   public readonly worker: JobWorker;
   public readonly operations: Operations;
   public readonly reconciler?: Reconciler;
+  /** Absent when `deployJobEvents` is false. */
+  public readonly jobEvents?: JobEvents;
 
   constructor(scope: Construct, id: string, props: WebhookIngestionStackProps = {}) {
     super(scope, id, {
@@ -65,9 +87,13 @@ export class WebhookIngestionStack extends Stack {
       ...props,
     });
 
+    validateStackProps(props);
     this.ingestion = new WebhookIngestion(this, 'Ingestion', props.ingestionProps);
     const importedJobsTable = props.existingJobsTableName
-      ? dynamodb.Table.fromTableName(this, 'ExistingJobsTable', props.existingJobsTableName)
+      ? dynamodb.Table.fromTableAttributes(this, 'ExistingJobsTable', {
+          tableName: props.existingJobsTableName,
+          tableStreamArn: props.existingJobsTableStreamArn,
+        })
       : undefined;
     this.worker = new JobWorker(this, 'Worker', {
       existingJobsTable: importedJobsTable,
@@ -82,6 +108,15 @@ export class WebhookIngestionStack extends Stack {
       worker: this.worker,
       alarmEmail: props.alarmEmail,
     });
+    if (props.deployJobEvents !== false) {
+      this.jobEvents = new JobEvents(this, 'JobEvents', {
+        deployQualityReview: true,
+        ...props.jobEventsProps,
+        jobsTable: this.worker.jobsTable,
+        alarmTopic: this.operations.alarmTopic,
+      });
+      this.operations.dashboard.addWidgets(...this.jobEvents.dashboardWidgets());
+    }
 
     if (props.deployReconciler ?? true) {
       const arn = props.providerApiKeySecretArn;
@@ -121,6 +156,14 @@ export class WebhookIngestionStack extends Stack {
           description: 'The secret holding the provider API key (its ARN; the key is never in the template)',
         });
       }
+    }
+    if (this.jobEvents) {
+      new CfnOutput(this, OUTPUT_KEYS.jobEventsBusName, {
+        value: this.jobEvents.eventBus.eventBusName,
+        description: 'Subscribe your rules here: source webhook-ingestion.jobs, detail-type Job Started | Job Completed | Job Failed',
+      });
+      new CfnOutput(this, OUTPUT_KEYS.jobEventsFailureQueueUrl, { value: this.jobEvents.failureQueue.queueUrl });
+      if (this.jobEvents.reviewQueue) new CfnOutput(this, OUTPUT_KEYS.qualityReviewQueueUrl, { value: this.jobEvents.reviewQueue.queueUrl });
     }
   }
 
@@ -206,4 +249,19 @@ export class WebhookIngestionStack extends Stack {
     if (this.reconciler) this.grantReconcile(operator);
     return operator;
   }
+}
+
+/** Every problem with the stack's own props, in one error; the constructs check theirs. */
+function validateStackProps(props: WebhookIngestionStackProps): void {
+  const problems = new ProblemCollector('WebhookIngestionStack');
+  problems.check(
+    !(props.existingJobsTableName && props.deployJobEvents !== false && !props.existingJobsTableStreamArn && !props.workerProps?.existingJobsTable),
+    'existingJobsTableName needs existingJobsTableStreamArn for the job events: enable the table\'s stream with NEW_AND_OLD_IMAGES and pass its LatestStreamArn (or set deployJobEvents: false)',
+  );
+  problems.check(
+    !(props.existingJobsTableStreamArn && !props.existingJobsTableName),
+    'existingJobsTableStreamArn needs existingJobsTableName',
+  );
+  problems.check(!(props.jobEventsProps && props.deployJobEvents === false), 'jobEventsProps needs deployJobEvents to be true');
+  problems.throwIfAny();
 }

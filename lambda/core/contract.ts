@@ -211,6 +211,11 @@ export const OUTPUT_KEYS = {
   archiveBucketName: 'ArchiveBucketName',
   queueUrl: 'QueueUrl',
   deadLetterQueueUrl: 'DeadLetterQueueUrl',
+  jobEventsBusName: 'JobEventsBusName',
+  /** Stream batches the job-events publisher gave up on (`npm run events -- --redrive`). */
+  jobEventsFailureQueueUrl: 'JobEventsFailureQueueUrl',
+  /** Present when the quality review is deployed. */
+  qualityReviewQueueUrl: 'QualityReviewQueueUrl',
 } as const;
 
 /** Outputs of the reconciler (design 6.2), present only when it is deployed (and the key when configured). */
@@ -238,6 +243,16 @@ export const JOB_EVENTS = {
   source: 'webhook-ingestion.jobs',
   detailTypes: { started: 'Job Started', completed: 'Job Completed', failed: 'Job Failed' },
 } as const;
+/**
+ * The quality review's default routing (design 6.1): the product sets this
+ * attribute on the job item (a list of strings) when it creates the job, and a
+ * completed job carrying any of these tags goes to the review queue.
+ */
+export const QUALITY_REVIEW = {
+  sceneTagsAttribute: 'sceneTags',
+  difficultSceneTags: ['hair', 'glass', 'motion_blur'],
+} as const;
+
 export type JobEventDetailType = (typeof JOB_EVENTS.detailTypes)[keyof typeof JOB_EVENTS.detailTypes];
 
 export const STACK_NAME = 'WebhookIngestionStack';

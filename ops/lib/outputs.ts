@@ -37,8 +37,21 @@ export interface StackOutputs {
   readonly ProviderApiUrl?: string;
   /** Present when a provider API key secret is configured. */
   readonly ProviderApiKeySecretArn?: string;
+  /** Absent when the stack was deployed without job events. */
+  readonly JobEventsBusName?: string;
+  readonly JobEventsFailureQueueUrl?: string;
+  readonly QualityReviewQueueUrl?: string;
+  /** Local stack only: the catch-all queue that receives every job event's envelope. */
+  readonly JobEventsTapQueueUrl?: string;
   readonly Endpoints?: LocalEndpoints;
 }
+
+/** Outputs of features a stack may leave out (`deployJobEvents: false`, no quality review). */
+const OPTIONAL_OUTPUT_KEYS: ReadonlySet<string> = new Set([
+  OUTPUT_KEYS.jobEventsBusName,
+  OUTPUT_KEYS.jobEventsFailureQueueUrl,
+  OUTPUT_KEYS.qualityReviewQueueUrl,
+]);
 
 export type OutputsFile = Record<string, StackOutputs>;
 
@@ -71,7 +84,7 @@ export function readOutputsFile(file: string = LOCAL_OUTPUTS_FILE, stackName: st
   const chosen = stackName in stacks ? stackName : names.length === 1 ? names[0] : undefined;
   if (chosen === undefined) throw new OutputsFileError(`${file} has no stack ${stackName} (found: ${names.join(', ') || 'none'})`);
   const outputs = stacks[chosen] as Record<string, unknown>;
-  const missing = Object.values(OUTPUT_KEYS).filter((key) => typeof outputs[key] !== 'string');
+  const missing = Object.values(OUTPUT_KEYS).filter((key) => !OPTIONAL_OUTPUT_KEYS.has(key) && typeof outputs[key] !== 'string');
   if (missing.length > 0) throw new OutputsFileError(`${file}: stack ${chosen} lacks outputs ${missing.join(', ')}`);
   return outputs as unknown as StackOutputs;
 }

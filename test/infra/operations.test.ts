@@ -63,7 +63,9 @@ describe('Operations', () => {
   describe('the alarms', () => {
     it('each notify the alarm topic', () => {
       const alarms = Object.values(synth.template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(Object.keys(synth.stack.operations.alarms).length + Object.keys(synth.stack.reconciler!.alarms).length);
+      expect(alarms).toHaveLength(
+        Object.keys(synth.stack.operations.alarms).length + Object.keys(synth.stack.reconciler!.alarms).length + Object.keys(synth.stack.jobEvents!.alarms).length,
+      );
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     });
 

@@ -56,11 +56,18 @@ describe('IAM least privilege', () => {
     reconcilerLogs: logicalId(stack.reconciler!.reconcilerLogGroup),
     reconciler: logicalId(stack.reconciler!.reconciler),
     scheduleRole: logicalId(stack.reconciler!.scheduleRole),
+    publisherRole: logicalId(stack.jobEvents!.publisherRole),
+    publisherLogs: logicalId(stack.jobEvents!.publisherLogGroup),
+    bus: logicalId(stack.jobEvents!.eventBus as never),
+    failureQueue: logicalId(stack.jobEvents!.failureQueue),
+    reviewQueue: logicalId(stack.jobEvents!.reviewQueue!),
+    reviewDeadLetterQueue: logicalId(stack.jobEvents!.reviewDeadLetterQueue!),
+    reviewRule: logicalId(stack.jobEvents!.qualityReviewRule!),
   };
 
   it("has exactly the functions' own roles and the schedule's, with no managed or inline policies", () => {
     const roles = template.findResources('AWS::IAM::Role');
-    expect(Object.keys(roles).sort()).toEqual([ids.receiverRole, ids.workerRole, ids.reconcilerRole, ids.scheduleRole].sort());
+    expect(Object.keys(roles).sort()).toEqual([ids.receiverRole, ids.workerRole, ids.reconcilerRole, ids.scheduleRole, ids.publisherRole].sort());
     for (const [id, role] of Object.entries(roles)) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
       expect(role.Properties.Policies).toBeUndefined();
@@ -125,18 +132,31 @@ describe('IAM least privilege', () => {
     );
   });
 
-  it("grants no '*' resource and no wildcard action; the only wildcard is the archive's raw/* object prefix", () => {
-    for (const roleId of [ids.receiverRole, ids.workerRole, ids.reconcilerRole]) {
+  it('lets the job-events publisher put events on its bus only, read the jobs stream and record given-up batches', () => {
+    expect(pairsOf(template, ids.publisherRole)).toEqual(
+      pairs([
+        [['logs:CreateLogStream', 'logs:PutLogEvents'], arn(ids.publisherLogs)],
+        [['events:PutEvents'], arn(ids.bus)],
+        [['sqs:SendMessage'], arn(ids.failureQueue)],
+        [['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], JSON.stringify({ 'Fn::GetAtt': [ids.jobs, 'StreamArn'] })],
+        // The stream event source's ListStreams supports no resource-level permissions.
+        [['dynamodb:ListStreams'], '"*"'],
+      ]),
+    );
+  });
+
+  it("grants no wildcard action, and no '*' resource but ListStreams; the only other wildcard is the archive's raw/* object prefix", () => {
+    for (const roleId of [ids.receiverRole, ids.workerRole, ids.reconcilerRole, ids.publisherRole]) {
       for (const pair of pairsOf(template, roleId)) {
         const [action, resource] = pair.split(' on ');
         expect(action).not.toContain('*');
-        expect(resource).not.toBe('"*"');
-        if (resource.includes('*')) expect(resource).toBe(under(ids.archive));
+        if (resource === '"*"') expect(action).toBe('dynamodb:ListStreams');
+        else if (resource.includes('*')) expect(resource).toBe(under(ids.archive));
       }
     }
   });
 
-  it('has resource policies that deny, and allow only S3 server access logging from this archive into its log bucket', () => {
+  it('has resource policies that deny, and allow only S3 server access logging into the log bucket and the review rule into its queues', () => {
     const policies = {
       ...template.findResources('AWS::S3::BucketPolicy'),
       ...template.findResources('AWS::SQS::QueuePolicy'),
@@ -154,6 +174,13 @@ describe('IAM least privilege', () => {
         Principal: { Service: 'logging.s3.amazonaws.com' },
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.ingestion.accessLogsBucket), 'Arn'] }, '/archive/*']] },
       },
+      ...[ids.reviewDeadLetterQueue, ids.reviewQueue].map((queueId) => ({
+        Action: 'sqs:SendMessage',
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ids.reviewRule, 'Arn'] } } },
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      })),
     ]);
   });
 });

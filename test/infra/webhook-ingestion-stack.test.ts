@@ -69,9 +69,9 @@ describe('WebhookIngestionStack', () => {
       expect(Annotations.fromStack(synth.stack).findWarning('*', Match.anyValue())).toEqual([]);
     });
 
-    it('bundles the three functions into the cloud assembly', () => {
+    it('bundles every function (receiver, worker, reconciler, job events) into the cloud assembly', () => {
       const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
-      expect(functions).toHaveLength(3);
+      expect(functions).toHaveLength(4);
       for (const fn of functions) expect(fn.Properties.Code.S3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
     });
   });
@@ -91,7 +91,12 @@ describe('WebhookIngestionStack', () => {
     it.each<[string, WebhookIngestionStackProps]>([
       ['X-Ray tracing on', { ingestionProps: { enableTracing: true }, workerProps: { enableTracing: true } }],
       ['unsigned deliveries allowed', { ingestionProps: { allowUnsignedDeliveries: true } }],
-      ['an existing jobs table', { existingJobsTableName: 'product-jobs' }],
+      [
+        'an existing jobs table and its stream',
+        { existingJobsTableName: 'product-jobs', existingJobsTableStreamArn: 'arn:aws:dynamodb:eu-west-1:111122223333:table/product-jobs/stream/2026-11-27T00:00:00.000' },
+      ],
+      ['an existing jobs table without job events', { existingJobsTableName: 'product-jobs', deployJobEvents: false }],
+      ['job events without the quality review', { jobEventsProps: { deployQualityReview: false } }],
       ['an alarm email', { alarmEmail: 'ops@example.com' }],
     ])('stays clean with %s', (_name, props) => {
       const variant = synthesize(props, { bundle: false });
@@ -108,6 +113,9 @@ describe('WebhookIngestionStack', () => {
           `${STACK_NAME}/Worker/FunctionRole`,
           `${STACK_NAME}/Reconciler/FunctionRole`,
           `${STACK_NAME}/Reconciler/ScheduleRole`,
+          `${STACK_NAME}/JobEvents/FunctionRole`,
+          `${STACK_NAME}/JobEvents/FailureQueue`,
+          `${STACK_NAME}/JobEvents/ReviewDeadLetterQueue`,
         ].sort(),
       );
     });
@@ -118,7 +126,7 @@ describe('WebhookIngestionStack', () => {
       expect(acks.filter((a) => a.reason.trim().length < 60)).toEqual([]);
     });
 
-    it("acknowledges IAM5 only for the raw/* archive prefix and the reconciler function's own qualified ARNs", () => {
+    it("acknowledges IAM5 only for the raw/* archive prefix, the reconciler function's own qualified ARNs and the stream poller's ListStreams", () => {
       const iam5 = acknowledgements(synth.app).filter((a) => a.id.startsWith('AwsSolutions-IAM5'));
       const archiveId = logicalId(synth.stack.ingestion.archiveBucket);
       const reconcilerId = logicalId(synth.stack.reconciler!.reconciler);
@@ -128,6 +136,7 @@ describe('WebhookIngestionStack', () => {
           `AwsSolutions-IAM5[Resource::<${archiveId}.Arn>/raw/*]`,
           `AwsSolutions-IAM5[Resource::<${archiveId}.Arn>/raw/*]`,
           `AwsSolutions-IAM5[Resource::<${reconcilerId}.Arn>:*]`,
+          'AwsSolutions-IAM5[Resource::*]',
         ].sort(),
       );
     });
