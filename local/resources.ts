@@ -61,6 +61,7 @@ async function createTable(dynamodb: DynamoDBClient, name: string, shape: TableS
             },
           }))
         : undefined,
+    ...(shape.streamViewType ? { StreamSpecification: { StreamEnabled: true, StreamViewType: shape.streamViewType as 'NEW_AND_OLD_IMAGES' } } : {}),
   };
   try {
     await dynamodb.send(new CreateTableCommand(input));
@@ -80,7 +81,7 @@ async function createTable(dynamodb: DynamoDBClient, name: string, shape: TableS
   }
 }
 
-function queueAttributes(shape: QueueShape): Record<string, string> {
+export function queueAttributes(shape: QueueShape): Record<string, string> {
   const attributes: Record<string, string> = {};
   if (shape.visibilityTimeoutSeconds !== undefined) attributes.VisibilityTimeout = String(shape.visibilityTimeoutSeconds);
   if (shape.messageRetentionSeconds !== undefined) attributes.MessageRetentionPeriod = String(shape.messageRetentionSeconds);
@@ -88,7 +89,7 @@ function queueAttributes(shape: QueueShape): Record<string, string> {
   return attributes;
 }
 
-async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
+export async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
   const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
   const url = created.QueueUrl;
   if (url === undefined) throw new Error(`CreateQueue ${name} returned no URL`);

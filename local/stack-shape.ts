@@ -34,6 +34,8 @@ export interface TableShape {
   readonly attributeDefinitions: readonly AttributeDefinition[];
   readonly ttlAttribute?: string;
   readonly globalSecondaryIndexes: readonly GlobalSecondaryIndexShape[];
+  /** The table's stream, when it has one (`NEW_AND_OLD_IMAGES` for the jobs table). */
+  readonly streamViewType?: string;
 }
 
 export interface GlobalSecondaryIndexShape {
@@ -142,6 +144,7 @@ function tableShape(
   const properties = resource.Properties ?? {};
   const ttl = properties.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
   const indexes = (properties.GlobalSecondaryIndexes as Array<Record<string, unknown>> | undefined) ?? [];
+  const stream = properties.StreamSpecification as { StreamViewType?: string } | undefined;
   return {
     logicalId,
     keySchema: properties.KeySchema as KeySchemaElement[],
@@ -152,10 +155,11 @@ function tableShape(
       KeySchema: index.KeySchema as KeySchemaElement[],
       Projection: (index.Projection as GlobalSecondaryIndexShape['Projection']) ?? { ProjectionType: 'ALL' },
     })),
+    ...(stream?.StreamViewType ? { streamViewType: stream.StreamViewType } : {}),
   };
 }
 
-function queueShape(template: CfnTemplate, logicalId: string | undefined): QueueShape {
+export function queueShape(template: CfnTemplate, logicalId: string | undefined): QueueShape {
   if (logicalId === undefined) return {};
   const properties = template.Resources?.[logicalId]?.Properties ?? {};
   const redrive = properties.RedrivePolicy as { maxReceiveCount?: unknown } | undefined;
@@ -197,7 +201,7 @@ function envValue(value: unknown): EnvValue {
   return { kind: 'unresolvable' };
 }
 
-function functionShape(template: CfnTemplate, logicalId: string | undefined): FunctionShape {
+export function functionShape(template: CfnTemplate, logicalId: string | undefined): FunctionShape {
   if (logicalId === undefined) return { environment: {} };
   const properties = template.Resources?.[logicalId]?.Properties ?? {};
   const variables = ((properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<

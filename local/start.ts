@@ -5,6 +5,7 @@
  *   resources shaped like the synthesized stack
  *   POST http://127.0.0.1:$PORT/webhooks -> receiver handler (API Gateway payload 2.0)
  *   queue runner -> worker handler (SQS event source semantics)
+ *   jobs table stream -> stream runner -> job-events handler -> EventBridge stand-in -> fauxqs queues (+ tap)
  *
  * Writes `.local/outputs.json` in the `cdk deploy --outputs-file` shape, plus the
  * emulator endpoints, for the ops tools and the tests. Ctrl-C stops everything.
@@ -46,6 +47,8 @@ import { startQueueRunner, type QueueRunner, type QueueRunnerStats } from './que
 import { LOCAL_ACCOUNT, createLocalResources, localHandlerEnvironment } from './resources';
 import { DEPLOYER } from './iam/access-log';
 import { RECORDING_ENV, startRecording, type Recording } from './iam/recording';
+import { readJobEventsShape } from './events-shape';
+import { startLocalJobEvents, type LocalJobEvents } from './job-events';
 import { readStackShape, type CfnTemplate, type StackShape } from './stack-shape';
 import { loadStackTemplate } from './synth';
 import { Cleanups } from './cleanups';
@@ -84,6 +87,8 @@ export interface LocalStack {
   readonly shape: StackShape;
   readonly pids: { readonly dynamodb: number; readonly fauxqs: number };
   readonly workerStats: () => QueueRunnerStats;
+  /** The stream runner, publisher and bus stand-in; absent when the template has no job events. */
+  readonly jobEvents?: LocalJobEvents;
   stop(): Promise<void>;
 }
 
@@ -217,6 +222,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const reconcile = await startLocalReconciler({ shape, resources, clients: principals.reconciler, log, env: process.env });
     cleanups.push(() => reconcile.stop());
 
+    const eventsShape = readJobEventsShape(template);
+    const jobEvents = eventsShape
+      ? await startLocalJobEvents({ shape: eventsShape, region, jobsTableName: resources.jobsTableName, dynamodbEndpoint: dynamodb.endpoint, dynamodb: principals.setup.dynamodb, sqs: principals.setup.sqs, log })
+      : undefined;
+    if (jobEvents) cleanups.push(() => jobEvents.stop());
+
     const outputs: StackOutputs = {
       WebhookUrl: api.webhookUrl,
       JobsTableName: resources.jobsTableName,
@@ -225,7 +236,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       QueueUrl: resources.queueUrl,
       DeadLetterQueueUrl: resources.deadLetterQueueUrl,
       ...reconcile.outputs,
-      Endpoints: { ...endpoints, ...reconcile.endpoints },
+      ...jobEvents?.outputs,
+      Endpoints: { ...endpoints, ...reconcile.endpoints, ...(jobEvents ? { events: jobEvents.bus.endpoint } : {}) },
     };
     writeOutputsFile(outputsFile, outputs, STACK_NAME);
     cleanups.push(async () => rmSync(outputsFile, { force: true }));
@@ -241,6 +253,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       shape,
       pids: { dynamodb: dynamodb.pid, fauxqs: fauxqs.pid },
       workerStats: () => runner.stats(),
+      jobEvents,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

@@ -24,6 +24,8 @@ export interface LocalEndpoints {
   readonly providerApiKey?: string;
   /** The local Lambda Invoke stand-in of the reconciler function (`npm run reconcile` runs the stack's own sweep there). */
   readonly reconciler?: string;
+  /** The EventBridge stand-in (job events). */
+  readonly events?: string;
 }
 
 export interface StackOutputs {
