@@ -60,6 +60,15 @@ describe('the local resources', () => {
         expect(ttl.TimeToLiveDescription).toMatchObject({ AttributeName: expected.ttlAttribute, TimeToLiveStatus: 'ENABLED' });
       }
     });
+
+    it('has the template stream, if any', async () => {
+      const { Table } = await stack.clients.dynamodb.send(new DescribeTableCommand({ TableName: tableName() }));
+      expect(Table?.StreamSpecification?.StreamViewType).toBe(expected.streamViewType);
+    });
+  });
+
+  it('stream the jobs table with new and old images, as the job events need', () => {
+    expect(shape.jobsTable.streamViewType).toBe('NEW_AND_OLD_IMAGES');
   });
 
   describe('the work queue', () => {

@@ -19,7 +19,7 @@ export interface CliRun {
   readonly millis: number;
 }
 
-export function runTool(tool: 'replay' | 'redrive' | 'send' | 'job' | 'reconcile', args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+export function runTool(tool: 'replay' | 'redrive' | 'send' | 'job' | 'reconcile' | 'events', args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     // Each CLI records its AWS calls as the operator's, for the IAM check after the run.
