@@ -9,7 +9,7 @@
  *                         -c existingJobsTableStreamArn=<arn> (its stream, NEW_AND_OLD_IMAGES: the job events read it)
  *                         -c deployJobEvents=false          (no job events bus, publisher or quality review)
  *                         -c deployQualityReview=false      (job events without the quality-review rule and queue)
- *                         -c operatorRoleArn=<role arn>     (gets exactly what replay and redrive need)
+ *                         -c operatorRoleArn=<role arn>     (gets exactly what replay, redrive and events --redrive need)
  *                         -c operatorReadsSigningSecret=true (and the secret read of replay --verify)
  *                         -c webhookPathToken=<32+ chars>   (abuse mitigation: the provider posts to /webhooks/<token>)
  *                         -c providerApiKeySecretArn=<secret arn> (the reconciler asks the provider's job API;

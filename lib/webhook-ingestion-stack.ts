@@ -237,7 +237,7 @@ export class WebhookIngestionStack extends Stack {
   }
 
   /**
-   * Grants an existing operator role, by ARN, what `replay` and `redrive` call:
+   * Grants an existing operator role, by ARN, what `replay`, `redrive`, `reconcile` and `events --redrive` call:
    * what `bin/app.ts` does with `-c operatorRoleArn`, and what the IAM check
    * evaluates the ops tools' recorded calls against.
    */
@@ -247,7 +247,23 @@ export class WebhookIngestionStack extends Stack {
     this.grantReplay(operator, options);
     this.grantRedrive(operator);
     if (this.reconciler) this.grantReconcile(operator);
+    this.grantEventsRedrive(operator);
     return operator;
+  }
+
+  /**
+   * What `npm run events -- --redrive` calls: take the given-up batches off the
+   * failure queue, read their records back from the jobs table's stream, put
+   * their events on the bus. Nothing when the stack has no job events.
+   */
+  public grantEventsRedrive(grantee: iam.IGrantable): void {
+    if (this.jobEvents === undefined) return;
+    const { failureQueue, eventBus } = this.jobEvents;
+    const streamArn = this.worker.jobsTable.tableStreamArn;
+    iam.Grant.addToPrincipal({ grantee, actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], resourceArns: [failureQueue.queueArn] });
+    if (streamArn !== undefined) iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetShardIterator', 'dynamodb:GetRecords'], resourceArns: [streamArn] });
+    eventBus.grantPutEventsTo(grantee);
+    this.worker.jobsTable.encryptionKey?.grantDecrypt(grantee);
   }
 }
 

@@ -6,16 +6,60 @@
  * waits for more until Ctrl-C. Each event is taken off the queue once printed:
  * the tap exists to be watched. `--queue` reads another queue that receives
  * envelopes (the quality review queue, or one of your own on a deployed stack).
+ *
+ * `npm run events -- --redrive [--max N] [--outputs FILE]` publishes the events
+ * of the stream batches the publisher gave up on (`JobEventsFailureQueueUrl`),
+ * read back from the jobs table's stream within its 24 hours (see
+ * `lib/events-redrive.ts`); exit code 1 when a batch is left over.
  */
 import { parseArgs } from 'node:util';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { LOCAL_OUTPUT_KEYS } from '../lambda/core/contract';
-import { clientsForOutputs } from './lib/clients';
-import { EXIT, UsageError, runCli } from './lib/cli-usage';
+import { EventBridgeBus } from '../lambda/adapters/eventbridge-bus';
+import { LOCAL_OUTPUT_KEYS, OUTPUT_KEYS } from '../lambda/core/contract';
+import { LOCAL_CREDENTIALS, clientsForOutputs, regionFromQueueUrl } from './lib/clients';
+import { EXIT, UsageError, parsePositiveNumber, runCli } from './lib/cli-usage';
 import { eventLine, parseEnvelope } from './lib/event-lines';
-import { LOCAL_OUTPUTS_FILE, readOutputsFile } from './lib/outputs';
+import { redriveJobEvents } from './lib/events-redrive';
+import { LOCAL_OUTPUTS_FILE, readOutputsFile, type StackOutputs } from './lib/outputs';
 
-const USAGE = `usage: npm run events -- [--follow] [--json] [--queue URL] [--outputs FILE]   (default outputs: ${LOCAL_OUTPUTS_FILE})\n`;
+const USAGE =
+  `usage: npm run events -- [--follow] [--json] [--queue URL] [--outputs FILE]\n` +
+  `       npm run events -- --redrive [--max N] [--outputs FILE]   (default outputs: ${LOCAL_OUTPUTS_FILE})\n`;
+
+async function redrive(outputs: StackOutputs, max: number | undefined): Promise<number> {
+  const failureQueueUrl = outputs.JobEventsFailureQueueUrl;
+  const busName = outputs.JobEventsBusName;
+  if (failureQueueUrl === undefined || busName === undefined) {
+    throw new UsageError(`the outputs have no ${OUTPUT_KEYS.jobEventsFailureQueueUrl} or ${OUTPUT_KEYS.jobEventsBusName}: was the stack deployed with job events?`);
+  }
+  const local = outputs.Endpoints;
+  const region = local?.region ?? regionFromQueueUrl(failureQueueUrl);
+  const common = local ? { region: local.region, credentials: LOCAL_CREDENTIALS } : region ? { region } : {};
+  const streams = new DynamoDBStreamsClient({ ...common, ...(local ? { endpoint: local.dynamodb } : {}) });
+  const eventBridge = new EventBridgeClient({ ...common, ...(local?.events ? { endpoint: local.events } : {}) });
+  const clients = clientsForOutputs(outputs);
+  try {
+    const result = await redriveJobEvents({
+      sqs: clients.sqs,
+      streams,
+      bus: new EventBridgeBus(eventBridge, busName),
+      failureQueueUrl,
+      region: region ?? 'us-east-1',
+      max,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(
+      `events redrive: ${result.batches} batch(es), ${result.redriven} redriven, ${result.published} event(s) published, ${result.leftOver} left over, ${result.unreadable} unreadable\n`,
+    );
+    return result.leftOver + result.unreadable === 0 ? EXIT.ok : EXIT.failed;
+  } finally {
+    streams.destroy();
+    eventBridge.destroy();
+    clients.destroy();
+  }
+}
 
 export async function main(argv: readonly string[] = process.argv.slice(2), signal?: AbortSignal): Promise<number> {
   const { values } = parseArgs({
@@ -25,6 +69,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2), sign
       follow: { type: 'boolean' },
       json: { type: 'boolean' },
       queue: { type: 'string' },
+      redrive: { type: 'boolean' },
+      max: { type: 'string' },
       help: { type: 'boolean' },
     },
     allowPositionals: false,
@@ -34,6 +80,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), sign
     return EXIT.ok;
   }
   const outputs = readOutputsFile(values.outputs ?? LOCAL_OUTPUTS_FILE);
+  if (values.redrive) return redrive(outputs, parsePositiveNumber('--max', values.max, { integer: true }));
   const queueUrl = values.queue ?? outputs.JobEventsTapQueueUrl;
   if (queueUrl === undefined) {
     throw new UsageError(

@@ -3,7 +3,12 @@
  * low-level JSON shape, binary values base64-encoded) decoded into the core's
  * `JobChange`. Sets become arrays, binary values stay base64 strings (JSON has
  * no bytes), and numbers become numbers unless that would lose digits.
+ *
+ * Records read with the DynamoDB Streams API itself (the local stream runner,
+ * the redrive tool) are first put in Lambda's shape by `toLambdaRecord`, so
+ * every reader decodes them the same way.
  */
+import type { _Record, AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamodb-streams';
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import type { JobChange } from '../core/publish/job-event';
 
@@ -52,5 +57,40 @@ export function toJobChange(record: DynamoDBRecord): JobChange {
     ...(stream?.NewImage ? { newImage: fromStreamImage(stream.NewImage) } : {}),
     // Lambda gives epoch seconds (a number, possibly with a fraction).
     ...(typeof stream?.ApproximateCreationDateTime === 'number' ? { changedAt: Math.round(stream.ApproximateCreationDateTime * 1000) } : {}),
+  };
+}
+
+/** SDK attribute values (bytes) to Lambda's JSON shape (base64). */
+function toLambdaValue(value: SdkAttributeValue): AttributeValue {
+  if (value.B !== undefined) return { B: Buffer.from(value.B).toString('base64') };
+  if (value.BS !== undefined) return { BS: value.BS.map((each) => Buffer.from(each).toString('base64')) };
+  if (value.M !== undefined) return { M: toLambdaImage(value.M) };
+  if (value.L !== undefined) return { L: value.L.map(toLambdaValue) };
+  return value as AttributeValue;
+}
+
+function toLambdaImage(image: Record<string, SdkAttributeValue> | undefined): Record<string, AttributeValue> {
+  return Object.fromEntries(Object.entries(image ?? {}).map(([name, value]) => [name, toLambdaValue(value)]));
+}
+
+/** A record from GetRecords, as Lambda's event source would hand it to the function. */
+export function toLambdaRecord(record: _Record, streamArn: string, region: string): DynamoDBRecord {
+  const stream = record.dynamodb ?? {};
+  return {
+    eventID: record.eventID,
+    eventName: record.eventName,
+    eventVersion: record.eventVersion ?? '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: region,
+    dynamodb: {
+      ...(stream.ApproximateCreationDateTime ? { ApproximateCreationDateTime: Math.floor(stream.ApproximateCreationDateTime.getTime() / 1000) } : {}),
+      Keys: toLambdaImage(stream.Keys),
+      ...(stream.NewImage ? { NewImage: toLambdaImage(stream.NewImage) } : {}),
+      ...(stream.OldImage ? { OldImage: toLambdaImage(stream.OldImage) } : {}),
+      SequenceNumber: stream.SequenceNumber,
+      SizeBytes: stream.SizeBytes,
+      StreamViewType: stream.StreamViewType,
+    },
+    eventSourceARN: streamArn,
   };
 }

@@ -31,16 +31,9 @@
  * down to the minute, so record ages are up to a minute older than in AWS.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  DescribeStreamCommand,
-  type DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type _Record,
-  type AttributeValue as SdkAttributeValue,
-  type Shard,
-} from '@aws-sdk/client-dynamodb-streams';
-import type { AttributeValue, Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { DescribeStreamCommand, type DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type Shard } from '@aws-sdk/client-dynamodb-streams';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { toLambdaRecord } from '../../lambda/adapters/stream-records';
 import { localLambdaContext, withTimeout } from '../lambda-context';
 import { sleep } from '../net';
 import { compilePattern } from '../stand-ins/event-pattern';
@@ -137,40 +130,6 @@ interface ShardState {
 type Outcome = { readonly kind: 'ok' } | { readonly kind: 'partial'; readonly index: number } | { readonly kind: 'error'; readonly reason: string } | { readonly kind: 'invalid' };
 
 const RELIST_ERRORS = new Set(['TrimmedDataAccessException', 'ExpiredIteratorException', 'ResourceNotFoundException', 'ValidationException']);
-
-/** SDK attribute values (bytes) to Lambda's JSON shape (base64). */
-function toLambdaValue(value: SdkAttributeValue): AttributeValue {
-  if (value.B !== undefined) return { B: Buffer.from(value.B).toString('base64') };
-  if (value.BS !== undefined) return { BS: value.BS.map((each) => Buffer.from(each).toString('base64')) };
-  if (value.M !== undefined) return { M: toLambdaImage(value.M) };
-  if (value.L !== undefined) return { L: value.L.map(toLambdaValue) };
-  return value as AttributeValue;
-}
-
-function toLambdaImage(image: Record<string, SdkAttributeValue> | undefined): Record<string, AttributeValue> {
-  return Object.fromEntries(Object.entries(image ?? {}).map(([name, value]) => [name, toLambdaValue(value)]));
-}
-
-export function toLambdaRecord(record: _Record, streamArn: string, region: string): DynamoDBRecord {
-  const stream = record.dynamodb ?? {};
-  return {
-    eventID: record.eventID,
-    eventName: record.eventName,
-    eventVersion: record.eventVersion ?? '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: region,
-    dynamodb: {
-      ...(stream.ApproximateCreationDateTime ? { ApproximateCreationDateTime: Math.floor(stream.ApproximateCreationDateTime.getTime() / 1000) } : {}),
-      Keys: toLambdaImage(stream.Keys),
-      ...(stream.NewImage ? { NewImage: toLambdaImage(stream.NewImage) } : {}),
-      ...(stream.OldImage ? { OldImage: toLambdaImage(stream.OldImage) } : {}),
-      SequenceNumber: stream.SequenceNumber,
-      SizeBytes: stream.SizeBytes,
-      StreamViewType: stream.StreamViewType,
-    },
-    eventSourceARN: streamArn,
-  };
-}
 
 /** Lambda's reading of a partial batch response. */
 export function batchOutcome(records: readonly Pending[], response: DynamoDBBatchResponse | void, reportBatchItemFailures: boolean): Outcome {

@@ -96,6 +96,21 @@ describe('operator grants', () => {
     });
   });
 
+  describe('grantEventsRedrive', () => {
+    const { stack, statements } = synthesizeWithOperator((s, role) => s.grantEventsRedrive(role));
+    const jobEvents = stack.jobEvents!;
+
+    it('allows taking batches off the failure queue, reading the jobs stream and putting events on the bus, and nothing else', () => {
+      expect(actionsOf(statements)).toEqual(['dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'events:PutEvents', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']);
+    });
+
+    it('each on its one resource', () => {
+      expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([getAtt(logicalId(jobEvents.failureQueue))]);
+      expect(resourcesFor(statements, 'dynamodb:GetRecords')).toEqual([getAtt(logicalId(stack.worker.jobsTable as never), 'StreamArn')]);
+      expect(resourcesFor(statements, 'events:PutEvents')).toEqual([getAtt(logicalId(jobEvents.eventBus as never))]);
+    });
+  });
+
   describe('granted to an imported operator role, as bin/app.ts does with -c operatorRoleArn', () => {
     it('leaves cdk-nag with no finding', () => {
       // Prepare
