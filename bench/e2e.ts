@@ -14,7 +14,7 @@ import { DynamoDeliveryStore } from '../lambda/adapters/dynamo-delivery-store';
 import { S3Archive } from '../lambda/adapters/s3-archive';
 import { SqsQueue } from '../lambda/adapters/sqs-queue';
 import { archiveKey } from '../lambda/core/archive-key';
-import { QUEUE_MESSAGE_VERSION, type EventType } from '../lambda/core/contract';
+import { QUEUE_MESSAGE_VERSION, SERVICE_NAMES, type EventType } from '../lambda/core/contract';
 import { localClients, type AwsClients } from '../ops/lib/clients';
 import { mapWithConcurrency } from '../ops/lib/concurrency';
 import { readOutputsFile, type StackOutputs } from '../ops/lib/outputs';
@@ -23,6 +23,7 @@ import { processCpuMs as processCpuMsOf } from '../local/startup-wait';
 import { postDelivery } from '../ops/lib/provider';
 import { diffSummaries, type CallSummary } from './aws-calls';
 import { newDelivery, type BenchDelivery } from './deliveries';
+import { isEventsCall } from './events-cost';
 import { cpuMicros, median, pairedRatio, percentile, sleep } from './stats';
 
 export const E2E_SECRET = 'bench-signing-secret-local-only';
@@ -68,6 +69,8 @@ export interface CostPhase {
   readonly calls: CallSummary[];
   /** Stack stdout+stderr bytes (receiver and worker logs, EMF metrics) per delivery. */
   readonly logBytesPerDelivery: number;
+  /** The job-events publisher's log lines (service job-events) per delivery, billed on their own line. */
+  readonly eventsLogBytesPerDelivery: number;
   /** Receiver invocations per delivery is 1; worker invocations are the non-empty receives. */
   readonly workerInvocations: number;
 }
@@ -163,6 +166,20 @@ export interface CpuPerDelivery {
 function readCalls(file: string): CallSummary[] {
   if (!existsSync(file)) return [];
   return (JSON.parse(readFileSync(file, 'utf8')) as { summary: CallSummary[] }).summary;
+}
+
+/** Waits until the stack's PutEvents count stops growing (the publisher has caught up with the stream). */
+async function waitPublished(file: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const putEvents = (): number => readCalls(file).filter((c) => c.key.startsWith('EventBridge.PutEvents')).reduce((sum, c) => sum + c.count, 0);
+  let last = -1;
+  let stableFor = 0;
+  while (Date.now() < deadline && stableFor < 3) {
+    await sleep(700);
+    const now = putEvents();
+    stableFor = now === last ? stableFor + 1 : 0;
+    last = now;
+  }
 }
 
 /** Waits for the preload's next write so a snapshot includes every call made so far. */
@@ -309,14 +326,23 @@ async function costPhase(stack: Stack, clients: AwsClients, bodyBytes: number, c
   await waitApplied(clients, stack.outputs.JobsTableName, sent, 60_000);
   // Deletes follow the handler's return: the queue is empty only once they are done.
   await waitQueueEmpty(clients, stack.outputs.QueueUrl, 30_000);
+  // The job events of this phase's writes are published shortly after: wait until the last one is out.
+  await waitPublished(stack.callsFile);
   const calls = diffSummaries(before, await snapshot(stack.callsFile));
-  const logBytes = statSync(stack.logFile).size - logBefore;
-  const receives = calls.filter((c) => c.key.startsWith('SQS.ReceiveMessage'));
+  const logText = readFileSync(stack.logFile).subarray(logBefore);
+  const eventsLogBytes = logText
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.includes(`"service":"${SERVICE_NAMES.jobEvents}"`))
+    .reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+  const logBytes = logText.length - eventsLogBytes;
+  const receives = calls.filter((c) => c.key.startsWith('SQS.ReceiveMessage') && !isEventsCall(c.key));
   return {
     bodyBytes,
     deliveries: ok,
     calls,
     logBytesPerDelivery: logBytes / Math.max(1, ok),
+    eventsLogBytesPerDelivery: eventsLogBytes / Math.max(1, ok),
     workerInvocations: receives.reduce((sum, c) => sum + c.nonEmpty, 0),
   };
 }
@@ -438,7 +464,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
     const mean = (values: number[]): number => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
     const breakdown: Breakdown = {
       callMs: callsAtOne
-        .filter((c) => /UpdateItem \(.*[Dd]eliver|PutObject|SendMessage/.test(c.key))
+        .filter((c) => /UpdateItem \(.*[Dd]eliver|PutObject|SendMessage/.test(c.key) && !isEventsCall(c.key))
         .map((c) => ({ key: c.key, ms: c.totalMs / Math.max(1, c.count) })),
       ackMeanMs: mean(one.pipeline.filter((s) => s.ok).map((s) => s.latencyMs)),
       directMeanMs: mean(one.direct.filter((s) => s.ok).map((s) => s.latencyMs)),

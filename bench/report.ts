@@ -2,6 +2,7 @@
 import type { BundlesResult } from './bundles';
 import type { CostModel, Prices } from './cost';
 import type { E2eResult, LevelResult } from './e2e';
+import { eventsSection, type EventsReport } from './events-report';
 import type { ReceiverOverheadResult } from './receiver-overhead';
 import { sweepCost } from './cost';
 import { fmt } from './stats';
@@ -34,6 +35,7 @@ export interface Report {
   readonly e2e?: E2eResult;
   readonly e2eError?: string;
   readonly cost?: { readonly small: CostModel; readonly large: CostModel; readonly prices: Prices; readonly fixed: { item: string; usd: number; basis: string }[] };
+  readonly events?: EventsReport;
   readonly goals: Goal[];
   readonly findings: string[];
 }
@@ -335,6 +337,7 @@ export function renderMarkdown(report: Report): string {
   else parts.push('## 4. Local end-to-end', '', `Not measured: ${report.e2eError ?? 'skipped'}.`, '');
   if (report.cost) parts.push(costSection(report.cost));
   else parts.push('## 5. Cost per million deliveries', '', 'Not computed: it bills the calls counted during section 4.', '');
+  if (report.events) parts.push(eventsSection(report.events, report.cost));
   return `${parts.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 

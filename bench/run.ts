@@ -15,6 +15,9 @@ delete process.env.POWERTOOLS_DEV;
 import { runBundles, type BundlesResult } from './bundles';
 import { apiAccessLogBytes, costModel, fixedMonthly, loadPrices } from './cost';
 import { runE2e, type E2eResult } from './e2e';
+import { eventsCostModel, eventsFixedMonthly, type EventsPrices } from './events-cost';
+import type { EventsReport } from './events-report';
+import { runEventsThroughput } from './events-throughput';
 import { renderLatencySvg, renderMarkdown, type Goal, type Report } from './report';
 import { runReceiverOverhead, type ReceiverOverheadResult } from './receiver-overhead';
 import { fmt } from './stats';
@@ -28,8 +31,8 @@ const log = (message: string): void => {
 };
 
 const SETTINGS = quick
-  ? { verifyRounds: 31, verifySampleMs: 3, receiverRounds: 5, receiverBatch: 50, receiverWarmup: 1000, bundleRuns: 15, e2eRounds: 1, e2ePerBatch: 30, e2eWarmup: 40, costSmall: 60, costLarge: 15 }
-  : { verifyRounds: 121, verifySampleMs: 5, receiverRounds: 15, receiverBatch: 100, receiverWarmup: 2000, bundleRuns: 21, e2eRounds: 5, e2ePerBatch: 60, e2eWarmup: 120, costSmall: 300, costLarge: 60 };
+  ? { verifyRounds: 31, verifySampleMs: 3, receiverRounds: 5, receiverBatch: 50, receiverWarmup: 1000, bundleRuns: 15, e2eRounds: 1, e2ePerBatch: 30, e2eWarmup: 40, costSmall: 60, costLarge: 15, eventsRounds: 2, eventsJobs: 100, eventsCpu: 50 }
+  : { verifyRounds: 121, verifySampleMs: 5, receiverRounds: 15, receiverBatch: 100, receiverWarmup: 2000, bundleRuns: 21, e2eRounds: 5, e2ePerBatch: 60, e2eWarmup: 120, costSmall: 300, costLarge: 60, eventsRounds: 6, eventsJobs: 300, eventsCpu: 300 };
 const LEVELS = [1, 8, 32];
 const BUNDLE_LIMIT_BYTES = 520_000;
 
@@ -315,6 +318,18 @@ async function main(): Promise<void> {
     log(`e2e failed: ${e2eError}`);
   }
 
+  const events: EventsReport = {};
+  try {
+    Object.assign(events, {
+      throughput: await timed('events', seconds, () =>
+        runEventsThroughput({ cacheDir: path.join(ROOT, '.bench', 'local'), rounds: SETTINGS.eventsRounds, jobsPerRound: SETTINGS.eventsJobs, cpuIterations: SETTINGS.eventsCpu, log }),
+      ),
+    });
+  } catch (error) {
+    Object.assign(events, { error: error instanceof Error ? error.message.split('\n')[0] : String(error) });
+    log(`events failed: ${events.error}`);
+  }
+
   let cost: Report['cost'];
   if (e2e) {
     const prices = loadPrices();
@@ -327,10 +342,28 @@ async function main(): Promise<void> {
       fixed: fixedMonthly(prices),
     };
     log(`cost: $${cost.small.totalUsd.toFixed(2)} per million 1 KiB deliveries, $${cost.large.totalUsd.toFixed(2)} at 256 KiB`);
+    const eventsPrices = prices as typeof prices & EventsPrices;
+    const cpu = events.throughput?.publisherCpuMicrosPerRecord ?? Number.NaN;
+    Object.assign(events, {
+      cost: {
+        small: eventsCostModel({ phase: e2e.cost.small, prices: eventsPrices, publisherCpuMicrosPerRecord: cpu }),
+        large: eventsCostModel({ phase: e2e.cost.large, prices: eventsPrices, publisherCpuMicrosPerRecord: cpu }),
+        fixed: eventsFixedMonthly(eventsPrices),
+      },
+    });
+    log(`cost: job events $${events.cost?.small.totalUsd.toFixed(2)} per million 1 KiB deliveries on top`);
   }
 
   const totalSeconds = (performance.now() - startedAt) / 1000;
-  const partial = { env, totalSeconds, sectionSeconds: seconds, verify, receiver, bundles, e2e, e2eError, cost, goals: goalsOf(verify, receiver, bundles, e2e, cost?.small.totalUsd) };
+  const goals = goalsOf(verify, receiver, bundles, e2e, cost?.small.totalUsd);
+  goals.push({
+    name: 'job events through the publisher ÷ the stream read alone',
+    target: 'shown, not judged',
+    measured: events.throughput ? `${fmt(events.throughput.ratio, 2)}× (${fmt(events.throughput.publishedPerSecond, 0)} events/s against ${fmt(events.throughput.streamReadPerSecond, 0)} records/s)` : 'n/a',
+    met: undefined,
+    note: 'for information',
+  });
+  const partial = { env, totalSeconds, sectionSeconds: seconds, verify, receiver, bundles, e2e, e2eError, cost, events, goals };
   const report: Report = { ...partial, findings: findingsOf(partial) };
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(ROOT, '.bench', quick ? 'results-quick.json' : 'results.json'), `${JSON.stringify(report, null, 2)}\n`);

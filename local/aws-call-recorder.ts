@@ -79,9 +79,13 @@ export function serviceOf(clientName: string | undefined): string {
   return (clientName ?? 'Unknown').replace(/Client$/, '');
 }
 
-/** The bytes the service bills for: S3 object size, SQS message body plus attributes. */
+/** The bytes the service bills for: S3 object size, SQS message body plus attributes, PutEvents entry sizes. */
 function payloadBytes(command: string, input: Record<string, unknown>): number {
   if (command === 'PutObjectCommand') return byteLength(input.Body);
+  if (command === 'PutEventsCommand') {
+    const entries = (input.Entries ?? []) as Array<{ Source?: string; DetailType?: string; Detail?: string; Time?: unknown }>;
+    return entries.reduce((sum, entry) => sum + (entry.Time ? 14 : 0) + byteLength(entry.Source) + byteLength(entry.DetailType) + byteLength(entry.Detail), 0);
+  }
   if (command === 'SendMessageCommand') {
     let bytes = byteLength(input.MessageBody);
     const attributes = (input.MessageAttributes ?? {}) as Record<string, { DataType?: string; StringValue?: string }>;
@@ -137,8 +141,11 @@ export class CallRecorder {
       const command = String(context.commandName ?? 'Unknown');
       const service = serviceOf(context.clientName as string | undefined);
       const table = typeof args.input.TableName === 'string' ? args.input.TableName : undefined;
+      // Queues are told apart like tables: the work queue's calls are billed apart from the job events' queues.
+      const queue = typeof args.input.QueueUrl === 'string' ? args.input.QueueUrl.slice(args.input.QueueUrl.lastIndexOf('/') + 1) : undefined;
+      const resource = table ?? queue;
       const record: CallRecord = {
-        key: `${service}.${command.replace(/Command$/, '')}${table ? ` (${table})` : ''}`,
+        key: `${service}.${command.replace(/Command$/, '')}${resource ? ` (${resource})` : ''}`,
         service,
         command,
         table,
@@ -172,6 +179,8 @@ export class CallRecorder {
           record.messageBytes = messages.reduce((sum, message) => sum + byteLength(message.Body), 0);
         }
         if (command === 'GetObjectCommand' && typeof output.ContentLength === 'number') record.payloadBytes = output.ContentLength;
+        // PutEvents: the entries EventBridge accepted are the events billed.
+        if (command === 'PutEventsCommand') record.messages = ((args.input.Entries as unknown[] | undefined) ?? []).length - Number(output.FailedEntryCount ?? 0);
         return result;
       } catch (error) {
         record.errorName = error instanceof Error ? error.name : 'Error';

@@ -14,6 +14,7 @@ import { PUBLISHER_TIMEOUTS, clientOptions } from '../lambda/adapters/client-con
 import { DEFAULTS, ENV } from '../lambda/core/contract';
 import { createJobEventsHandler, jobEventsDependenciesFromEnv } from '../lambda/handlers/job-events';
 import { LOCAL_CREDENTIALS } from '../ops/lib/clients';
+import type { RetryPolicy } from '../lambda/core/publish/publisher';
 import type { JobEventsShape } from './events-shape';
 import { createQueue, queueAttributes } from './resources';
 import { startStreamRunner, type StreamHandler, type StreamRunner } from './runners/stream-runner';
@@ -45,6 +46,8 @@ export interface LocalJobEventsOptions {
   readonly eventBridgeFor?: (endpoint: string) => EventBridgeClient;
   /** Wraps the handler as the runner calls it (a harness may crash it mid-batch). */
   readonly wrapHandler?: (handler: StreamHandler) => StreamHandler;
+  /** The publisher's backoff and reserve (a harness scales them down with its clock). */
+  readonly retryPolicy?: RetryPolicy;
   readonly retryDelayMs?: number;
   readonly pollIntervalMs?: number;
 }
@@ -126,7 +129,7 @@ export async function startLocalJobEvents(options: LocalJobEventsOptions): Promi
   const eventBridge =
     options.eventBridgeFor?.(bus.endpoint) ??
     new EventBridgeClient({ region, credentials: LOCAL_CREDENTIALS, endpoint: bus.endpoint, ...clientOptions(PUBLISHER_TIMEOUTS) });
-  const handler: StreamHandler = createJobEventsHandler(jobEventsDependenciesFromEnv(environment, { eventBridge }));
+  const handler: StreamHandler = createJobEventsHandler(jobEventsDependenciesFromEnv(environment, { eventBridge, retryPolicy: options.retryPolicy }));
   const invoked = options.wrapHandler ? options.wrapHandler(handler) : handler;
 
   const streams =

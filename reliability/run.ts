@@ -22,6 +22,7 @@ import { captureLogs, scanLogs } from './lib/log-capture';
 import { figuresMarkdown, writeFigures, type RunSummary } from './lib/report';
 import { runReconcileAfterOutage } from './lib/reconcile-scenario';
 import { runLoad, runOpsWireFaults, runOutage, runStepFaults, runWireFaults, runWorkerDeath, warmUp, type RunContext, type ScenarioResult } from './lib/scenarios';
+import { EVENTS_FIGURES_END, EVENTS_FIGURES_START, TapStore, checkWholeRun, eventsFiguresMarkdown, runEventsScenarios, type EventsScenarioResult } from './lib/events-scenarios';
 import { CANARY_PREFIX } from './lib/workload';
 
 /** A hard stop: whatever hangs, the run ends and says so. */
@@ -53,8 +54,8 @@ async function main(): Promise<number> {
   const say = capture.say;
   const started = Date.now();
   const sizes = options.quick
-    ? { step: 20, wire: 60, ops: 20, death: 40, outage: 40, fuzz: 60, load: [[8, 150]] as const, reconcileJobs: 30 }
-    : { step: 60, wire: 240, ops: 60, death: 150, outage: 180, fuzz: 300, load: [[4, 400], [16, 600], [32, 600]] as const, reconcileJobs: 120 };
+    ? { step: 20, wire: 60, ops: 20, death: 40, outage: 40, fuzz: 60, load: [[8, 150]] as const, reconcileJobs: 30, events: 40 }
+    : { step: 60, wire: 240, ops: 60, death: 150, outage: 180, fuzz: 300, load: [[4, 400], [16, 600], [32, 600]] as const, reconcileJobs: 120, events: 100 };
 
   let stack: HarnessStack | undefined;
   const limit = setTimeout(() => {
@@ -121,6 +122,16 @@ async function main(): Promise<number> {
     report(await runReconcileAfterOutage(context, sizes.reconcileJobs, 6000));
     say('phase 6: sustained load');
     for (const [concurrency, deliveries] of sizes.load) report(await runLoad(context, concurrency, deliveries));
+    say('phase 7: job events when PutEvents, the publisher and the stream poller fail');
+    const tap = new TapStore();
+    const events: EventsScenarioResult[] = [...(await runEventsScenarios(context, tap, sizes.events)), await checkWholeRun(context, tap)];
+    for (const result of events) {
+      const f = result.figures;
+      say(
+        `  ${result.violations.length === 0 ? 'ok  ' : 'FAIL'} ${result.name}: ${f.jobs} jobs, ${f.transitions} transitions, ${f.received} events (${f.distinct} distinct, ${f.repeats} repeats), lost ${f.lost}, unexpected ${f.unexpected}, inconsistent ${f.inconsistent}; faults ${JSON.stringify(result.faults)} (${result.seconds} s)`,
+      );
+      for (const violation of result.violations) say(`       ${violation}`);
+    }
 
     await stack.stop();
     const logs = scanLogs(capture.lines(), signingSecret, context.signatures, context.bodies, CANARY_PREFIX);
@@ -152,6 +163,7 @@ async function main(): Promise<number> {
       ...iam.failures.map((failure) => `iam: ${failure}`),
       ...scenarios.flatMap((result) => result.violations.map((violation) => `${result.name}: ${violation}`)),
       ...fuzz.violations.map((violation) => `fuzz: ${violation}`),
+      ...events.flatMap((result) => result.violations.map((violation) => `${result.name}: ${violation}`)),
       ...logViolations.map((violation) => `logs: ${violation}`),
     ];
     const summary: RunSummary = {
@@ -165,10 +177,15 @@ async function main(): Promise<number> {
       logs,
       violations,
     };
-    writeFileSync(path.join(stateDir, 'last-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    writeFileSync(path.join(stateDir, 'last-run.json'), `${JSON.stringify({ ...summary, events }, null, 2)}\n`);
     if (options.writeReport) {
       if (options.quick) say('not writing the report: --quick figures are not the published ones');
-      else writeFigures(path.join(REPO_ROOT, 'docs', 'reliability.md'), figuresMarkdown(summary));
+      else {
+        const doc = path.join(REPO_ROOT, 'docs', 'reliability.md');
+        writeFigures(doc, figuresMarkdown(summary));
+        const header = `Produced by the same run (\`${summary.command}\`, seed ${summary.seed}, ${summary.startedAt.slice(0, 10)}, Node ${summary.node}). Result: **${events.every((r) => r.violations.length === 0) ? 'every event invariant held' : 'event invariants violated'}**.`;
+        writeFigures(doc, eventsFiguresMarkdown(events, header), { start: EVENTS_FIGURES_START, end: EVENTS_FIGURES_END });
+      }
     }
     say(`reliability: ${violations.length === 0 ? 'PASSED' : `FAILED (${violations.length} violations)`} in ${summary.seconds} s`);
     return violations.length === 0 ? 0 : 1;

@@ -369,7 +369,8 @@ export function startStreamRunner(options: StreamRunnerOptions): StreamRunner {
         await sleep(pollMs);
         continue;
       }
-      const full = shard.buffer.length >= batchSize || shard.closed || shard.drained;
+      // As Lambda: a full batch, the end of a closed shard, or the batching window since the first record.
+      const full = shard.buffer.length >= batchSize || shard.closed;
       if (!full && Date.now() - firstBuffered < windowMs) {
         await sleep(Math.min(pollMs, windowMs));
         continue;

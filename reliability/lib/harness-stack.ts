@@ -37,6 +37,7 @@ import { readStackShape, type StackShape } from '../../local/stack-shape';
 import { loadStackTemplate } from '../../local/synth';
 import { startHangServer, startOutageProxy, type HangServer, type OutageProxy } from './fault-servers';
 import type { Role } from './fault-types';
+import { startHarnessJobEvents, type HarnessJobEvents } from './events-harness';
 import { FaultInjector } from './faults';
 import { startWireProxies } from './wire-faults';
 import type { WireProxy } from './wire-proxy';
@@ -89,6 +90,8 @@ export interface HarnessStack {
   /** Stops the queue runner and starts a fresh one, as a redeploy or a crashed poller host would. */
   restartRunner(): Promise<void>;
   runnerRestarts(): number;
+  /** The stream runner, publisher and EventBridge stand-in, with their fault hooks. */
+  readonly jobEvents: HarnessJobEvents;
   stop(): Promise<void>;
 }
 
@@ -237,6 +240,9 @@ export async function startHarnessStack(options: HarnessOptions): Promise<Harnes
     let restarts = 0;
     cleanups.push(() => runner.stop());
 
+    const jobEvents = await startHarnessJobEvents({ template: loaded.template, resources, dynamodbEndpoint: dynamodb.endpoint, direct, log });
+    cleanups.push(() => jobEvents.stop());
+
     let stopping: Promise<void> | undefined;
     return {
       webhookUrl: api.webhookUrl,
@@ -260,6 +266,7 @@ export async function startHarnessStack(options: HarnessOptions): Promise<Harnes
         await old.stop();
       },
       runnerRestarts: () => restarts,
+      jobEvents,
       stop: () => (stopping ??= stopAll().then(() => rmSync(path.join(options.stateDir, 'outputs.json'), { force: true }))),
     };
   } catch (error) {

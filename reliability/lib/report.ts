@@ -98,10 +98,11 @@ export function figuresMarkdown(summary: RunSummary): string {
   ].join('\n');
 }
 
-export function writeFigures(file: string, markdown: string): void {
+/** Replaces the text between two markers (the delivery figures' by default) with `markdown`, which carries them. */
+export function writeFigures(file: string, markdown: string, markers: { readonly start: string; readonly end: string } = { start: FIGURES_START, end: FIGURES_END }): void {
   const text = readFileSync(file, 'utf8');
-  const start = text.indexOf(FIGURES_START);
-  const end = text.indexOf(FIGURES_END);
-  if (start === -1 || end === -1 || end < start) throw new Error(`${file} lacks the ${FIGURES_START} ... ${FIGURES_END} markers`);
-  writeFileSync(file, `${text.slice(0, start)}${markdown}${text.slice(end + FIGURES_END.length)}`);
+  const start = text.indexOf(markers.start);
+  const end = text.indexOf(markers.end);
+  if (start === -1 || end === -1 || end < start) throw new Error(`${file} lacks the ${markers.start} ... ${markers.end} markers`);
+  writeFileSync(file, `${text.slice(0, start)}${markdown}${text.slice(end + markers.end.length)}`);
 }

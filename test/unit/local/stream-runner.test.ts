@@ -268,3 +268,23 @@ describe('the local stream runner', () => {
     expect(seen.flat()).toEqual([done, inFlight]);
   });
 });
+
+describe('the batching window', () => {
+  afterEach(async () => {
+    await Promise.all(runners.map((runner) => runner.stop()));
+    runners = [];
+  });
+
+  it('gathers the records written within the window into one invocation', async () => {
+    const streams = new FakeStreams();
+    const { batches, handler } = recorder();
+    const runner = start(streams, handler, { maxBatchingWindowMs: 300 });
+    const seqs = [streams.put('started')];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    seqs.push(streams.put('started'));
+
+    await until(() => batches.length > 0 && runner.caughtUp(), 'the batch', 5_000);
+
+    expect(batches).toEqual([seqs]);
+  });
+});
