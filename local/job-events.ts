@@ -13,7 +13,8 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PUBLISHER_TIMEOUTS, clientOptions } from '../lambda/adapters/client-config';
 import { DEFAULTS, ENV } from '../lambda/core/contract';
 import { createJobEventsHandler, jobEventsDependenciesFromEnv } from '../lambda/handlers/job-events';
-import { LOCAL_CREDENTIALS } from '../ops/lib/clients';
+import { LOCAL_CREDENTIALS, localClients } from '../ops/lib/clients';
+import type { LocalEndpoints } from '../ops/lib/outputs';
 import type { RetryPolicy } from '../lambda/core/publish/publisher';
 import type { JobEventsShape } from './events-shape';
 import { createQueue, queueAttributes } from './resources';
@@ -29,6 +30,9 @@ export const LOCAL_EVENT_NAMES = {
   tapRule: 'local-catch-all-tap',
 } as const;
 
+/** The `via` of a call Lambda's event source mapping makes with the function's role. */
+export const LAMBDA_EVENT_SOURCE = 'lambda-event-source-mapping';
+
 /** Every event on the bus: any source is a string with the empty prefix. */
 export const TAP_PATTERN = { source: [{ prefix: '' }] } as const;
 
@@ -37,9 +41,19 @@ export interface LocalJobEventsOptions {
   readonly region: string;
   readonly jobsTableName: string;
   readonly dynamodbEndpoint: string;
+  /** The emulators, for the clients of each principal (the publisher, Lambda's poller, EventBridge's deliveries). */
+  readonly endpoints: LocalEndpoints;
+  /** Creates the resources, as CloudFormation would (the deployer's clients). */
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly log: (message: string) => void;
+  /**
+   * Records a client's calls as the job-events role's, for the IAM check: the
+   * handler's (`via` absent) and Lambda's stream poller's (`lambda-event-source-mapping`).
+   */
+  readonly recordAs?: (client: object, via?: string) => void;
+  /** Records the bus stand-in's deliveries as EventBridge's own (no role of the stack makes them). */
+  readonly recordAsService?: (client: object) => void;
   /** The stream reads go through this client (a harness may route it through a fault proxy). */
   readonly streams?: DynamoDBStreamsClient;
   /** Builds the publisher's EventBridge client for the stand-in's endpoint (a harness may add faults). */
@@ -63,6 +77,8 @@ export interface LocalJobEvents {
   readonly bus: LocalEventBus;
   readonly outputs: LocalJobEventsOutputs;
   readonly streamArn: string;
+  /** Local value of each template resource the job events stand in for (bus, queues), as `resources.ts` gives the others. */
+  readonly byLogicalId: ReadonlyMap<string, { readonly ref: string; readonly attributes: Readonly<Record<string, string>> }>;
   runner(): StreamRunner;
   /** A new poller resuming from the checkpoints, as after a poller host restart; the batch in flight is redone. */
   restartRunner(): Promise<void>;
@@ -121,7 +137,10 @@ export async function startLocalJobEvents(options: LocalJobEventsOptions): Promi
   rules.push({ name: LOCAL_EVENT_NAMES.tapRule, pattern: TAP_PATTERN, targets: [{ id: 'tap', queueUrl: tap.url }] });
 
   const busName = shape.bus.name ?? LOCAL_EVENT_NAMES.bus;
-  const bus = await startLocalEventBus({ busName, region, rules, sqs: options.sqs, log });
+  // EventBridge delivers with its own service principal, never a role of the stack: a client of its own.
+  const deliveries = localClients(options.endpoints);
+  options.recordAsService?.(deliveries.sqs);
+  const bus = await startLocalEventBus({ busName, region, rules, sqs: deliveries.sqs, log });
 
   const environment: Record<string, string> = {};
   for (const [name, value] of Object.entries(shape.publisher.environment)) if (value.kind === 'literal') environment[name] = value.value;
@@ -129,11 +148,16 @@ export async function startLocalJobEvents(options: LocalJobEventsOptions): Promi
   const eventBridge =
     options.eventBridgeFor?.(bus.endpoint) ??
     new EventBridgeClient({ region, credentials: LOCAL_CREDENTIALS, endpoint: bus.endpoint, ...clientOptions(PUBLISHER_TIMEOUTS) });
+  options.recordAs?.(eventBridge);
   const handler: StreamHandler = createJobEventsHandler(jobEventsDependenciesFromEnv(environment, { eventBridge, retryPolicy: options.retryPolicy }));
   const invoked = options.wrapHandler ? options.wrapHandler(handler) : handler;
 
   const streams =
     options.streams ?? new DynamoDBStreamsClient({ region, credentials: LOCAL_CREDENTIALS, endpoint: options.dynamodbEndpoint });
+  // Lambda's poller reads the stream and sends the on-failure records with the function's role.
+  const poller = localClients(options.endpoints);
+  options.recordAs?.(streams, LAMBDA_EVENT_SOURCE);
+  options.recordAs?.(poller.sqs, LAMBDA_EVENT_SOURCE);
   const failureQueueUrl = urlOf(shape.eventSource.onFailureQueueLogicalId);
   const checkpoints = new Map<string, string>();
   const source = shape.eventSource;
@@ -157,7 +181,7 @@ export async function startLocalJobEvents(options: LocalJobEventsOptions): Promi
       checkpoints,
       onFailure: failureQueueUrl
         ? async (record) => {
-            await options.sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrl, MessageBody: JSON.stringify(record) }));
+            await poller.sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrl, MessageBody: JSON.stringify(record) }));
           }
         : undefined,
       log,
@@ -165,9 +189,16 @@ export async function startLocalJobEvents(options: LocalJobEventsOptions): Promi
   let runner = newRunner();
   log(`job events: stream ${streamArn} -> job-events handler -> bus ${busName} (tap ${tap.url})`);
 
+  const byLogicalId = new Map<string, { ref: string; attributes: Record<string, string> }>();
+  byLogicalId.set(shape.bus.logicalId, { ref: busName, attributes: { Arn: bus.busArn, Name: busName } });
+  for (const [logicalId, queue] of queues) {
+    byLogicalId.set(logicalId, { ref: queue.url, attributes: { Arn: queue.arn, QueueName: queue.url.slice(queue.url.lastIndexOf('/') + 1), QueueUrl: queue.url } });
+  }
+
   return {
     bus,
     streamArn,
+    byLogicalId,
     outputs: {
       JobEventsBusName: busName,
       ...(failureQueueUrl ? { JobEventsFailureQueueUrl: failureQueueUrl } : {}),
@@ -185,6 +216,8 @@ export async function startLocalJobEvents(options: LocalJobEventsOptions): Promi
       await runner.stop();
       await bus.stop();
       eventBridge.destroy();
+      deliveries.destroy();
+      poller.destroy();
       if (options.streams === undefined) streams.destroy();
     },
   };

@@ -4,6 +4,7 @@
  */
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   ResourceInUseException,
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
@@ -44,7 +45,8 @@ export interface ResourceClients {
   readonly sqs: SQSClient;
 }
 
-async function createTable(dynamodb: DynamoDBClient, name: string, shape: TableShape): Promise<void> {
+/** Creates the table (a reused emulator may have it); returns its stream's ARN when it has one. */
+async function createTable(dynamodb: DynamoDBClient, name: string, shape: TableShape): Promise<string | undefined> {
   const input: CreateTableCommandInput = {
     TableName: name,
     KeySchema: [...shape.keySchema],
@@ -63,11 +65,13 @@ async function createTable(dynamodb: DynamoDBClient, name: string, shape: TableS
         : undefined,
     ...(shape.streamViewType ? { StreamSpecification: { StreamEnabled: true, StreamViewType: shape.streamViewType as 'NEW_AND_OLD_IMAGES' } } : {}),
   };
+  let streamArn: string | undefined;
   try {
-    await dynamodb.send(new CreateTableCommand(input));
+    streamArn = (await dynamodb.send(new CreateTableCommand(input))).TableDescription?.LatestStreamArn;
   } catch (error) {
     // A reused emulator already has it; its keys came from the same template.
     if (!(error instanceof ResourceInUseException)) throw error;
+    if (shape.streamViewType) streamArn = (await dynamodb.send(new DescribeTableCommand({ TableName: name }))).Table?.LatestStreamArn;
   }
   if (shape.ttlAttribute !== undefined) {
     try {
@@ -79,6 +83,7 @@ async function createTable(dynamodb: DynamoDBClient, name: string, shape: TableS
       if (!(error instanceof Error && /already enabled/i.test(error.message))) throw error;
     }
   }
+  return streamArn;
 }
 
 export function queueAttributes(shape: QueueShape): Record<string, string> {
@@ -101,7 +106,7 @@ export async function createQueue(sqs: SQSClient, name: string, attributes: Reco
 
 export async function createLocalResources(shape: StackShape, clients: ResourceClients, region: string): Promise<LocalResources> {
   const names = LOCAL_NAMES;
-  const [, , , dlq] = await Promise.all([
+  const [, jobsStreamArn, , dlq] = await Promise.all([
     createTable(clients.dynamodb, names.deliveriesTable, shape.deliveriesTable),
     createTable(clients.dynamodb, names.jobsTable, shape.jobsTable),
     clients.s3.send(new CreateBucketCommand({ Bucket: names.archiveBucket })),
@@ -119,7 +124,10 @@ export async function createLocalResources(shape: StackShape, clients: ResourceC
     attributes: { Arn: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${name}` },
   });
   if (shape.deliveriesTable.logicalId) byLogicalId.set(shape.deliveriesTable.logicalId, tableEntry(names.deliveriesTable));
-  if (shape.jobsTable.logicalId) byLogicalId.set(shape.jobsTable.logicalId, tableEntry(names.jobsTable));
+  if (shape.jobsTable.logicalId) {
+    const entry = tableEntry(names.jobsTable);
+    byLogicalId.set(shape.jobsTable.logicalId, jobsStreamArn ? { ...entry, attributes: { ...entry.attributes, StreamArn: jobsStreamArn } } : entry);
+  }
   if (shape.archiveBucket.logicalId) {
     byLogicalId.set(shape.archiveBucket.logicalId, {
       ref: names.archiveBucket,

@@ -45,7 +45,7 @@ import { DEFAULT_STATE_DIR, OUTPUTS_FILE_NAME, PID_FILE_NAME, TEMPLATE_FILE_NAME
 import { cleanStalePidFile, writePidFile } from './pid-file';
 import { startQueueRunner, type QueueRunner, type QueueRunnerStats } from './queue-runner';
 import { LOCAL_ACCOUNT, createLocalResources, localHandlerEnvironment } from './resources';
-import { DEPLOYER } from './iam/access-log';
+import { AWS_SERVICE, DEPLOYER } from './iam/access-log';
 import { RECORDING_ENV, startRecording, type Recording } from './iam/recording';
 import { readJobEventsShape } from './events-shape';
 import { startLocalJobEvents, type LocalJobEvents } from './job-events';
@@ -224,9 +224,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const eventsShape = readJobEventsShape(template);
     const jobEvents = eventsShape
-      ? await startLocalJobEvents({ shape: eventsShape, region, jobsTableName: resources.jobsTableName, dynamodbEndpoint: dynamodb.endpoint, dynamodb: principals.setup.dynamodb, sqs: principals.setup.sqs, log })
+      ? await startLocalJobEvents({
+          shape: eventsShape,
+          region,
+          jobsTableName: resources.jobsTableName,
+          dynamodbEndpoint: dynamodb.endpoint,
+          endpoints,
+          dynamodb: principals.setup.dynamodb,
+          sqs: principals.setup.sqs,
+          log,
+          recordAs: recording ? (client, via) => recording.recorder.attach(client as never, { principal: SERVICE_NAMES.jobEvents, via }) : undefined,
+          recordAsService: recording ? (client) => recording.recorder.attach(client as never, { principal: AWS_SERVICE }) : undefined,
+        })
       : undefined;
     if (jobEvents) cleanups.push(() => jobEvents.stop());
+    if (recording && jobEvents) recording.log.resources = { ...recording.log.resources, ...Object.fromEntries(jobEvents.byLogicalId) };
 
     const outputs: StackOutputs = {
       WebhookUrl: api.webhookUrl,

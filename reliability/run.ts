@@ -86,7 +86,7 @@ async function main(): Promise<number> {
       // The runner's notes (batches returned, polls failed) are expected under faults: kept, not printed.
       log: (message) => appendFileSync(stackLog, `${new Date().toISOString()} ${message}\n`),
     });
-    recording.log.resources = Object.fromEntries(stack.resources.byLogicalId);
+    recording.log.resources = { ...Object.fromEntries(stack.resources.byLogicalId), ...Object.fromEntries(stack.jobEvents.local.byLogicalId) };
     say(`reliability: stack up in ${((Date.now() - started) / 1000).toFixed(1)} s, seed ${options.seed}`);
     const context: RunContext = { stack, seed: options.seed, signatures: new Set(), bodies: new Set(), say, drainTimeoutMs: 60_000 };
     const scenarios: ScenarioResult[] = [];

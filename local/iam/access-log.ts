@@ -13,6 +13,13 @@ import { iamRequestsOf, type ContextValue } from './sdk-requests';
 export const UNATTRIBUTED = 'unattributed';
 /** What CloudFormation does when it creates the stack: not checked against the stack's own grants. */
 export const DEPLOYER = 'deployer';
+/**
+ * Calls an AWS service makes on its own behalf, with no role of the stack:
+ * EventBridge delivering a rule's matches to its target queues (the local
+ * stand-in's deliveries). Not checked against the stack's roles; the target
+ * queues' resource policies are asserted by the infra tests.
+ */
+export const AWS_SERVICE = 'aws-service';
 /** The ops tools' principal: a role given grantReplay and grantRedrive. */
 export const OPERATOR = 'operator';
 

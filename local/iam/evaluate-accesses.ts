@@ -9,7 +9,7 @@
  * tools use the SDK's default https endpoints in AWS (the local stack reaches
  * the emulators over http only because it overrides the endpoint).
  */
-import { DEPLOYER, UNATTRIBUTED, type RecordedAccess } from './access-log';
+import { AWS_SERVICE, DEPLOYER, UNATTRIBUTED, type RecordedAccess } from './access-log';
 import { actionMatches, arnLike, evaluate, statementsOf, type Decision, type MatchedStatement, type PolicyStatement } from './policy-evaluator';
 import {
   TemplateResolver,
@@ -100,7 +100,7 @@ export function evaluateAccesses(input: EvaluationInput): EvaluationResult {
   let totalCalls = 0;
 
   for (const access of input.accesses) {
-    if (access.principal === DEPLOYER) continue;
+    if (access.principal === DEPLOYER || access.principal === AWS_SERVICE) continue;
     if (access.principal === UNATTRIBUTED) {
       problems.push(`${access.sdk} (${access.origin}) was made by a client no principal was attached to: attach it where it is created (local/start.ts)`);
       continue;

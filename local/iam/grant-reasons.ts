@@ -24,6 +24,12 @@ export const UNUSED_GRANT_REASONS: Readonly<Record<string, string>> = {
   [`${SERVICE_NAMES.worker} sqs:GetQueueUrl`]: CDK_SQS_EVENT_SOURCE,
   [`${SERVICE_NAMES.worker} sqs:GetQueueAttributes`]: LAMBDA_POLLER,
   [`${SERVICE_NAMES.worker} sqs:ChangeMessageVisibility`]: CDK_SQS_EVENT_SOURCE,
+  [`${SERVICE_NAMES.jobEvents} logs:CreateLogStream`]: LAMBDA_LOGS,
+  [`${SERVICE_NAMES.jobEvents} logs:PutLogEvents`]: LAMBDA_LOGS,
+  [`${SERVICE_NAMES.jobEvents} dynamodb:ListStreams`]:
+    "Lambda's stream poller lists the table's streams with the function's role (CDK's DynamoEventSource grant, as AWS documents); the local stream runner is handed the stream's ARN and lists nothing.",
+  [`${SERVICE_NAMES.jobEvents} sqs:SendMessage`]:
+    "Lambda sends a given-up batch's on-failure record with the function's role; a passing e2e run gives up no batch (the reliability run's EventBridge outage does, and the runbook's redrive reads it back).",
   [`${OPERATOR} secretsmanager:GetSecretValue`]: 'Only with readSigningSecret (`-c operatorReadsSigningSecret=true`), for `replay --verify --secret-arn`.',
 };
 

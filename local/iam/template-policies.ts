@@ -59,6 +59,7 @@ function standInValue(type: string, logicalId: string, attribute: string | undef
     'AWS::S3::Bucket': { Ref: name.toLowerCase(), Arn: `arn:${p}:s3:::${name.toLowerCase()}` },
     'AWS::Lambda::Function': { Ref: name, Arn: `arn:${p}:lambda:${region}:${account}:function:${name}` },
     'AWS::Events::EventBus': { Ref: name, Name: name, Arn: `arn:${p}:events:${region}:${account}:event-bus/${name}` },
+    'AWS::Events::Rule': { Ref: name, Arn: `arn:${p}:events:${region}:${account}:rule/${name}` },
     'AWS::KinesisFirehose::DeliveryStream': { Ref: name, Arn: `arn:${p}:firehose:${region}:${account}:deliverystream/${name}` },
     'AWS::ApiGatewayV2::Api': { Ref: name.toLowerCase(), ApiEndpoint: `https://${name.toLowerCase()}.execute-api.${region}.amazonaws.com` },
   };

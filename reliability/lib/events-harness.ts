@@ -15,6 +15,7 @@ import { redriveJobEvents, type EventsRedriveResult } from '../../ops/lib/events
 import { readJobEventsShape } from '../../local/events-shape';
 import { startLocalJobEvents, type LocalJobEvents } from '../../local/job-events';
 import type { LocalResources } from '../../local/resources';
+import type { LocalEndpoints } from '../../ops/lib/outputs';
 import type { StreamHandler } from '../../local/runners/stream-runner';
 import type { CfnTemplate } from '../../local/stack-shape';
 import type { FaultPlan } from '../../local/stand-ins/eventbridge';
@@ -61,9 +62,15 @@ export interface HarnessJobEvents {
 export interface HarnessJobEventsOptions {
   readonly template: CfnTemplate;
   readonly resources: LocalResources;
-  readonly dynamodbEndpoint: string;
+  readonly endpoints: LocalEndpoints;
   readonly direct: HarnessClients;
   readonly log: (message: string) => void;
+  /** Records the publisher's and its poller's calls as the job-events role's (the IAM check). */
+  readonly recordAs?: (client: object, via?: string) => void;
+  /** Records the bus stand-in's deliveries as EventBridge's own. */
+  readonly recordAsService?: (client: object) => void;
+  /** Records the redrive's calls as the operator's, as `npm run events -- --redrive` would make them. */
+  readonly recordAsOperator?: (client: object) => void;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,8 +102,11 @@ export async function startHarnessJobEvents(options: HarnessJobEventsOptions): P
     shape,
     region: LOCAL_REGION,
     jobsTableName: options.resources.jobsTableName,
-    dynamodbEndpoint: options.dynamodbEndpoint,
+    dynamodbEndpoint: options.endpoints.dynamodb,
+    endpoints: options.endpoints,
     dynamodb: options.direct.dynamodb,
+    recordAs: options.recordAs,
+    recordAsService: options.recordAsService,
     sqs: options.direct.sqs,
     log: options.log,
     eventBridgeFor,
@@ -107,7 +117,8 @@ export async function startHarnessJobEvents(options: HarnessJobEventsOptions): P
   });
   const tapUrl = local.outputs.JobEventsTapQueueUrl;
   const failureUrl = local.outputs.JobEventsFailureQueueUrl;
-  const streams = new DynamoDBStreamsClient({ ...common, endpoint: options.dynamodbEndpoint });
+  const streams = new DynamoDBStreamsClient({ ...common, endpoint: options.endpoints.dynamodb });
+  options.recordAsOperator?.(streams);
 
   return {
     local,
@@ -152,6 +163,7 @@ export async function startHarnessJobEvents(options: HarnessJobEventsOptions): P
     redrive: async () => {
       if (failureUrl === undefined) throw new Error('no failure queue');
       const client = eventBridgeFor(local.bus.endpoint);
+      options.recordAsOperator?.(client);
       return redriveJobEvents({
         sqs: options.direct.sqs,
         streams,

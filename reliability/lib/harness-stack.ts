@@ -43,7 +43,7 @@ import { startWireProxies } from './wire-faults';
 import type { WireProxy } from './wire-proxy';
 import { Cleanups } from '../../local/cleanups';
 import type { CallRecorder } from '../../local/aws-call-recorder';
-import { DEPLOYER } from '../../local/iam/access-log';
+import { AWS_SERVICE, DEPLOYER, OPERATOR } from '../../local/iam/access-log';
 
 /** The scaled-down clock of the harness; see the module comment for the order it keeps. */
 export const TIMING = {
@@ -240,7 +240,16 @@ export async function startHarnessStack(options: HarnessOptions): Promise<Harnes
     let restarts = 0;
     cleanups.push(() => runner.stop());
 
-    const jobEvents = await startHarnessJobEvents({ template: loaded.template, resources, dynamodbEndpoint: dynamodb.endpoint, direct, log });
+    const jobEvents = await startHarnessJobEvents({
+      template: loaded.template,
+      resources,
+      endpoints: { region: LOCAL_REGION, dynamodb: dynamodb.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint },
+      direct,
+      log,
+      recordAs: options.recorder ? (client, via) => options.recorder?.attach(client as never, { principal: SERVICE_NAMES.jobEvents, via }) : undefined,
+      recordAsService: options.recorder ? (client) => options.recorder?.attach(client as never, { principal: AWS_SERVICE }) : undefined,
+      recordAsOperator: options.recorder ? (client) => options.recorder?.attach(client as never, { principal: OPERATOR }) : undefined,
+    });
     cleanups.push(() => jobEvents.stop());
 
     let stopping: Promise<void> | undefined;

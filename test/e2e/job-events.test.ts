@@ -3,8 +3,11 @@
  * the job-events handler, the EventBridge stand-in with the template's rules,
  * and the catch-all tap queue, all started by the e2e setup like `npm start`.
  */
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { RECORDING_ENV } from '../../local/iam/recording';
+import { LOCAL_CREDENTIALS } from '../../ops/lib/clients';
 import { JOB_EVENTS, QUALITY_REVIEW, type EventType } from '../../lambda/core/contract';
 import { mapWithConcurrency } from '../../ops/lib/concurrency';
 import type { Delivery } from '../../ops/lib/provider';
@@ -191,10 +194,76 @@ describe('job events on the local stack', () => {
     };
     await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(envelope) }));
 
-    const run = await runTool('events', ['--outputs', stack.context.outputsFile, '--queue', QueueUrl!]);
+    // The tap and this queue are the local stack's own, outside the template: no role of the stack is meant to read them.
+    const run = await runTool('events', ['--outputs', stack.context.outputsFile, '--queue', QueueUrl!], { [RECORDING_ENV.dir]: '' });
 
     expect(run.code).toBe(0);
     expect(run.stdout.trim()).toBe('2026-11-27T10:05:01Z Job Completed job_cli started -> completed origin=replay eventId=job_cli#completed delivery=d-9');
     expect(run.stderr).toContain('events: 1 printed');
+  });
+
+  it('publishes again, with npm run events -- --redrive, a batch Lambda gave up on, and clears it from the failure queue', async () => {
+    // Prepare: a job's completion, then the failure record Lambda would write had it given up on that one record.
+    const jobId = uniqueId('redrive');
+    await sendUntilSettled(stack, signedDelivery(stack, 'job.started', { jobId }));
+    await waitForStatus(stack, jobId, 'started');
+    await sendUntilSettled(stack, signedDelivery(stack, 'job.completed', { jobId }));
+    await waitFor(async () => ((await tap(stack, new Set([jobId]))).length === 2 ? true : undefined), 'both events');
+    const endpoints = stack.outputs.Endpoints!;
+    const streams = new DynamoDBStreamsClient({ region: endpoints.region, credentials: LOCAL_CREDENTIALS, endpoint: endpoints.dynamodb });
+    let position: { streamArn: string; shardId: string; sequenceNumber: string } | undefined;
+    try {
+      const { Table } = await stack.clients.dynamodb.send(new DescribeTableCommand({ TableName: stack.outputs.JobsTableName }));
+      const streamArn = Table!.LatestStreamArn!;
+      const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+      for (const shard of StreamDescription?.Shards ?? []) {
+        let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+        for (let page = 0; iterator && page < 200; page += 1) {
+          const read = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+          if ((read.Records ?? []).length === 0) break;
+          for (const record of read.Records ?? []) {
+            if (record.dynamodb?.NewImage?.jobId?.S === jobId && record.dynamodb.NewImage.status?.S === 'completed' && record.dynamodb.OldImage?.status?.S === 'started') {
+              position = { streamArn, shardId: shard.ShardId!, sequenceNumber: record.dynamodb.SequenceNumber! };
+            }
+          }
+          iterator = read.NextShardIterator;
+        }
+      }
+    } finally {
+      streams.destroy();
+    }
+    expect(position).toBeDefined();
+    await stack.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.outputs.JobEventsFailureQueueUrl,
+        MessageBody: JSON.stringify({
+          requestContext: { requestId: 'e2e', functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:job-events', condition: 'RetryAttemptsExhausted', approximateInvokeCount: 101 },
+          responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+          version: '1.0',
+          timestamp: new Date().toISOString(),
+          DDBStreamBatchInfo: {
+            shardId: position!.shardId,
+            startSequenceNumber: position!.sequenceNumber,
+            endSequenceNumber: position!.sequenceNumber,
+            approximateArrivalOfFirstRecord: new Date().toISOString(),
+            approximateArrivalOfLastRecord: new Date().toISOString(),
+            batchSize: 1,
+            streamArn: position!.streamArn,
+          },
+        }),
+      }),
+    );
+
+    // Act
+    const run = await runTool('events', ['--redrive', '--outputs', stack.context.outputsFile]);
+
+    // Assess: the same event once more (same eventId and detail), and the failure queue is empty.
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^events redrive: 1 batch\(es\), 1 redriven, 1 event\(s\) published, 0 left over, 0 unreadable$/m);
+    await waitFor(async () => ((await tap(stack, new Set([jobId]))).length === 3 ? true : undefined), 'the republished event');
+    const completed = (await tap(stack, new Set([jobId]))).filter((event) => event.detail.status === 'completed');
+    expect(completed).toHaveLength(2);
+    expect(completed[1].detail).toEqual(completed[0].detail);
+    expect(await inspectQueue(stack, stack.outputs.JobEventsFailureQueueUrl!)).toEqual([]);
   });
 });

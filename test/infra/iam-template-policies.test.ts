@@ -61,7 +61,7 @@ describe('template policies', () => {
   describe('principals', () => {
     it('finds each function\'s role by the service name its clients are recorded under, and the imported operator role by name', () => {
       const roles = principalRoles(template, 'ops');
-      expect([...roles.keys()].sort()).toEqual(['operator', SERVICE_NAMES.receiver, SERVICE_NAMES.worker, SERVICE_NAMES.reconciler].sort());
+      expect([...roles.keys()].sort()).toEqual(['operator', SERVICE_NAMES.receiver, SERVICE_NAMES.worker, SERVICE_NAMES.reconciler, SERVICE_NAMES.jobEvents].sort());
       expect(roles.get('operator')).toEqual({ roleName: 'ops' });
     });
 
