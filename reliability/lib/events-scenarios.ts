@@ -124,6 +124,8 @@ interface EventsSpec {
   readonly description: string;
   readonly prefix: string;
   readonly deliveries: number;
+  /** Paces the sends, so the stream brings many small batches (invocations) instead of a few full ones. */
+  readonly perSecond?: number;
   readonly arm: (faults: Record<string, number>) => void;
   /** Runs while the workload is sent. */
   readonly during?: (faults: Record<string, number>, sending: () => boolean) => Promise<void>;
@@ -139,7 +141,7 @@ async function runEventsScenario(context: RunContext, store: TapStore, spec: Eve
   for (const delivery of workload.deliveries) context.bodies.add(delivery.body);
   spec.arm(faults);
   let sending = true;
-  const sends = sendAll(workload.sends, 8, { url: context.stack.webhookUrl, secret: context.stack.signingSecret, policy: STRICT_PROVIDER, signatures: context.signatures }).finally(() => {
+  const sends = sendAll(workload.sends, 8, { url: context.stack.webhookUrl, secret: context.stack.signingSecret, policy: STRICT_PROVIDER, signatures: context.signatures }, spec.perSecond).finally(() => {
     sending = false;
   });
   await Promise.all([sends, spec.during?.(faults, () => sending)]);
@@ -231,6 +233,7 @@ export async function runEventsScenarios(context: RunContext, store: TapStore, d
       description: 'a third of the invocations publish the first half of their batch, then crash (Lambda halves and retries the batch)',
       prefix: 'ev-crash-',
       deliveries,
+      perSecond: 20,
       arm: (faults) =>
         events.setWrapper(async (real, event, lambdaContext) => {
           const first = event.Records[0]?.dynamodb?.SequenceNumber ?? '';
@@ -248,6 +251,7 @@ export async function runEventsScenarios(context: RunContext, store: TapStore, d
       description: 'the stream poller restarted every 1.5 s while batches are in flight (each takes 300 ms), resuming from its checkpoints',
       prefix: 'ev-restart-',
       deliveries,
+      perSecond: 20,
       arm: () =>
         events.setWrapper(async (real, event, lambdaContext) => {
           const answer = await real(event, lambdaContext);
