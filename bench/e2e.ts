@@ -71,6 +71,8 @@ export interface CostPhase {
   readonly logBytesPerDelivery: number;
   /** The job-events publisher's log lines (service job-events) per delivery, billed on their own line. */
   readonly eventsLogBytesPerDelivery: number;
+  /** The same per local invocation that published (its info line and EMF metrics). */
+  readonly eventsLogBytesPerInvocation: number;
   /** Receiver invocations per delivery is 1; worker invocations are the non-empty receives. */
   readonly workerInvocations: number;
 }
@@ -319,6 +321,8 @@ function perSecond(sent: Sent[], wallMs: number): number {
 
 async function costPhase(stack: Stack, clients: AwsClients, bodyBytes: number, count: number): Promise<CostPhase> {
   await waitQueueEmpty(clients, stack.outputs.QueueUrl, 30_000);
+  // The job events of the rounds before trail behind the worker: none of them may be billed to this phase.
+  await waitPublished(stack.callsFile, 120_000);
   const before = await snapshot(stack.callsFile);
   const logBefore = statSync(stack.logFile).size;
   const sent = await sendPipeline(stack.outputs.WebhookUrl, deliveriesOf(count, bodyBytes), 8);
@@ -330,11 +334,13 @@ async function costPhase(stack: Stack, clients: AwsClients, bodyBytes: number, c
   await waitPublished(stack.callsFile);
   const calls = diffSummaries(before, await snapshot(stack.callsFile));
   const logText = readFileSync(stack.logFile).subarray(logBefore);
-  const eventsLogBytes = logText
+  const eventsLines = logText
     .toString('utf8')
     .split('\n')
-    .filter((line) => line.includes(`"service":"${SERVICE_NAMES.jobEvents}"`))
-    .reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+    .filter((line) => line.includes(`"service":"${SERVICE_NAMES.jobEvents}"`));
+  const eventsLogBytes = eventsLines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+  // One "Job events published" line per invocation that published (its EMF blob beside it).
+  const publishingInvocations = eventsLines.filter((line) => line.includes('"message":"Job events published"')).length;
   const logBytes = logText.length - eventsLogBytes;
   const receives = calls.filter((c) => c.key.startsWith('SQS.ReceiveMessage') && !isEventsCall(c.key));
   return {
@@ -343,6 +349,7 @@ async function costPhase(stack: Stack, clients: AwsClients, bodyBytes: number, c
     calls,
     logBytesPerDelivery: logBytes / Math.max(1, ok),
     eventsLogBytesPerDelivery: eventsLogBytes / Math.max(1, ok),
+    eventsLogBytesPerInvocation: eventsLogBytes / Math.max(1, publishingInvocations),
     workerInvocations: receives.reduce((sum, c) => sum + c.nonEmpty, 0),
   };
 }

@@ -100,9 +100,16 @@ export function eventsCostModel(inputs: EventsCostInputs): EventsCostModel {
   const perReviewed = 3 * prices.sqs.standardPerMillionRequests;
   add('SQS', 'quality review queue (send, receive, delete)', reviewed * perReviewed, `${reviewed.toFixed(3)} reviewed jobs per delivery in this workload (no scene tags); $${perReviewed.toFixed(2)} per million reviewed jobs: 3 requests each`);
 
+  // Locally a batch holds many records, in Lambda at this rate one: bill the measured bytes per invocation, once per record.
   const platformBytes = PLATFORM_LOG_BYTES_PER_INVOCATION * invocations;
-  const logBytes = phase.eventsLogBytesPerDelivery + platformBytes;
-  add('CloudWatch Logs', 'job-events ingestion', (1e6 * logBytes / GB) * prices.cloudwatchLogs.ingestionPerGb, `${Math.round(logBytes)} B per delivery: ${Math.round(phase.eventsLogBytesPerDelivery)} B app logs + EMF (measured), ${Math.round(platformBytes)} B Lambda platform lines`);
+  const appBytes = phase.eventsLogBytesPerInvocation * invocations * Math.min(1, putShare);
+  const logBytes = appBytes + platformBytes;
+  add(
+    'CloudWatch Logs',
+    'job-events ingestion',
+    (1e6 * logBytes / GB) * prices.cloudwatchLogs.ingestionPerGb,
+    `${Math.round(logBytes)} B per delivery: ${Math.round(phase.eventsLogBytesPerInvocation)} B app log + EMF per publishing invocation (measured) × ${(invocations * Math.min(1, putShare)).toFixed(2)}, ${Math.round(platformBytes)} B Lambda platform lines`,
+  );
 
   return {
     lines,
