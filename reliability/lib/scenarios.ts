@@ -338,9 +338,15 @@ export async function runLoad(context: RunContext, concurrency: number, deliveri
  * out here only because the CLIs' timeout is 30 s (OPS_TIMEOUTS); the handlers'
  * scenarios cover that kind.
  */
+/**
+ * The jobs of phase 0: it deletes their items and rebuilds them with the replay
+ * CLI, so each of their transitions is written, and published, twice.
+ */
+export const REBUILT_JOBS_PREFIX = 'ops-';
+
 export async function runOpsWireFaults(context: RunContext, deliveries: number, rate: number, stateDir: string): Promise<ScenarioResult[]> {
   const { stack } = context;
-  const prefix = 'ops-';
+  const prefix = REBUILT_JOBS_PREFIX;
   const started = new Date();
   const built = workload(context, prefix, deliveries);
   const outcomes = await sendAll(built.sends, 8, sendContext(context));
