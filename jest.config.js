@@ -7,7 +7,7 @@ const common = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
   // The emulators' and Stryker's own packages are not ours to scan.
-  modulePathIgnorePatterns: ['<rootDir>/local/emulators/', '<rootDir>/test/mutation/'],
+  modulePathIgnorePatterns: ['<rootDir>/local/emulators/', '<rootDir>/test/mutation/', '<rootDir>/.bench/'],
 };
 
 const unit = { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] };

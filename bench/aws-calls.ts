@@ -22,6 +22,9 @@ export interface CallSummary {
   sqsChunks: number;
   /** Receives that returned at least one message. */
   nonEmpty: number;
+  /** Firehose: records appended and the bytes billed for them (5 KiB steps). */
+  records: number;
+  billedBytes: number;
   /** Sum of call durations, ms (SDK work plus the round trip). */
   totalMs: number;
 }
@@ -45,6 +48,8 @@ export function summarizeCalls(records: readonly CallRecord[]): CallSummary[] {
         messageBytes: 0,
         sqsChunks: 0,
         nonEmpty: 0,
+        records: 0,
+        billedBytes: 0,
         totalMs: 0,
       };
       byKey.set(record.key, summary);
@@ -61,6 +66,8 @@ export function summarizeCalls(records: readonly CallRecord[]): CallSummary[] {
     summary.messages += record.messages ?? 0;
     summary.messageBytes += record.messageBytes ?? 0;
     if ((record.messages ?? 0) > 0) summary.nonEmpty += 1;
+    summary.records += record.records ?? 0;
+    summary.billedBytes += record.billedBytes ?? 0;
     const billed = record.command === 'ReceiveMessageCommand' ? (record.messageBytes ?? 0) : record.payloadBytes;
     summary.sqsChunks += Math.max(1, Math.ceil(billed / SQS_CHUNK));
   }
@@ -78,6 +85,8 @@ const NUMERIC_FIELDS = [
   'messageBytes',
   'sqsChunks',
   'nonEmpty',
+  'records',
+  'billedBytes',
   'totalMs',
 ] as const;
 

@@ -29,6 +29,7 @@ export interface Prices {
     lifecycleDefaultMinimumTransitionBytes: number;
   };
   readonly sqs: { standardPerMillionRequests: number; chunkBytes: number };
+  readonly firehose: { directPutPerGb: number; recordIncrementBytes: number };
   readonly cloudwatchLogs: { ingestionPerGb: number; storagePerGbMonth: number };
   readonly secretsManager: { perSecretMonth: number; per10000ApiCalls: number };
   readonly eventBridgeScheduler: { perMillionInvocations: number };
@@ -39,10 +40,10 @@ export function loadPrices(): Prices {
   return JSON.parse(readFileSync(path.join(ROOT, 'bench', 'prices.json'), 'utf8')) as Prices;
 }
 
-/** The constructs' default memory sizes, read from their source so a change there shows here. */
-export function configuredMemoryMb(): { receiver: number; worker: number } {
+/** The constructs' default memory sizes, read from their source (this checkout's, or the old design's) so a change there shows here. */
+export function configuredMemoryMb(root: string = ROOT): { receiver: number; worker: number } {
   const read = (file: string, name: string): number => {
-    const match = new RegExp(`const ${name} = (\\d+);`).exec(readFileSync(path.join(ROOT, 'lib', file), 'utf8'));
+    const match = new RegExp(`const ${name} = (\\d+);`).exec(readFileSync(path.join(root, 'lib', file), 'utf8'));
     if (!match) throw new Error(`${name} not found in lib/${file}`);
     return Number(match[1]);
   };
@@ -57,6 +58,9 @@ export const ASSUMED_MS = {
   dynamodbWrite: 5,
   s3Put1KiB: 20,
   s3Put256KiB: 35,
+  /** Firehose PutRecordBatch of one record: an API call that acknowledges once the record is replicated, no object written. */
+  firehosePut1KiB: 15,
+  firehosePut256KiB: 25,
   sqsSend: 8,
   s3Get256KiB: 20,
   /** Lambda's START, END and REPORT lines per invocation. */
@@ -88,6 +92,7 @@ export interface CostModel {
   readonly workerMsPerInvocation: number;
   readonly workerInvocationsPerDelivery: number;
   readonly perDelivery: { key: string; count: number; units: number }[];
+  readonly design: string;
 }
 
 export interface CostInputs {
@@ -98,6 +103,21 @@ export interface CostInputs {
   /** SDK CPU µs per command on this machine (section 2): the worker's UpdateItem and GetObject cost about the same. */
   readonly commandCpuMicros: number;
   readonly apiAccessLogBytes: number;
+  /** Which design the counted phase ran (this one, or the old design's checkout). */
+  readonly design?: DesignFacts;
+}
+
+/** What of a design the counted calls do not say: its memory sizes and whether Lambda writes its platform lines. */
+export interface DesignFacts {
+  readonly label: string;
+  readonly memory: { readonly receiver: number; readonly worker: number };
+  /** Lambda's START/END/REPORT lines (text log format, or JSON with system level INFO). */
+  readonly platformLogLines: boolean;
+}
+
+/** This checkout's design, read from its own source and template settings. */
+export function currentDesign(): DesignFacts {
+  return { label: 'this design', memory: configuredMemoryMb(), platformLogLines: false };
 }
 
 function find(calls: CallSummary[], pattern: RegExp): CallSummary[] {
@@ -112,36 +132,51 @@ export function costModel(inputs: CostInputs): CostModel {
   const { prices } = inputs;
   // The job events' calls are billed on their own lines (bench/events-cost.ts).
   const phase = { ...inputs.phase, calls: ingestionCalls(inputs.phase.calls) };
+  const design = inputs.design ?? currentDesign();
   const n = Math.max(1, phase.deliveries);
   const perMillion = 1e6 / n;
-  const memory = configuredMemoryMb();
+  const memory = design.memory;
   const lines: CostLine[] = [];
   const add = (service: string, item: string, usd: number, basis: string, storage = false): void => {
     lines.push({ service, item, usd, basis, storage });
   };
+  const large = phase.bodyBytes > 64 * 1024;
+
+  // What the run archived: batched records (Firehose), per-delivery objects, Firehose's own batch objects.
+  const appends = find(phase.calls, /^Firehose\.PutRecordBatch/);
+  const records = sum(appends, 'records') / n;
+  const billedBytes = sum(appends, 'billedBytes') / n;
+  const objectPuts = find(phase.calls, /^S3\.PutObject$/);
+  const batchPuts = find(phase.calls, /^S3\.PutObject \(batch\)/);
+  const puts = sum(objectPuts, 'count') / n;
+  const batchObjects = sum(batchPuts, 'count') / n;
+  const gets = sum(find(phase.calls, /^S3\.GetObject$/), 'count') / n;
 
   // API Gateway: one request per started 512 KB of payload.
   const apiUnits = Math.ceil(phase.bodyBytes / prices.apiGatewayHttp.meteringIncrementBytes);
   add('API Gateway', 'HTTP API requests', apiUnits * prices.apiGatewayHttp.perMillionRequests, `${apiUnits} metered request(s) per ${phase.bodyBytes} B body (512 KB increments)`);
 
   // Lambda receiver: assumed round trips plus measured CPU stretched to the memory's vCPU share.
-  const s3Put = phase.bodyBytes > 64 * 1024 ? ASSUMED_MS.s3Put256KiB : ASSUMED_MS.s3Put1KiB;
+  const s3Put = large ? ASSUMED_MS.s3Put256KiB : ASSUMED_MS.s3Put1KiB;
+  const firehosePut = large ? ASSUMED_MS.firehosePut256KiB : ASSUMED_MS.firehosePut1KiB;
+  // The archive call of round trip 2, weighted by how many deliveries took each route.
+  const archiveMs = records + puts > 0 ? (records * firehosePut + puts * s3Put) / (records + puts) : s3Put;
   const receiverCpuMs = (inputs.receiverCpuMicros / 1000) * (FULL_VCPU_MB / memory.receiver);
-  const receiverMs = Math.ceil(2 * ASSUMED_MS.dynamodbWrite + Math.max(s3Put, ASSUMED_MS.sqsSend) + receiverCpuMs);
+  const receiverMs = Math.ceil(2 * ASSUMED_MS.dynamodbWrite + Math.max(archiveMs, ASSUMED_MS.sqsSend) + receiverCpuMs);
   add('Lambda', 'receiver requests', prices.lambda.perMillionRequests, '1 invocation per delivery');
   add(
     'Lambda',
     `receiver duration (${memory.receiver} MB arm64, ${receiverMs} ms)`,
     1e6 * (memory.receiver / 1024) * (receiverMs / 1000) * prices.lambda.arm64PerGbSecond,
-    `${receiverMs} ms = 2×${ASSUMED_MS.dynamodbWrite} ms DynamoDB + max(S3 ${s3Put} ms, SQS ${ASSUMED_MS.sqsSend} ms) + ${receiverCpuMs.toFixed(1)} ms CPU (measured ${(inputs.receiverCpuMicros / 1000).toFixed(2)} ms here × ${FULL_VCPU_MB}/${memory.receiver} MB vCPU share)`,
+    `${receiverMs} ms = 2×${ASSUMED_MS.dynamodbWrite} ms DynamoDB + max(archive ${archiveMs.toFixed(0)} ms (${records > 0 ? `Firehose ${firehosePut} ms` : ''}${records > 0 && puts > 0 ? ', ' : ''}${puts > 0 ? `S3 PUT ${s3Put} ms` : ''}), SQS ${ASSUMED_MS.sqsSend} ms) + ${receiverCpuMs.toFixed(1)} ms CPU (measured ${(inputs.receiverCpuMicros / 1000).toFixed(2)} ms here × ${FULL_VCPU_MB}/${memory.receiver} MB vCPU share)`,
   );
 
   // Lambda worker: invocations measured (non-empty receives), duration assumed per invocation.
   const receives = find(phase.calls, /^SQS\.ReceiveMessage/);
-  const invocations = sum(receives, 'nonEmpty');
+  const invocations = workerInvocations(phase);
   const perInvocation = invocations / n;
   const recordsPerInvocation = n / Math.max(1, invocations);
-  const claimChecks = sum(find(phase.calls, /^S3\.GetObject/), 'count') / n;
+  const claimChecks = gets;
   const workerCpuMs = ((inputs.commandCpuMicros / 1000) * (1 + claimChecks) * recordsPerInvocation * FULL_VCPU_MB) / memory.worker;
   const workerMs = Math.ceil(ASSUMED_MS.dynamodbWrite + (claimChecks > 0 ? ASSUMED_MS.s3Get256KiB : 0) + workerCpuMs);
   add('Lambda', 'worker requests', perInvocation * prices.lambda.perMillionRequests, `${perInvocation.toFixed(3)} invocations per delivery (measured batch fill ${recordsPerInvocation.toFixed(1)} records)`);
@@ -167,32 +202,63 @@ export function costModel(inputs: CostInputs): CostModel {
   const dedupeRecordBytes = 300;
   add('DynamoDB', `deliveries table storage (${DEFAULTS.dedupeTtlDays}-day TTL)`, (1e6 * dedupeRecordBytes / GB) * prices.dynamodb.storagePerGbMonth * (DEFAULTS.dedupeTtlDays / DAYS_PER_MONTH), `~${dedupeRecordBytes} B per record for ${DEFAULTS.dedupeTtlDays} days`, true);
 
-  // S3: PUT and GET counted; storage from the bytes put, over the default retention and lifecycle.
-  const puts = sum(find(phase.calls, /^S3\.PutObject/), 'count') / n;
-  const gets = sum(find(phase.calls, /^S3\.GetObject/), 'count') / n;
-  const objectBytes = sum(find(phase.calls, /^S3\.PutObject/), 'payloadBytes') / Math.max(1, puts * n);
-  add('S3', 'archive PUT', 1e6 * puts * (prices.s3.standardPutPer1000 / 1000), `${puts.toFixed(2)} PutObject per delivery`);
-  add('S3', 'archive GET (claim checks)', 1e6 * gets * (prices.s3.standardGetPer1000 / 1000), `${gets.toFixed(2)} GetObject per delivery`);
+  // Firehose: ingestion per GB, each record rounded up to 5 KB (counted per record by the recorder).
+  add(
+    'Firehose',
+    'archive ingestion',
+    1e6 * (billedBytes / GB) * prices.firehose.directPutPerGb,
+    records > 0 ? `${records.toFixed(2)} records per delivery, billed ${(billedBytes / 1024).toFixed(0)} KiB each (5 KB steps)` : 'none: no batched archive',
+  );
+
+  // S3: PUTs and GETs counted; storage from the bytes put, over the default retention and lifecycle.
   const coldDays = DEFAULTS.archiveColdAfterDays;
   const retentionDays = DEFAULTS.archiveRetentionDays;
-  const transitions = objectBytes >= prices.s3.lifecycleDefaultMinimumTransitionBytes;
-  // Key and user metadata are stored bytes too: ours is about 0.4 KB, 2 KB is a round upper bound.
-  const storedBytes = objectBytes + 2048;
-  const standardMonths = (transitions ? coldDays : retentionDays) / DAYS_PER_MONTH;
-  const coldMonths = transitions ? (retentionDays - coldDays) / DAYS_PER_MONTH : 0;
-  const coldBytes = Math.max(storedBytes, prices.s3.glacierInstantRetrievalMinimumBillableBytes);
+  const storageOf = (bytesPerDelivery: number, objectBytes: number, objectsPerDelivery: number): { usd: number; transitions: boolean } => {
+    const transitions = objectBytes >= prices.s3.lifecycleDefaultMinimumTransitionBytes;
+    const standardMonths = (transitions ? coldDays : retentionDays) / DAYS_PER_MONTH;
+    const coldMonths = transitions ? (retentionDays - coldDays) / DAYS_PER_MONTH : 0;
+    // Glacier IR bills at least 128 KB per object.
+    const coldBytes = Math.max(objectBytes, prices.s3.glacierInstantRetrievalMinimumBillableBytes) * objectsPerDelivery;
+    return {
+      usd: (1e6 * bytesPerDelivery / GB) * prices.s3.standardStoragePerGbMonth * standardMonths + (1e6 * coldBytes / GB) * prices.s3.glacierInstantRetrievalStoragePerGbMonth * coldMonths,
+      transitions,
+    };
+  };
+  add('S3', 'per-delivery object PUT', 1e6 * puts * (prices.s3.standardPutPer1000 / 1000), `${puts.toFixed(2)} PutObject per delivery`);
+  add('S3', 'batched object PUT (by Firehose)', 1e6 * batchObjects * (prices.s3.standardPutPer1000 / 1000), batchObjects > 0 ? `${batchObjects.toFixed(3)} objects per delivery (${(1 / batchObjects).toFixed(0)} records each, counted at the bench's 10 s local flush; the deployed 60 s buffer makes fewer)` : 'none');
+  add('S3', 'archive GET (claim checks)', 1e6 * gets * (prices.s3.standardGetPer1000 / 1000), `${gets.toFixed(2)} GetObject per delivery`);
+  // Per-delivery objects: key and user metadata are stored bytes too (about 0.4 KB; 2 KB a round upper bound).
+  const objectBytes = puts > 0 ? sum(objectPuts, 'payloadBytes') / (puts * n) + 2048 : 0;
+  const objects = storageOf(objectBytes * puts, objectBytes, puts);
   add(
     'S3',
-    `archive storage, whole ${retentionDays}-day retention`,
-    (1e6 * storedBytes / GB) * prices.s3.standardStoragePerGbMonth * standardMonths + (1e6 * coldBytes / GB) * prices.s3.glacierInstantRetrievalStoragePerGbMonth * coldMonths,
-    transitions
-      ? `${(objectBytes / 1024).toFixed(0)} KiB objects: Standard ${coldDays} days, then Glacier IR`
-      : `${(objectBytes / 1024).toFixed(1)} KiB objects stay in Standard all ${retentionDays} days (lifecycle skips objects < 128 KB by default)`,
+    `per-delivery object storage, whole ${retentionDays}-day retention`,
+    objects.usd,
+    puts === 0 ? 'none' : objects.transitions ? `${(objectBytes / 1024).toFixed(0)} KiB objects: Standard ${coldDays} days, then Glacier IR` : `${(objectBytes / 1024).toFixed(1)} KiB objects stay in Standard all ${retentionDays} days (lifecycle skips objects < 128 KB)`,
     true,
   );
-  add('S3', 'lifecycle transitions to Glacier IR', transitions ? 1e6 * puts * (prices.s3.transitionToGlacierInstantRetrievalPer1000 / 1000) : 0, transitions ? '1 transition per object' : 'none: objects < 128 KB are not transitioned');
+  // Batched objects: the GZIP bytes Firehose wrote, per delivery.
+  const batchBytesPerDelivery = sum(batchPuts, 'payloadBytes') / n;
+  const batchObjectBytes = batchObjects > 0 ? batchBytesPerDelivery / batchObjects : 0;
+  const batches = storageOf(batchBytesPerDelivery, batchObjectBytes, batchObjects);
+  const ratio = records > 0 && batchBytesPerDelivery > 0 ? sum(appends, 'payloadBytes') / n / batchBytesPerDelivery : Number.NaN;
+  add(
+    'S3',
+    `batched object storage, whole ${retentionDays}-day retention`,
+    batches.usd,
+    batchObjects === 0
+      ? 'none'
+      : `${(batchBytesPerDelivery / 1024).toFixed(2)} KiB per delivery after GZIP (${ratio.toFixed(1)}× smaller than the lines); ${(batchObjectBytes / 1024).toFixed(0)} KiB objects ${batches.transitions ? `in Standard ${coldDays} days, then Glacier IR` : `stay in Standard all ${retentionDays} days`}`,
+    true,
+  );
+  add(
+    'S3',
+    'lifecycle transitions to Glacier IR',
+    1e6 * ((objects.transitions ? puts : 0) + (batches.transitions ? batchObjects : 0)) * (prices.s3.transitionToGlacierInstantRetrievalPer1000 / 1000),
+    objects.transitions || batches.transitions ? '1 transition per object of 128 KB or more' : 'none: objects < 128 KB are not transitioned',
+  );
   // Server access logs of the archive bucket: one ~350 B record per request, kept as long as the archive.
-  const accessLogRecords = puts + gets;
+  const accessLogRecords = puts + batchObjects + gets;
   add('S3', 'server access logs storage (estimate)', (1e6 * accessLogRecords * 350 / GB) * prices.s3.standardStoragePerGbMonth * (retentionDays / DAYS_PER_MONTH), `${accessLogRecords.toFixed(2)} records × ~350 B for ${retentionDays} days`, true);
 
   // SQS: per started 64 KiB chunk; receives and deletes are batched.
@@ -200,16 +266,16 @@ export function costModel(inputs: CostInputs): CostModel {
   const deletes = find(phase.calls, /^SQS\.DeleteMessage/);
   const nonEmpty = receives.reduce((total, call) => total + Math.max(call.nonEmpty, Math.ceil(call.messageBytes / prices.sqs.chunkBytes)), 0);
   const sqsRequests = (sum(sends, 'sqsChunks') + nonEmpty + sum(deletes, 'count')) / n;
-  add('SQS', 'send + receive + delete', 1e6 * sqsRequests * (prices.sqs.standardPerMillionRequests / 1e6), `${(sum(sends, 'sqsChunks') / n).toFixed(2)} send chunks + ${(nonEmpty / n).toFixed(2)} receives + ${(sum(deletes, 'count') / n).toFixed(2)} delete batches per delivery`);
+  add('SQS', 'send + receive + delete', 1e6 * sqsRequests * (prices.sqs.standardPerMillionRequests / 1e6), `${(sum(sends, 'sqsChunks') / n).toFixed(2)} send chunks + ${(nonEmpty / n).toFixed(2)} receive chunks + ${(sum(deletes, 'count') / n).toFixed(2)} delete batches per delivery`);
 
-  // CloudWatch Logs: measured application bytes plus platform lines and the API access log.
-  const platformBytes = ASSUMED_MS.platformLogBytesPerInvocation * (1 + perInvocation);
+  // CloudWatch Logs: measured application bytes plus platform lines (if the design writes them) and the API access log.
+  const platformBytes = design.platformLogLines ? ASSUMED_MS.platformLogBytesPerInvocation * (1 + perInvocation) : 0;
   const logBytes = phase.logBytesPerDelivery + platformBytes + inputs.apiAccessLogBytes;
   add(
     'CloudWatch Logs',
     'ingestion',
     (1e6 * logBytes / GB) * prices.cloudwatchLogs.ingestionPerGb,
-    `${Math.round(logBytes)} B per delivery: ${Math.round(phase.logBytesPerDelivery)} B app logs + EMF (measured), ${Math.round(platformBytes)} B Lambda platform lines, ${inputs.apiAccessLogBytes} B API access log`,
+    `${Math.round(logBytes)} B per delivery: ${Math.round(phase.logBytesPerDelivery)} B app logs + EMF (measured), ${Math.round(platformBytes)} B Lambda platform lines${design.platformLogLines ? '' : ' (JSON format, system level WARN: none)'}, ${inputs.apiAccessLogBytes} B API access log`,
   );
 
   const totalUsd = lines.reduce((total, line) => total + line.usd, 0);
@@ -224,7 +290,50 @@ export function costModel(inputs: CostInputs): CostModel {
     workerMsPerInvocation: workerMs,
     workerInvocationsPerDelivery: perInvocation,
     perDelivery: phase.calls.map((call) => ({ key: call.key, count: call.count / n, units: call.capacityUnits / n })),
+    design: design.label,
   };
+}
+
+/**
+ * Worker invocations: receives that returned messages, grouped into batches
+ * when the event source gathers over a window (the counted phase says how
+ * many batches the runner made).
+ */
+function workerInvocations(phase: CostPhase): number {
+  if (phase.workerBatches !== undefined && phase.workerBatches > 0) return phase.workerBatches;
+  return sum(find(phase.calls, /^SQS\.ReceiveMessage/), 'nonEmpty');
+}
+
+/**
+ * Where the routes cross over, per million deliveries of one body size (the
+ * archive and queue lines only; the rest is the same for both): batched (a
+ * Firehose record, the payload inline in SQS, GZIP storage of the batched
+ * objects at `compression`) against its own object (one PUT, the message a
+ * small claim check, the worker's GET, uncompressed storage and, from 128 KB,
+ * a lifecycle transition each).
+ */
+export function routeCosts(prices: Prices, bodyBytes: number, compression: number): { batched: number; object: number } {
+  const chunks = (bytes: number): number => Math.max(1, Math.ceil(bytes / prices.sqs.chunkBytes));
+  const lineBytes = bodyBytes + 400;
+  const firehose = Math.max(1, Math.ceil(lineBytes / prices.firehose.recordIncrementBytes)) * prices.firehose.recordIncrementBytes;
+  const months = { standard: DEFAULTS.archiveColdAfterDays / DAYS_PER_MONTH, cold: (DEFAULTS.archiveRetentionDays - DEFAULTS.archiveColdAfterDays) / DAYS_PER_MONTH, all: DEFAULTS.archiveRetentionDays / DAYS_PER_MONTH };
+  const stored = lineBytes / compression;
+  const batched =
+    1e6 * (firehose / GB) * prices.firehose.directPutPerGb +
+    // Send the whole message, receive it again (each in 64 KiB chunks).
+    2 * chunks(bodyBytes + 400) * prices.sqs.standardPerMillionRequests +
+    (1e6 * stored / GB) * (prices.s3.standardStoragePerGbMonth * months.standard + prices.s3.glacierInstantRetrievalStoragePerGbMonth * months.cold);
+  const objectBytes = bodyBytes + 2048;
+  const transitions = objectBytes >= prices.s3.lifecycleDefaultMinimumTransitionBytes;
+  const object =
+    1e6 * (prices.s3.standardPutPer1000 / 1000 + prices.s3.standardGetPer1000 / 1000) +
+    2 * prices.sqs.standardPerMillionRequests +
+    (transitions
+      ? (1e6 * objectBytes / GB) * prices.s3.standardStoragePerGbMonth * months.standard +
+        (1e6 * Math.max(objectBytes, prices.s3.glacierInstantRetrievalMinimumBillableBytes) / GB) * prices.s3.glacierInstantRetrievalStoragePerGbMonth * months.cold +
+        1e6 * (prices.s3.transitionToGlacierInstantRetrievalPer1000 / 1000)
+      : (1e6 * objectBytes / GB) * prices.s3.standardStoragePerGbMonth * months.all);
+  return { batched, object };
 }
 
 /** One access log line in the stage's format with typical values, to size it. */

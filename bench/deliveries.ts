@@ -4,6 +4,21 @@ import type { EventType } from '../lambda/core/contract';
 import { buildHttpApiEvent } from '../local/api-server';
 import { buildDelivery, buildPayload, newDeliveryId, newJobId, type Delivery } from '../ops/lib/provider';
 
+const WORDS = ['frame', 'mask', 'edge', 'hair', 'glass', 'motion', 'blur', 'alpha', 'matte', 'score', 'segment', 'person', 'background', 'refine', 'ok', 'retry', 'tile', 'scene'];
+
+/**
+ * Text that compresses about as a provider's verbose JSON does (words from a
+ * small vocabulary between varying numbers), not a run of one letter: the
+ * batched archive's GZIP storage is billed on it.
+ */
+export function fillerText(bytes: number): string {
+  let text = '';
+  while (text.length < bytes) {
+    text += `${WORDS[Math.floor(Math.random() * WORDS.length)]} ${Math.floor(Math.random() * 100_000)} ${(Math.random()).toFixed(4)} `;
+  }
+  return text.slice(0, bytes);
+}
+
 /**
  * A canonical payload padded with an unknown `data` field (which the receiver
  * keeps) to exactly `bodyBytes` bytes of JSON.
@@ -11,7 +26,7 @@ import { buildDelivery, buildPayload, newDeliveryId, newJobId, type Delivery } f
 export function sizedBody(event: EventType, jobId: string, bodyBytes: number, createdAt: string): string {
   const bare = JSON.stringify(buildPayload(event, { jobId, createdAt, extraData: { notes: '' } }));
   const pad = Math.max(0, bodyBytes - Buffer.byteLength(bare));
-  return JSON.stringify(buildPayload(event, { jobId, createdAt, extraData: { notes: 'n'.repeat(pad) } }));
+  return JSON.stringify(buildPayload(event, { jobId, createdAt, extraData: { notes: fillerText(pad) } }));
 }
 
 export interface BenchDelivery extends Delivery {

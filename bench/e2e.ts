@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DynamoDeliveryStore } from '../lambda/adapters/dynamo-delivery-store';
+import { FirehoseArchive } from '../lambda/adapters/firehose-archive';
 import { S3Archive } from '../lambda/adapters/s3-archive';
 import { SqsQueue } from '../lambda/adapters/sqs-queue';
 import { archiveKey } from '../lambda/core/archive-key';
@@ -20,6 +21,7 @@ import { mapWithConcurrency } from '../ops/lib/concurrency';
 import { readOutputsFile, type StackOutputs } from '../ops/lib/outputs';
 import { startStackChild } from '../local/stack-child';
 import { processCpuMs as processCpuMsOf } from '../local/startup-wait';
+import { LOCAL_NAMES } from '../local/resources';
 import { postDelivery } from '../ops/lib/provider';
 import { diffSummaries, type CallSummary } from './aws-calls';
 import { newDelivery, type BenchDelivery } from './deliveries';
@@ -75,6 +77,14 @@ export interface CostPhase {
   readonly eventsLogBytesPerInvocation: number;
   /** Receiver invocations per delivery is 1; worker invocations are the non-empty receives. */
   readonly workerInvocations: number;
+  /**
+   * Worker invocations when the event source gathers a batch over several
+   * receives: the worker's one line per batch, counted in the phase's log.
+   */
+  readonly workerBatches?: number;
+  /** Ack latency of the phase's deliveries (8 in flight): the same measure for both designs in one run. */
+  readonly ackP50Ms: number;
+  readonly ackP99Ms: number;
 }
 
 export interface Breakdown {
@@ -105,20 +115,26 @@ interface Stack {
   readonly startupMs: number;
 }
 
-/** As test/e2e/global-setup.ts starts it, plus the call counter preloaded. */
-async function startStack(stateDir: string, log: (message: string) => void): Promise<Stack> {
+/**
+ * As test/e2e/global-setup.ts starts it, plus the call counter preloaded.
+ * `root` is the checkout whose stack runs: this one, or the old design's.
+ */
+async function startStack(stateDir: string, log: (message: string) => void, root: string = path.resolve(__dirname, '..'), cacheDir?: string): Promise<Stack> {
   mkdirSync(stateDir, { recursive: true });
   const logFile = path.join(stateDir, 'stack.log');
   const callsFile = path.join(stateDir, 'calls.json');
   rmSync(callsFile, { force: true });
   log(`e2e: local stack starting (log ${path.relative(process.cwd(), logFile)})`);
   const { child, startupMs } = await startStackChild({
+    root,
     logFile,
     preloads: ['./bench/child-call-counter.ts'],
     env: {
       ...process.env,
       PORT: '0',
       LOCAL_STATE_DIR: stateDir,
+      ...(cacheDir !== undefined ? { LOCAL_CACHE_DIR: cacheDir } : {}),
+      LOCAL_ARCHIVE_FLUSH_SECONDS: String(BENCH_ARCHIVE_FLUSH_SECONDS),
       LOCAL_EXIT_WITH_PARENT: '1',
       WEBHOOK_SIGNING_SECRET: E2E_SECRET,
       // As deployed: INFO logs and EMF metrics, so their cost is in the figures.
@@ -165,9 +181,12 @@ export interface CpuPerDelivery {
   readonly bench: number;
 }
 
+/** Fields an older recorder (the old design's checkout) does not write count as zero. */
+const SUMMARY_DEFAULTS = { records: 0, billedBytes: 0 } as const;
+
 function readCalls(file: string): CallSummary[] {
   if (!existsSync(file)) return [];
-  return (JSON.parse(readFileSync(file, 'utf8')) as { summary: CallSummary[] }).summary;
+  return (JSON.parse(readFileSync(file, 'utf8')) as { summary: CallSummary[] }).summary.map((summary) => ({ ...SUMMARY_DEFAULTS, ...summary }));
 }
 
 /** Waits until the stack's PutEvents count stops growing (the publisher has caught up with the stream). */
@@ -215,9 +234,17 @@ async function sendPipeline(url: string, deliveries: BenchDelivery[], concurrenc
 }
 
 /** The accept path's AWS calls through the same adapters, with no HTTP, handler, checks or logs. */
-async function sendDirect(clients: AwsClients, outputs: StackOutputs, deliveries: BenchDelivery[], concurrency: number): Promise<Sent[]> {
+async function sendDirect(
+  clients: AwsClients,
+  outputs: StackOutputs,
+  deliveries: BenchDelivery[],
+  concurrency: number,
+  archiveStreamName?: string,
+): Promise<Sent[]> {
   const store = new DynamoDeliveryStore(clients.dynamodb, outputs.DeliveriesTableName);
   const archive = new S3Archive(clients.s3, outputs.ArchiveBucketName);
+  // The pipeline's own route: a batched record when the stack has an archive stream.
+  const batched = clients.firehose !== undefined && archiveStreamName !== undefined ? new FirehoseArchive(clients.firehose, archiveStreamName) : undefined;
   const queue = new SqsQueue(clients.sqs, outputs.QueueUrl);
   return mapWithConcurrency(deliveries, concurrency, async (delivery) => {
     const rawBody = Buffer.from(delivery.body);
@@ -231,8 +258,9 @@ async function sendDirect(clients: AwsClients, outputs: StackOutputs, deliveries
       const receivedAt = claim.record.receivedAt;
       const key = archiveKey(receivedAt, delivery.deliveryId);
       const event = delivery.event as EventType;
+      const archived = { rawBody, event, deliveryId: delivery.deliveryId, timestamp: delivery.timestamp, signature: undefined, receivedAt, bodySha256, jobId: delivery.jobId };
       await Promise.all([
-        archive.put(key, { rawBody, event, deliveryId: delivery.deliveryId, timestamp: delivery.timestamp, signature: undefined, receivedAt, bodySha256, jobId: delivery.jobId }),
+        batched ? batched.append([archived]) : archive.put(key, archived),
         // A valid message for a fresh job: the worker applies it, as it does the pipeline's.
         queue.send({
           v: QUEUE_MESSAGE_VERSION,
@@ -319,19 +347,31 @@ function perSecond(sent: Sent[], wallMs: number): number {
   return (sent.filter((s) => s.ok).length * 1000) / wallMs;
 }
 
+/**
+ * The local archive stream's longest wait before it writes, for the bench:
+ * longer than `npm start`'s 2 s, so a counted phase's batched objects hold
+ * about what a deployed stream's would at a modest rate (its buffer is 60 s).
+ */
+export const BENCH_ARCHIVE_FLUSH_SECONDS = 10;
+const ARCHIVE_FLUSH_MS = BENCH_ARCHIVE_FLUSH_SECONDS * 1000 + 1500;
+
 async function costPhase(stack: Stack, clients: AwsClients, bodyBytes: number, count: number): Promise<CostPhase> {
   await waitQueueEmpty(clients, stack.outputs.QueueUrl, 30_000);
   // The job events of the rounds before trail behind the worker: none of them may be billed to this phase.
   await waitPublished(stack.callsFile, 120_000);
+  if (stack.outputs.Endpoints?.firehose !== undefined) await sleep(ARCHIVE_FLUSH_MS);
   const before = await snapshot(stack.callsFile);
   const logBefore = statSync(stack.logFile).size;
   const sent = await sendPipeline(stack.outputs.WebhookUrl, deliveriesOf(count, bodyBytes), 8);
   const ok = sent.filter((s) => s.ok).length;
-  await waitApplied(clients, stack.outputs.JobsTableName, sent, 60_000);
+  const acked = sent.filter((s) => s.ok).map((s) => s.latencyMs);
+  await waitApplied(clients, stack.outputs.JobsTableName, sent, 120_000);
   // Deletes follow the handler's return: the queue is empty only once they are done.
-  await waitQueueEmpty(clients, stack.outputs.QueueUrl, 30_000);
+  await waitQueueEmpty(clients, stack.outputs.QueueUrl, 60_000);
   // The job events of this phase's writes are published shortly after: wait until the last one is out.
   await waitPublished(stack.callsFile);
+  // Firehose's objects are written when the stream flushes: they belong to this phase.
+  if (stack.outputs.Endpoints?.firehose !== undefined) await sleep(ARCHIVE_FLUSH_MS);
   const calls = diffSummaries(before, await snapshot(stack.callsFile));
   const logText = readFileSync(stack.logFile).subarray(logBefore);
   const eventsLines = logText
@@ -343,6 +383,7 @@ async function costPhase(stack: Stack, clients: AwsClients, bodyBytes: number, c
   const publishingInvocations = eventsLines.filter((line) => line.includes('"message":"Job events published"')).length;
   const logBytes = logText.length - eventsLogBytes;
   const receives = calls.filter((c) => c.key.startsWith('SQS.ReceiveMessage') && !isEventsCall(c.key));
+  const batches = logText.toString('utf8').split('"message":"Batch processed"').length - 1;
   return {
     bodyBytes,
     deliveries: ok,
@@ -351,7 +392,41 @@ async function costPhase(stack: Stack, clients: AwsClients, bodyBytes: number, c
     eventsLogBytesPerDelivery: eventsLogBytes / Math.max(1, ok),
     eventsLogBytesPerInvocation: eventsLogBytes / Math.max(1, publishingInvocations),
     workerInvocations: receives.reduce((sum, c) => sum + c.nonEmpty, 0),
+    workerBatches: batches > 0 ? batches : undefined,
+    ackP50Ms: percentile(acked, 50),
+    ackP99Ms: percentile(acked, 99),
   };
+}
+
+/** The old design's counted cost phases, from its own checkout (bench/baseline.ts prepares it). */
+export async function runCostPhases(options: {
+  readonly root: string;
+  readonly stateDir: string;
+  readonly cacheDir?: string;
+  readonly costDeliveries: { readonly small: number; readonly large: number };
+  readonly warmup: number;
+  readonly log: (message: string) => void;
+}): Promise<{ small: CostPhase; large: CostPhase; templateFile: string }> {
+  const stack = await startStack(options.stateDir, options.log, options.root, options.cacheDir);
+  const cleanup = (): void => {
+    if (stack.child.pid !== undefined && stack.child.exitCode === null) process.kill(stack.child.pid, 'SIGTERM');
+  };
+  process.once('exit', cleanup);
+  const endpoints = stack.outputs.Endpoints;
+  if (!endpoints) throw new Error('local outputs lack Endpoints');
+  const clients = localClients(endpoints);
+  try {
+    options.log(`baseline: stack ready in ${stack.startupMs} ms`);
+    const warm = await sendPipeline(stack.outputs.WebhookUrl, deliveriesOf(options.warmup, 1024), 8);
+    await waitApplied(clients, stack.outputs.JobsTableName, warm, 60_000);
+    const small = await costPhase(stack, clients, 1024, options.costDeliveries.small);
+    const large = await costPhase(stack, clients, 256 * 1024, options.costDeliveries.large);
+    return { small, large, templateFile: path.join(options.stateDir, 'template.json') };
+  } finally {
+    clients.destroy();
+    await stopStack(stack.child);
+    process.removeListener('exit', cleanup);
+  }
 }
 
 export async function runE2e(options: E2eOptions): Promise<E2eResult> {
@@ -364,6 +439,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
   const endpoints = stack.outputs.Endpoints;
   if (!endpoints) throw new Error('local outputs lack Endpoints');
   const clients = localClients(endpoints);
+  const archiveStreamName = endpoints.firehose !== undefined ? LOCAL_NAMES.archiveStream : undefined;
   try {
     options.log(`e2e: stack ready in ${stack.startupMs} ms at ${stack.outputs.WebhookUrl}`);
     // Warm-up: DynamoDB Local's JIT takes hundreds of writes to settle (rates rose
@@ -374,7 +450,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
       const t0 = performance.now();
       const warm = await sendPipeline(stack.outputs.WebhookUrl, deliveriesOf(options.warmup, 1024), 16);
       const rate = perSecond(warm, performance.now() - t0);
-      await sendDirect(clients, stack.outputs, deliveriesOf(options.warmup, 1024), 16);
+      await sendDirect(clients, stack.outputs, deliveriesOf(options.warmup, 1024), 16, archiveStreamName);
       await waitApplied(clients, stack.outputs.JobsTableName, warm, 60_000);
       await waitQueueEmpty(clients, stack.outputs.QueueUrl, 30_000);
       options.log(`e2e: warm-up chunk ${chunk + 1}: pipeline ${rate.toFixed(0)}/s`);
@@ -413,7 +489,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
           const sent =
             kind === 'pipeline'
               ? await sendPipeline(stack.outputs.WebhookUrl, batch, concurrency)
-              : await sendDirect(clients, stack.outputs, batch, concurrency);
+              : await sendDirect(clients, stack.outputs, batch, concurrency, archiveStreamName);
           const wallMs = performance.now() - t0;
           if (before) callsAtOne = mergeSummaries(callsAtOne, diffSummaries(before, await snapshot(stack.callsFile)));
           const applied = await waitApplied(clients, stack.outputs.JobsTableName, sent, 60_000);
@@ -471,7 +547,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
     const mean = (values: number[]): number => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
     const breakdown: Breakdown = {
       callMs: callsAtOne
-        .filter((c) => /UpdateItem \(.*[Dd]eliver|PutObject|SendMessage/.test(c.key) && !isEventsCall(c.key))
+        .filter((c) => /UpdateItem \(.*[Dd]eliver|PutObject|PutRecordBatch|SendMessage/.test(c.key) && !isEventsCall(c.key))
         .map((c) => ({ key: c.key, ms: c.totalMs / Math.max(1, c.count) })),
       ackMeanMs: mean(one.pipeline.filter((s) => s.ok).map((s) => s.latencyMs)),
       directMeanMs: mean(one.direct.filter((s) => s.ok).map((s) => s.latencyMs)),

@@ -25,6 +25,8 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.archiveBucket]: 'bench-archive',
   [ENV.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-queue',
   [ENV.signingSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
+  // As deployed: the batched archive (a delivery that fits goes to Firehose).
+  [ENV.archiveStream]: 'bench-archive-stream',
 };
 
 export type CaseName = 'stubbed' | 'quiet' | 'sdk';
@@ -75,7 +77,7 @@ const noopLogger = {
   setCorrelationId: () => undefined,
   beginInvocation: () => undefined,
 };
-const noopMetrics = { count: () => undefined, publish: () => undefined };
+const noopMetrics = { count: () => undefined, publishWith: () => undefined, publish: () => undefined };
 
 type Send = (command: { input: Record<string, unknown>; constructor: { name: string } }) => Promise<unknown>;
 
@@ -92,6 +94,7 @@ function stubSends(clients: ReturnType<FakeAws['clients']>): void {
   const dynamodb: Send = async (command) => (command.input.ReturnValues === 'ALL_NEW' ? claimed : empty);
   const s3: Send = async () => empty;
   const sqs: Send = async () => sent;
+  const firehose: Send = async (command) => ({ $metadata: {}, FailedPutCount: 0, RequestResponses: ((command.input.Records ?? []) as unknown[]).map(() => ({ RecordId: 'bench' })) });
   const secret = { $metadata: {}, SecretString: SECRET, CreatedDate: new Date(0), VersionStages: ['AWSCURRENT'] };
   const secretsManager: Send = async (command) => {
     if (command.input.VersionStage === 'AWSPREVIOUS') throw new ResourceNotFoundException({ message: 'no AWSPREVIOUS version', $metadata: {} });
@@ -100,6 +103,7 @@ function stubSends(clients: ReturnType<FakeAws['clients']>): void {
   (clients.dynamodb as unknown as { send: Send }).send = dynamodb;
   (clients.s3 as unknown as { send: Send }).send = s3;
   (clients.sqs as unknown as { send: Send }).send = sqs;
+  (clients.firehose as unknown as { send: Send }).send = firehose;
   (clients.secretsManager as unknown as { send: Send }).send = secretsManager;
 }
 
@@ -124,7 +128,7 @@ export function build(name: CaseName, delayMs?: number): Built {
   return {
     handler,
     fake: name === 'sdk' || delayMs !== undefined ? fake : undefined,
-    clients: [clients.dynamodb, clients.s3, clients.sqs, clients.secretsManager] as unknown as InstrumentableClient[],
+    clients: [clients.dynamodb, clients.s3, clients.sqs, clients.firehose, clients.secretsManager] as unknown as InstrumentableClient[],
   };
 }
 
@@ -175,7 +179,7 @@ function buildTraced(): Built {
   const clients = fake.clients(RECEIVER_CLIENT_CONFIG);
   const handler = createReceiverHandler(receiverDependenciesFromEnv(ENVIRONMENT, { ...clients, logger: noopLogger, metrics: noopMetrics }));
   silentHandlers.add(handler);
-  return { handler, fake, clients: [clients.dynamodb, clients.s3, clients.sqs, clients.secretsManager] as unknown as InstrumentableClient[] };
+  return { handler, fake, clients: [clients.dynamodb, clients.s3, clients.sqs, clients.firehose, clients.secretsManager] as unknown as InstrumentableClient[] };
 }
 
 async function stageTrace(): Promise<ReceiverOverheadResult['stages']> {

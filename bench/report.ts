@@ -1,4 +1,5 @@
 /** Section results -> docs/benchmarks.md and a hand-built SVG chart (no dependencies). */
+import type { BaselineReceiver } from './baseline';
 import type { BundlesResult } from './bundles';
 import type { CostModel, Prices } from './cost';
 import type { E2eResult, LevelResult } from './e2e';
@@ -31,10 +32,23 @@ export interface Report {
   readonly sectionSeconds: Record<string, number>;
   readonly verify?: VerifyResult;
   readonly receiver?: ReceiverOverheadResult;
+  /** The old design's section 2, run by its own bench code in this run (bench/baseline.ts). */
+  readonly receiverOld?: { readonly commit: string } & BaselineReceiver;
+  readonly receiverOldError?: string;
   readonly bundles?: BundlesResult;
   readonly e2e?: E2eResult;
   readonly e2eError?: string;
-  readonly cost?: { readonly small: CostModel; readonly large: CostModel; readonly prices: Prices; readonly fixed: { item: string; usd: number; basis: string }[] };
+  readonly cost?: {
+    readonly small: CostModel;
+    readonly large: CostModel;
+    /** The old design's figures from the same run (bench/baseline.ts); absent when its checkout could not be made. */
+    readonly old?: { readonly commit: string; readonly small: CostModel; readonly large: CostModel };
+    readonly oldError?: string;
+    /** Per million deliveries of each size: batched route against its own object, at the measured compression and at none. */
+    readonly routes: { readonly bodyBytes: number; readonly compression: number; readonly batched: number; readonly object: number; readonly batchedIncompressible: number }[];
+    readonly prices: Prices;
+    readonly fixed: { item: string; usd: number; basis: string }[];
+  };
   readonly events?: EventsReport;
   readonly goals: Goal[];
   readonly findings: string[];
@@ -70,13 +84,13 @@ function verifySection(result: VerifyResult): string {
   return parts.join('\n');
 }
 
-function receiverSection(r: ReceiverOverheadResult): string {
+function receiverSection(r: ReceiverOverheadResult, old: Report['receiverOld'], oldError: string | undefined): string {
   const parts = ['## 2. Receiver overhead per request (in-process, no network)', ''];
   const m = r.microsPerRequest;
   parts.push(
     `The real \`createReceiverHandler\` with the real adapters and the receiver's own SDK client options (\`RECEIVER_CLIENT_CONFIG\`), in two shapes. ` +
       "**(a) clients' `send` stubbed** (the issue's definition, judged against the 50 µs goal): everything but the network is ours to pay, i.e. event parsing, " +
-      'the checks, the signature, JSON and schema, the three commands built by our adapters, the Powertools log line and EMF metrics; the SDK never serializes, signs or parses ' +
+      'the checks, the signature, JSON and schema, the three commands built by our adapters, the accepted delivery\'s one log line (its EMF metrics in the same JSON, lambda/adapters/emf-line.ts); the SDK never serializes, signs or parses ' +
       '(the stub answers with constants). **(b) the SDK\'s full middleware stack** with only the socket replaced by a fake transport: what Lambda actually pays per request, shown for honesty. ' +
       `Each case is warmed up with ${r.warmup} requests first (after ~200 the JIT has not settled and a case still runs at 2-3× its steady cost), then ${r.rounds} rounds × ${r.batch} sequential ` +
       `${r.bodyBytes} B deliveries per case, cases interleaved; CPU µs per request, median over rounds. In (b) the fake transport's own time ` +
@@ -87,13 +101,31 @@ function receiverSection(r: ReceiverOverheadResult): string {
     table(
       ['case', 'CPU µs / request', 'spread'],
       [
-        ["**(a)** clients' `send` stubbed: our code, Powertools logs + EMF metrics (the goal's figure)", `**${fmt(m.stubbed, 1)}**`, `${fmt(r.spread.stubbed * 100, 1)} %`],
+        ["**(a)** clients' `send` stubbed: our code and its log line with EMF metrics (the goal's figure)", `**${fmt(m.stubbed, 1)}**`, `${fmt(r.spread.stubbed * 100, 1)} %`],
         ["(a) without logs: clients' `send` stubbed, no-op logger and metrics (our code alone)", fmt(m.quiet, 1), `${fmt(r.spread.quiet * 100, 1)} %`],
-        ["**(b)** SDK's full middleware, socket faked, Powertools logs + EMF metrics (what Lambda pays)", `**${fmt(m.sdk, 1)}**`, `${fmt(r.spread.sdk * 100, 1)} %`],
+        ["**(b)** SDK's full middleware, socket faked, logs + EMF metrics (what Lambda pays)", `**${fmt(m.sdk, 1)}**`, `${fmt(r.spread.sdk * 100, 1)} %`],
+        ...(old
+          ? [
+              [`*old design (${old.commit}), same run:* (a) clients' \`send\` stubbed, Powertools log line + EMF flush`, fmt(old.microsPerRequest.stubbed, 1), ''],
+              [`*old design (${old.commit}), same run:* (a) without logs`, fmt(old.microsPerRequest.quiet, 1), ''],
+              [`*old design (${old.commit}), same run:* (b) SDK's full middleware`, fmt(old.microsPerRequest.sdk, 1), ''],
+            ]
+          : []),
       ],
     ),
+    ...(old
+      ? [
+          '',
+          `The old design's rows come from its own bench code run in its checkout in this run (bench/baseline.ts), so both designs met the same machine in the same minutes: ` +
+            `(a) is ${fmt(m.stubbed / old.microsPerRequest.stubbed, 2)}× the old design's. The issue's "71 µs today" was measured on a quieter machine; ` +
+            `scaled by this run's old figure, (a) would be ${fmt((71 * m.stubbed) / old.microsPerRequest.stubbed, 0)} µs there. ` +
+            `Log and metric output of the old design: ${fmt(old.logBytesPerRequest, 0)} B per accepted request.`,
+        ]
+      : oldError
+        ? ['', `The old design's receiver could not be measured in this run: ${oldError}.`]
+        : []),
     '',
-    `Where the time goes: our code ${fmt(m.quiet, 0)} µs; Powertools logger and metrics ${fmt(m.stubbed - m.quiet, 0)} µs ((a) − (a) without logs); ` +
+    `Where the time goes: our code ${fmt(m.quiet, 0)} µs; the log line with its metrics ${fmt(m.stubbed - m.quiet, 0)} µs ((a) − (a) without logs); ` +
       `the SDK's middleware for the three commands ${fmt(m.sdk - m.stubbed, 0)} µs ((b) − (a); (b) ÷ (a) paired: ${fmt(r.sdkOverStubbed, 1)}×). ` +
       `Wall µs per request of (b): ${fmt(r.sdkWallMicros, 0)} (includes time the shared cores ran other work). ` +
       `At ${r.largeBodyBytes / 1024} KiB bodies (b) costs ${fmt(r.largeBodyCpuMicros, 0)} CPU µs per request (fake transport included; used by the cost model).`,
@@ -161,7 +193,7 @@ function e2eSection(e: E2eResult): string {
     `The local stack runs as a child process (\`node --import tsx local/start.ts\`, as the e2e tests start it, plus a preload that counts SDK calls), ` +
       `on free loopback ports, INFO logs and EMF metrics on; started in ${fmt(e.startupMs / 1000, 1)} s. DynamoDB Local (java) and fauxqs (node) run in processes of their own. Each round runs, per concurrency level, ` +
       `${e.perBatch} signed 1 KiB deliveries through the pipeline (HTTP → receiver → DynamoDB Local / fauxqs → queue runner → worker → jobs table) and ` +
-      `${e.perBatch} *direct* accept paths (the same adapters issuing UpdateItem claim → PutObject ‖ SendMessage → UpdateItem mark straight at the emulators, ` +
+      `${e.perBatch} *direct* accept paths (the same adapters issuing UpdateItem claim → Firehose PutRecordBatch (the local stand-in) ‖ SendMessage → UpdateItem mark straight at the emulators, ` +
       `with valid queue messages the worker applies too), in alternating order; ${e.rounds} round(s), after a warm-up of both kinds that runs until the pipeline's rate stops climbing (DynamoDB Local's JIT). Between batches the bench waits until the worker has applied everything. ` +
       `Throughput is a median of per-round rates; latency percentiles pool every delivery of a level. "Applied" times come from the job item's \`updatedAt\`, stamped by the worker on the same clock. ` +
       'The load generator shares the same 2 cores.',
@@ -219,7 +251,7 @@ function e2eSection(e: E2eResult): string {
   const b = e.breakdown;
   const call = (pattern: RegExp): number => b.callMs.find((c) => pattern.test(c.key))?.ms ?? Number.NaN;
   const claimMark = call(/UpdateItem/);
-  const put = call(/PutObject/);
+  const put = call(/PutRecordBatch/) || call(/PutObject/);
   const send = call(/SendMessage/);
   const aws = 2 * claimMark + Math.max(put, send);
   parts.push(
@@ -227,7 +259,7 @@ function e2eSection(e: E2eResult): string {
       ['part', 'mean ms', 'share of ack'],
       [
         ['DynamoDB UpdateItem claim (mean of claim and mark as the receiver saw them: SDK + emulator)', ms(claimMark), `${fmt((100 * claimMark) / b.ackMeanMs, 0)} %`],
-        [`S3 PutObject ‖ SQS SendMessage (${ms(put)} ‖ ${ms(send)})`, ms(Math.max(put, send)), `${fmt((100 * Math.max(put, send)) / b.ackMeanMs, 0)} %`],
+        [`archive (Firehose PutRecordBatch, the local stand-in) ‖ SQS SendMessage (${ms(put)} ‖ ${ms(send)})`, ms(Math.max(put, send)), `${fmt((100 * Math.max(put, send)) / b.ackMeanMs, 0)} %`],
         ['DynamoDB UpdateItem mark accepted (same mean)', ms(claimMark), `${fmt((100 * claimMark) / b.ackMeanMs, 0)} %`],
         ['everything else: HTTP both ways, API-shaped event, checks, schema, logs', ms(b.ackMeanMs - aws), `${fmt((100 * (b.ackMeanMs - aws)) / b.ackMeanMs, 0)} %`],
         ['**ack, mean**', `**${ms(b.ackMeanMs)}**`, '100 %'],
@@ -239,45 +271,86 @@ function e2eSection(e: E2eResult): string {
   return parts.join('\n');
 }
 
+const sizeLabel = (bytes: number): string => (bytes >= 1024 * 1024 ? `${fmt(bytes / (1024 * 1024), 1)} MiB` : `${fmt(bytes / 1024, 0)} KiB`);
+
+function costTable(models: readonly CostModel[]): string {
+  const items = models[0].lines.map((line) => `${line.service}: ${line.item.replace(/ \(.*\)$/, '')}`);
+  return table(
+    ['line', ...models.map((m) => `${sizeLabel(m.bodyBytes)} (${m.deliveries} counted)`), 'basis (1 KiB; 256 KiB where different)'],
+    items.map((item, i) => [
+      `${item}${models[0].lines[i].storage ? ' (storage)' : ''}`,
+      ...models.map((m) => usd(m.lines[i].usd)),
+      models[0].lines[i].basis === models[1].lines[i].basis ? models[0].lines[i].basis : `${models[0].lines[i].basis}; ${models[1].lines[i].basis}`,
+    ]),
+  );
+}
+
 function costSection(cost: NonNullable<Report['cost']>): string {
   const parts = ['## 5. Cost per million deliveries', ''];
   parts.push(
     `Prices: \`bench/prices.json\` (${cost.prices.asOf}; ${cost.prices.source}) ` +
       'Quantities: the AWS calls the local pipeline made during two counted phases, by command, table and payload size, with DynamoDB capacity units as DynamoDB Local accounted them ' +
-      '(`ReturnConsumedCapacity`); a failed conditional write is charged too. In-region latencies and Lambda platform log lines are assumptions, stated in each line.',
+      '(`ReturnConsumedCapacity`), Firehose records with the bytes it bills (each rounded up to 5 KB), and the objects the local Firehose stand-in wrote; a failed conditional write is charged too. ' +
+      'In-region latencies and Lambda platform log lines are assumptions, stated in each line. ' +
+      (cost.old
+        ? `The old design is the commit before the lean accept path (${cost.old.commit}), checked out by the bench and run through the same phases on the same emulators in this run (bench/baseline.ts).`
+        : `The old design could not be run here: ${cost.oldError ?? 'unknown reason'}.`),
     '',
   );
   const models = [cost.small, cost.large];
-  const items = models[0].lines.map((line) => `${line.service}: ${line.item.replace(/ \(.*\)$/, '')}`);
   parts.push(
     table(
-      ['line', ...models.map((m) => `${m.bodyBytes === 1024 ? '1 KiB' : `${m.bodyBytes / 1024} KiB`} (${m.deliveries} counted)`), 'basis (1 KiB; 256 KiB where different)'],
-      items.map((item, i) => [
-        `${item}${models[0].lines[i].storage ? ' (storage)' : ''}`,
-        ...models.map((m) => usd(m.lines[i].usd)),
-        models[0].lines[i].basis === models[1].lines[i].basis ? models[0].lines[i].basis : `${models[0].lines[i].basis}; ${models[1].lines[i].basis}`,
+      ['body', 'this design, per million', 'old design, per million', 'without storage lines (this / old)', 'goal', 'largest line (this design)'],
+      models.map((m, index) => {
+        const old = cost.old ? [cost.old.small, cost.old.large][index] : undefined;
+        const goal = m.bodyBytes === 1024 ? 5 : 30;
+        const noStorage = (model: CostModel): number => model.lines.filter((l) => !l.storage).reduce((t, l) => t + l.usd, 0);
+        return [
+          sizeLabel(m.bodyBytes),
+          `**${usd(m.totalUsd)}**`,
+          old ? usd(old.totalUsd) : 'n/a',
+          `${usd(noStorage(m))} / ${old ? usd(noStorage(old)) : 'n/a'}`,
+          `≤ $${goal.toFixed(2)} (${m.totalUsd <= goal ? 'met' : '**missed**'})`,
+          `${m.largest.service}: ${m.largest.item} (${usd(m.largest.usd)})`,
+        ];
+      }),
+    ),
+    '',
+    '### This design',
+    '',
+    costTable(models),
+    '',
+  );
+  if (cost.old) {
+    parts.push(`### The old design (${cost.old.commit}), same run`, '', costTable([cost.old.small, cost.old.large]), '');
+  }
+  parts.push(
+    '### Where the archive routes cross over',
+    '',
+    'The archive and queue lines only (the rest is the same for both routes), per million deliveries of one size: a batched line (Firehose ingestion in 5 KB steps, ' +
+      'the payload inline in SQS both ways in 64 KiB chunks, GZIP storage in Standard 30 days then Glacier IR) against its own object (a PUT, the worker\'s GET, a one-chunk claim check, ' +
+      'uncompressed storage, a lifecycle transition per object of 128 KB or more). The compression is the one measured on the bench\'s bodies at that size, and none (bytes that do not compress).',
+    '',
+    table(
+      ['body', 'batched (measured GZIP)', 'batched (incompressible)', 'own object', 'cheaper'],
+      cost.routes.map((r) => [
+        sizeLabel(r.bodyBytes),
+        `${usd(r.batched)} (${fmt(r.compression, 1)}×)`,
+        usd(r.batchedIncompressible),
+        usd(r.object),
+        r.batched <= r.object ? (r.batchedIncompressible <= r.object ? 'batched, either way' : 'batched when it compresses') : 'own object',
       ]),
     ),
     '',
-    table(
-      ['body', 'total per million', 'without storage lines', 'largest line'],
-      models.map((m) => [
-        m.bodyBytes === 1024 ? '1 KiB' : `${m.bodyBytes / 1024} KiB`,
-        `**${usd(m.totalUsd)}**`,
-        usd(m.lines.filter((l) => !l.storage).reduce((t, l) => t + l.usd, 0)),
-        `${m.largest.service}: ${m.largest.item} (${usd(m.largest.usd)})`,
-      ]),
-    ),
-    '',
-    'Counted calls per delivery:',
+    'Counted calls per delivery (this design):',
     '',
     table(
-      ['call', ...models.map((m) => (m.bodyBytes === 1024 ? '1 KiB' : `${m.bodyBytes / 1024} KiB`))],
+      ['call', ...models.map((m) => sizeLabel(m.bodyBytes))],
       [...new Set(models.flatMap((m) => m.perDelivery.map((p) => p.key)))].map((key) => [
         key,
         ...models.map((m) => {
           const p = m.perDelivery.find((x) => x.key === key);
-          return p ? `${fmt(p.count, 2)}${p.units ? ` (${fmt(p.units, 2)} CU)` : ''}` : '–';
+          return p ? `${fmt(p.count, 3)}${p.units ? ` (${fmt(p.units, 2)} CU)` : ''}` : '–';
         }),
       ]),
     ),
@@ -331,7 +404,7 @@ export function renderMarkdown(report: Report): string {
   ];
   if (report.findings.length > 0) parts.push('## Findings and next steps', '', ...report.findings.map((f) => `- ${f}`), '');
   if (report.verify) parts.push(verifySection(report.verify));
-  if (report.receiver) parts.push(receiverSection(report.receiver));
+  if (report.receiver) parts.push(receiverSection(report.receiver, report.receiverOld, report.receiverOldError));
   if (report.bundles) parts.push(bundlesSection(report.bundles));
   if (report.e2e) parts.push(e2eSection(report.e2e));
   else parts.push('## 4. Local end-to-end', '', `Not measured: ${report.e2eError ?? 'skipped'}.`, '');

@@ -74,11 +74,11 @@ export interface JobWorkerProps {
   /** @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
 
-  /** Records per invocation. @default 10 */
+  /** Records per invocation, gathered over the batching window. @default 100 */
   readonly batchSize?: number;
   /** Concurrent worker invocations the event source may run (2-1000). @default 10 */
   readonly maxConcurrency?: number;
-  /** How long the event source gathers a batch. @default Duration.seconds(1) */
+  /** How long the event source gathers a batch. @default Duration.seconds(2) */
   readonly maxBatchingWindow?: Duration;
 
   /**
@@ -118,6 +118,8 @@ export class JobWorker extends Construct {
         [ENV.jobsTable]: this.jobsTable.tableName,
         [ENV.archiveBucket]: props.archiveBucket.bucketName,
         [ENV.deadLetterQueueUrl]: props.deadLetterQueue.queueUrl,
+        // For ChangeMessageVisibility: a claim check still being written is retried in seconds.
+        [ENV.queueUrl]: props.queue.queueUrl,
       },
     });
     this.worker = parts.fn;
@@ -137,12 +139,21 @@ export class JobWorker extends Construct {
       archiveObjects,
       'Claim-checked payloads are read by the archive key named in each queue message; keys are per delivery, so the resource is the raw/* prefix of the archive bucket only (GetObject only).',
     );
+    // ListBucket turns a missing key from AccessDenied into NoSuchKey: a claim
+    // check whose object never came is then told from a permissions problem.
+    iam.Grant.addToPrincipal({
+      grantee: this.workerRole,
+      actions: ['s3:ListBucket'],
+      resourceArns: [props.archiveBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${ARCHIVE_PREFIX}*`] } },
+    });
     props.archiveBucket.encryptionKey?.grantDecrypt(this.workerRole);
     // A record that can never succeed (poison, or a write the jobs table refuses
     // for good) goes to the DLQ at once with its reason, instead of five
     // visibility timeouts later: SendMessage on the DLQ only.
     props.deadLetterQueue.grant(this.workerRole, 'sqs:SendMessage');
     grantKeyUse(props.deadLetterQueue.encryptionMasterKey, this.workerRole, 'readWrite');
+    props.queue.grant(this.workerRole, 'sqs:ChangeMessageVisibility');
 
     this.eventSource = new SqsEventSource(props.queue, {
       batchSize: props.batchSize ?? DEFAULTS.workerBatchSize,

@@ -2,7 +2,7 @@
  * The ingress side: HTTP API -> receiver Lambda -> deliveries table (dedupe),
  * archive bucket (exact raw bytes) and work queue (+ DLQ), with the signing secret.
  */
-import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, type Size, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -16,7 +16,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ARCHIVE_PREFIX, DEFAULTS, ENV, SERVICE_NAMES, TABLE_KEYS, WEBHOOK_PATH } from '../lambda/core/contract';
+import { ARCHIVE_PREFIX, DEFAULTS, ENV, SERVICE_LIMITS, SERVICE_NAMES, TABLE_KEYS, WEBHOOK_PATH } from '../lambda/core/contract';
+import { ArchiveStream, checkArchiveBuffering } from './archive-stream';
 import {
   DEFAULT_LOG_RETENTION,
   DEFAULT_QUEUE_VISIBILITY_TIMEOUT_SECONDS,
@@ -46,8 +47,8 @@ export const EVENT_ENVELOPE_RESERVE_BYTES = 32 * 1024;
  * 413 that the receiver never gets to give.
  */
 export const MAX_BODY_BYTES_LIMIT = Math.floor(((Math.min(LAMBDA_SYNC_PAYLOAD_BYTES, HTTP_API_MAX_PAYLOAD_BYTES) - EVENT_ENVELOPE_RESERVE_BYTES) * 3) / 4);
-/** Leaves room for the queue message envelope within SQS's 256 KiB message limit. */
-export const INLINE_PAYLOAD_MAX_BYTES_LIMIT = 200 * 1024;
+/** SQS's 1 MiB message limit, less room for the message attributes (which count toward it). */
+export const INLINE_PAYLOAD_MAX_BYTES_LIMIT = SERVICE_LIMITS.sqsMaxMessageBytes - 1024;
 /** Beyond an hour, the timestamp window stops protecting against replayed captures. */
 export const TIMESTAMP_TOLERANCE_MAX_SECONDS = 3600;
 /** The placeholder the receiver recognises as "no secret yet" and fails closed on. */
@@ -95,8 +96,27 @@ export interface WebhookIngestionProps {
   readonly rotationGraceSeconds?: number;
   /** How long the receiver caches the secret. @default 60 */
   readonly secretCacheSeconds?: number;
-  /** Payloads up to this size travel inline in the queue message; larger ones by archive reference. @default 65536 */
+  /**
+   * Queue messages up to this size carry the payload inline (and the delivery
+   * is archived in a batch); larger ones carry only its archive key (claim
+   * check, one object per delivery). At most SQS's 1 MiB less 1 KiB for the attributes.
+   *
+   * @default 1047552
+   */
   readonly inlinePayloadMaxBytes?: number;
+
+  /**
+   * Archive deliveries through an Amazon Data Firehose stream into batched,
+   * GZIP-compressed objects (one JSON line per delivery). Without it every
+   * delivery is archived as its own object, which costs one S3 PUT each.
+   *
+   * @default true
+   */
+  readonly deployArchiveStream?: boolean;
+  /** How long Firehose buffers archive lines before writing an object (0-900 s). @default Duration.seconds(60) */
+  readonly archiveBufferingInterval?: Duration;
+  /** Buffer size that makes Firehose write early (1-128 MiB, before compression). @default Size.mebibytes(64) */
+  readonly archiveBufferingSize?: Size;
 
   /** Days after which archived objects move to S3 Glacier Instant Retrieval. @default 30 */
   readonly archiveColdAfterDays?: number;
@@ -193,6 +213,8 @@ export class WebhookIngestion extends Construct {
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
   public readonly signingSecret: secretsmanager.ISecret;
+  /** The batched archive (absent when `deployArchiveStream` is false). */
+  public readonly archiveStream?: ArchiveStream;
 
   /** The secret's ARN for IAM: a partial ARN (a secret imported by name) gets its random suffix matched. */
   public get signingSecretResourceArn(): string {
@@ -281,6 +303,8 @@ export class WebhookIngestion extends Construct {
       : { encryption: sqs.QueueEncryption.SQS_MANAGED };
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       ...queueEncryption,
+      // As large as the work queue's: the worker moves a message here with its body unchanged.
+      maxMessageSizeBytes: SERVICE_LIMITS.sqsMaxMessageBytes,
       ...props.deadLetterQueueProps,
       enforceSSL: true,
       // The maximum SQS allows: the DLQ is where a human looks, possibly after a weekend.
@@ -293,8 +317,21 @@ export class WebhookIngestion extends Construct {
       retentionPeriod: Duration.days(4),
       ...props.queueProps,
       enforceSSL: true,
+      // What lets payloads ride inline up to 1 MiB (the receiver's inline limit assumes it).
+      maxMessageSizeBytes: SERVICE_LIMITS.sqsMaxMessageBytes,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: DEFAULTS.maxReceiveCount },
     });
+
+    if (props.deployArchiveStream ?? true) {
+      this.archiveStream = new ArchiveStream(this, 'ArchiveStream', {
+        bucket: this.archiveBucket,
+        encryptionKey: key,
+        bufferingInterval: props.archiveBufferingInterval,
+        bufferingSize: props.archiveBufferingSize,
+        logRetention,
+        removalPolicy,
+      });
+    }
 
     this.signingSecret = props.existingSigningSecret ?? this.createPlaceholderSecret(removalPolicy);
 
@@ -330,6 +367,8 @@ export class WebhookIngestion extends Construct {
         [ENV.rotationGraceSeconds]: String(props.rotationGraceSeconds ?? DEFAULTS.rotationGraceSeconds),
         [ENV.secretCacheSeconds]: String(props.secretCacheSeconds ?? DEFAULTS.secretCacheSeconds),
         [ENV.inlinePayloadMaxBytes]: String(props.inlinePayloadMaxBytes ?? DEFAULTS.inlinePayloadMaxBytes),
+        [ENV.claimCheckDelaySeconds]: String(DEFAULTS.claimCheckDelaySeconds),
+        ...(this.archiveStream ? { [ENV.archiveStream]: this.archiveStream.streamName } : {}),
       },
     });
     this.receiver = receiverParts.fn;
@@ -414,7 +453,7 @@ export class WebhookIngestion extends Construct {
     return secret;
   }
 
-  /** Exactly the actions the receiver's conditional-UpdateItem store, archive and enqueue need. */
+  /** Exactly the actions the receiver's conditional-UpdateItem store, archives (objects, batch) and enqueue need. */
   private grantReceiverAccess(role: iam.IRole): void {
     this.deliveriesTable.grant(role, 'dynamodb:UpdateItem');
     grantKeyUse(this.deliveriesTable.encryptionKey, role, 'readWrite');
@@ -427,6 +466,8 @@ export class WebhookIngestion extends Construct {
       'The receiver writes one object per delivery under the archive prefix; keys are generated per delivery, so the resource is the raw/* prefix of this bucket only (PutObject only).',
     );
     grantKeyUse(this.archiveBucket.encryptionKey, role, 'readWrite');
+
+    this.archiveStream?.grantAppend(role);
 
     this.queue.grant(role, 'sqs:SendMessage');
     grantKeyUse(this.queue.encryptionMasterKey, role, 'readWrite');
@@ -472,6 +513,11 @@ export function validateWebhookIngestionProps(props: WebhookIngestionProps): voi
   problems.integerInRange('archiveColdAfterDays', props.archiveColdAfterDays, 1);
   problems.integerInRange('archiveRetentionDays', props.archiveRetentionDays, 1);
   problems.integerInRange('archiveNoncurrentVersionExpirationDays', props.archiveNoncurrentVersionExpirationDays, 1);
+  checkArchiveBuffering(problems, props.archiveBufferingInterval, props.archiveBufferingSize);
+  problems.check(
+    props.deployArchiveStream !== false || (props.archiveBufferingInterval === undefined && props.archiveBufferingSize === undefined),
+    'archiveBufferingInterval and archiveBufferingSize need deployArchiveStream',
+  );
   const coldAfter = props.archiveColdAfterDays ?? DEFAULTS.archiveColdAfterDays;
   const retention = props.archiveRetentionDays ?? DEFAULTS.archiveRetentionDays;
   problems.check(

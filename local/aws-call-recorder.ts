@@ -36,6 +36,9 @@ export interface CallRecord {
   /** SQS receives: messages and their body bytes. */
   messages?: number;
   messageBytes?: number;
+  /** Firehose appends: records and the bytes Firehose bills (each record rounded up to 5 KiB). */
+  records?: number;
+  billedBytes?: number;
 }
 
 /** What a listener sees of each call, as it starts: the record plus the command's input and the client's region. */
@@ -79,9 +82,31 @@ export function serviceOf(clientName: string | undefined): string {
   return (clientName ?? 'Unknown').replace(/Client$/, '');
 }
 
-/** The bytes the service bills for: S3 object size, SQS message body plus attributes, PutEvents entry sizes. */
+/** Firehose bills ingestion per record, each rounded up to the next 5 KB (its pricing page). */
+const FIREHOSE_BILLING_INCREMENT = 5 * 1024;
+
+function firehoseRecords(input: Record<string, unknown>): { records: number; bytes: number; billedBytes: number } {
+  const records = (input.Records ?? []) as { Data?: unknown }[];
+  let bytes = 0;
+  let billedBytes = 0;
+  for (const record of records) {
+    const size = byteLength(record.Data);
+    bytes += size;
+    billedBytes += Math.max(1, Math.ceil(size / FIREHOSE_BILLING_INCREMENT)) * FIREHOSE_BILLING_INCREMENT;
+  }
+  return { records: records.length, bytes, billedBytes };
+}
+
+/** A batched archive object (Firehose's, under `…/batch/`) is billed and stored apart from per-delivery ones. */
+function keySuffix(command: string, input: Record<string, unknown>): string {
+  if ((command === 'PutObjectCommand' || command === 'GetObjectCommand') && typeof input.Key === 'string' && input.Key.includes('/batch/')) return ' (batch)';
+  return '';
+}
+
+/** The bytes the service bills for: S3 object size, SQS message body plus attributes, PutEvents entry sizes, Firehose record data. */
 function payloadBytes(command: string, input: Record<string, unknown>): number {
   if (command === 'PutObjectCommand') return byteLength(input.Body);
+  if (command === 'PutRecordBatchCommand') return firehoseRecords(input).bytes;
   if (command === 'PutEventsCommand') {
     const entries = (input.Entries ?? []) as Array<{ Source?: string; DetailType?: string; Detail?: string; Time?: unknown }>;
     return entries.reduce((sum, entry) => sum + (entry.Time ? 14 : 0) + byteLength(entry.Source) + byteLength(entry.DetailType) + byteLength(entry.Detail), 0);
@@ -145,7 +170,7 @@ export class CallRecorder {
       const queue = typeof args.input.QueueUrl === 'string' ? args.input.QueueUrl.slice(args.input.QueueUrl.lastIndexOf('/') + 1) : undefined;
       const resource = table ?? queue;
       const record: CallRecord = {
-        key: `${service}.${command.replace(/Command$/, '')}${resource ? ` (${resource})` : ''}`,
+        key: `${service}.${command.replace(/Command$/, '')}${resource ? ` (${resource})` : keySuffix(command, args.input)}`,
         service,
         command,
         table,
@@ -153,6 +178,7 @@ export class CallRecorder {
         via: resolved.via,
         requestBytes: 0,
         payloadBytes: payloadBytes(command, args.input),
+        ...(command === 'PutRecordBatchCommand' ? (({ records, billedBytes }) => ({ records, billedBytes }))(firehoseRecords(args.input)) : {}),
         start: this.now(),
         end: Number.NaN,
         ok: false,

@@ -15,6 +15,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
@@ -101,7 +102,13 @@ export class FakeAws {
   }
 
   /** `config` adds per-service options, e.g. the receiver's own (RECEIVER_CLIENT_CONFIG). */
-  clients(config: { sqs?: SQSClientConfig } = {}): { dynamodb: DynamoDBClient; s3: S3Client; sqs: SQSClient; secretsManager: SecretsManagerClient } {
+  clients(config: { sqs?: SQSClientConfig } = {}): {
+    dynamodb: DynamoDBClient;
+    s3: S3Client;
+    sqs: SQSClient;
+    firehose: FirehoseClient;
+    secretsManager: SecretsManagerClient;
+  } {
     // Static credentials and a region, as a Lambda has from its environment: no provider chain lookups.
     const common = {
       region: 'us-east-1',
@@ -112,6 +119,7 @@ export class FakeAws {
       dynamodb: new DynamoDBClient(common),
       s3: new S3Client(common),
       sqs: new SQSClient({ ...config.sqs, ...common }),
+      firehose: new FirehoseClient(common),
       secretsManager: new SecretsManagerClient(common),
     };
   }
@@ -142,6 +150,10 @@ export class FakeAws {
         const task = { TaskHandle: FAKE_TASK_HANDLE, Status: 'COMPLETED', SourceArn: input.SourceArn, ApproximateNumberOfMessagesMoved: 0, ApproximateNumberOfMessagesToMove: 0 };
         return json({ Results: [task] }, JSON_10);
       }
+    }
+    if (service === 'Firehose_20150804' && operation === 'PutRecordBatch') {
+      const input = JSON.parse(bodyText(request.body)) as { Records?: unknown[] };
+      return json({ FailedPutCount: 0, Encrypted: false, RequestResponses: (input.Records ?? []).map(() => ({ RecordId: randomUUID() })) }, JSON_11);
     }
     if (service === 'secretsmanager' && operation === 'GetSecretValue') {
       const input = JSON.parse(bodyText(request.body)) as { VersionStage?: string };

@@ -5,6 +5,12 @@
  * rest (or the whole batch when the handler throws or times out) stay on the
  * queue, to be received again and moved to the DLQ after `maxReceiveCount`.
  *
+ * With a batching window, a poller gathers up to `batchSize` records over
+ * several receives (each returns at most 10), and invokes once the batch is
+ * full, the window has passed since its first record, or its bodies reach the
+ * 6 MB invocation payload, as Lambda's event source does. Deletes and
+ * visibility changes go out in batches of 10 (the SQS limit per call).
+ *
  * One deliberate difference: a failed record is made visible again after
  * `retryDelaySeconds` (default 2 s) through ChangeMessageVisibility, instead of
  * after the queue's full visibility timeout (six times the worker timeout, about
@@ -32,8 +38,10 @@ export interface QueueRunnerOptions {
   readonly queueArn: string;
   readonly region: string;
   readonly handler: SqsHandler;
-  /** The event source mapping's BatchSize (SQS caps one receive at 10). */
+  /** The event source mapping's BatchSize (SQS caps one receive at 10; more need a batching window). */
   readonly batchSize?: number;
+  /** The mapping's MaximumBatchingWindowInSeconds. @default 0 */
+  readonly maxBatchingWindowSeconds?: number;
   /** Parallel pollers, like concurrent Lambda invocations. */
   readonly pollers?: number;
   /** The mapping's FunctionResponseTypes includes ReportBatchItemFailures. */
@@ -114,8 +122,21 @@ export function failedMessageIds(
   return failed;
 }
 
+/** SQS's most messages per ReceiveMessage, DeleteMessageBatch or ChangeMessageVisibilityBatch. */
+const SQS_BATCH_MAX = 10;
+/** Lambda's synchronous invocation payload: a batch stops growing before its bodies reach it. */
+const INVOCATION_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let index = 0; index < items.length; index += size) out.push(items.slice(index, index + size));
+  return out;
+}
+
 export function startQueueRunner(options: QueueRunnerOptions): QueueRunner {
-  const batchSize = Math.min(10, Math.max(1, options.batchSize ?? 10));
+  const windowMs = Math.max(0, options.maxBatchingWindowSeconds ?? 0) * 1000;
+  // Lambda allows more than 10 per batch only with a batching window.
+  const batchSize = Math.max(1, Math.min(windowMs > 0 ? 10_000 : SQS_BATCH_MAX, options.batchSize ?? SQS_BATCH_MAX));
   const pollers = Math.max(1, options.pollers ?? 3);
   const reportBatchItemFailures = options.reportBatchItemFailures ?? true;
   const retryDelaySeconds = options.retryDelaySeconds ?? 2;
@@ -153,50 +174,78 @@ export function startQueueRunner(options: QueueRunnerOptions): QueueRunner {
     const succeeded = records.filter((record) => !failed.has(record.messageId));
     const retried = records.filter((record) => failed.has(record.messageId));
     await Promise.all([
-      succeeded.length > 0
-        ? sqs
-            .send(
-              new DeleteMessageBatchCommand({
-                QueueUrl: queueUrl,
-                Entries: succeeded.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
-              }),
-            )
-            .then((result) => {
-              stats.deleted += result.Successful?.length ?? 0;
-              if (result.Failed && result.Failed.length > 0) log(`could not delete ${result.Failed.length} processed messages; they will be redelivered`);
-            })
-        : undefined,
-      retried.length > 0
-        ? sqs.send(
-            new ChangeMessageVisibilityBatchCommand({
+      ...chunks(succeeded, SQS_BATCH_MAX).map((part) =>
+        sqs
+          .send(
+            new DeleteMessageBatchCommand({
               QueueUrl: queueUrl,
-              Entries: retried.map((record, index) => ({
-                Id: String(index),
-                ReceiptHandle: record.receiptHandle,
-                VisibilityTimeout: retryDelaySeconds,
-              })),
+              Entries: part.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
             }),
           )
-        : undefined,
+          .then((result) => {
+            stats.deleted += result.Successful?.length ?? 0;
+            if (result.Failed && result.Failed.length > 0) log(`could not delete ${result.Failed.length} processed messages; they will be redelivered`);
+          }),
+      ),
+      ...chunks(retried, SQS_BATCH_MAX).map((part) =>
+        sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: part.map((record, index) => ({
+              Id: String(index),
+              ReceiptHandle: record.receiptHandle,
+              VisibilityTimeout: retryDelaySeconds,
+            })),
+          }),
+        ),
+      ),
     ]);
+  };
+
+  const receive = (max: number, waitSeconds: number): Promise<Message[]> =>
+    sqs
+      .send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: Math.min(SQS_BATCH_MAX, max),
+          WaitTimeSeconds: waitSeconds,
+          AttributeNames: ['All'],
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+        { abortSignal: abort.signal },
+      )
+      .then((received) => received.Messages ?? []);
+
+  /** One batch: a first receive, then (with a window) more until full, out of time or out of payload room. */
+  const gather = async (): Promise<Message[]> => {
+    const batch = await receive(batchSize, waitTimeSeconds);
+    if (batch.length === 0 || windowMs === 0) return batch;
+    const deadline = Date.now() + windowMs;
+    let bytes = batch.reduce((sum, message) => sum + Buffer.byteLength(message.Body ?? ''), 0);
+    while (!stopping && batch.length < batchSize && bytes < INVOCATION_PAYLOAD_BYTES) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      let more: Message[];
+      try {
+        more = await receive(batchSize - batch.length, Math.min(waitTimeSeconds, Math.floor(left / 1000)));
+      } catch {
+        // The batch so far is invoked; the poll loop reports a failing receive on its next turn.
+        break;
+      }
+      batch.push(...more);
+      bytes += more.reduce((sum, message) => sum + Buffer.byteLength(message.Body ?? ''), 0);
+      // A short poll that found nothing: wait out a little of the window rather than spin.
+      if (more.length === 0 && left < 1000) await sleep(Math.min(left, 100));
+    }
+    return batch;
   };
 
   const poll = async (poller: number): Promise<void> => {
     while (!stopping) {
       let messages: Message[];
       try {
-        const received = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: batchSize,
-            WaitTimeSeconds: waitTimeSeconds,
-            AttributeNames: ['All'],
-            MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
-          }),
-          { abortSignal: abort.signal },
-        );
-        messages = received.Messages ?? [];
+        messages = await gather();
       } catch (error) {
         if (stopping) return;
         log(`poller ${poller}: receive failed (${error instanceof Error ? error.message : String(error)}); retrying`);

@@ -13,6 +13,7 @@ import {
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULTS, ENV } from '../lambda/core/contract';
+import { startFirehoseStandIn, type FirehoseStandIn, type FirehoseStandInOptions } from './stand-ins/firehose';
 import type { EnvValue, FunctionShape, QueueShape, StackShape, TableShape } from './stack-shape';
 
 export const LOCAL_NAMES = {
@@ -21,6 +22,7 @@ export const LOCAL_NAMES = {
   archiveBucket: 'webhook-archive',
   queue: 'webhook-queue',
   deadLetterQueue: 'webhook-dlq',
+  archiveStream: 'webhook-archive-stream',
 } as const;
 
 /** fauxqs and DynamoDB Local both use this account id in ARNs. */
@@ -35,6 +37,8 @@ export interface LocalResources {
   readonly queueArn: string;
   readonly deadLetterQueueUrl: string;
   readonly deadLetterQueueArn: string;
+  /** The archive stream the local Firehose stand-in serves, when the template has one. */
+  readonly archiveStreamName?: string;
   /** Local value of each template resource a handler's environment may reference. */
   readonly byLogicalId: ReadonlyMap<string, { readonly ref: string; readonly attributes: Readonly<Record<string, string>> }>;
 }
@@ -91,6 +95,7 @@ export function queueAttributes(shape: QueueShape): Record<string, string> {
   if (shape.visibilityTimeoutSeconds !== undefined) attributes.VisibilityTimeout = String(shape.visibilityTimeoutSeconds);
   if (shape.messageRetentionSeconds !== undefined) attributes.MessageRetentionPeriod = String(shape.messageRetentionSeconds);
   if (shape.receiveWaitTimeSeconds !== undefined) attributes.ReceiveMessageWaitTimeSeconds = String(shape.receiveWaitTimeSeconds);
+  if (shape.maximumMessageSizeBytes !== undefined) attributes.MaximumMessageSize = String(shape.maximumMessageSizeBytes);
   return attributes;
 }
 
@@ -134,6 +139,12 @@ export async function createLocalResources(shape: StackShape, clients: ResourceC
       attributes: { Arn: `arn:aws:s3:::${names.archiveBucket}` },
     });
   }
+  if (shape.archiveStream) {
+    byLogicalId.set(shape.archiveStream.logicalId, {
+      ref: names.archiveStream,
+      attributes: { Arn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT}:deliverystream/${names.archiveStream}` },
+    });
+  }
   if (shape.queue.logicalId) byLogicalId.set(shape.queue.logicalId, { ref: queue.url, attributes: { Arn: queue.arn, QueueName: names.queue, QueueUrl: queue.url } });
   if (shape.deadLetterQueue.logicalId) {
     byLogicalId.set(shape.deadLetterQueue.logicalId, {
@@ -151,8 +162,38 @@ export async function createLocalResources(shape: StackShape, clients: ResourceC
     queueArn: queue.arn,
     deadLetterQueueUrl: dlq.url,
     deadLetterQueueArn: dlq.arn,
+    archiveStreamName: shape.archiveStream ? names.archiveStream : undefined,
     byLogicalId,
   };
+}
+
+/**
+ * The template's archive stream on the local Firehose stand-in, writing to the
+ * local archive bucket with the template's prefix, compression and extension;
+ * undefined when the template has none.
+ */
+export async function startArchiveStream(
+  shape: StackShape,
+  resources: Pick<LocalResources, 'region' | 'archiveBucketName'> & { readonly archiveStreamName: string },
+  options: Pick<FirehoseStandInOptions, 's3' | 'maxIntervalSeconds' | 'recordFault' | 'log'>,
+): Promise<FirehoseStandIn | undefined> {
+  const stream = shape.archiveStream;
+  if (stream === undefined) return undefined;
+  return startFirehoseStandIn({
+    ...options,
+    region: resources.region,
+    streams: [
+      {
+        name: resources.archiveStreamName,
+        bucket: resources.archiveBucketName,
+        prefix: stream.prefix,
+        compression: stream.compression,
+        fileExtension: stream.fileExtension,
+        bufferingIntervalSeconds: stream.bufferingIntervalSeconds,
+        bufferingSizeMiB: stream.bufferingSizeMiB,
+      },
+    ],
+  });
 }
 
 function resolveEnvValue(value: EnvValue, resources: LocalResources): string | undefined {

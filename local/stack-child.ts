@@ -24,6 +24,8 @@ export interface StackChildOptions {
   /** Modules loaded before the stack (`--import`), relative to the repository root. */
   readonly preloads?: readonly string[];
   readonly log?: (message: string) => void;
+  /** The checkout whose `local/start.ts` runs (the bench runs the old design's too). @default this repository */
+  readonly root?: string;
 }
 
 export interface StackChild {
@@ -45,7 +47,7 @@ export async function startStackChild(options: StackChildOptions): Promise<Stack
   const logFd = openSync(options.logFile, 'w');
   const preloads = (options.preloads ?? []).flatMap((module) => ['--import', module]);
   const child = spawn(process.execPath, ['--import', 'tsx', ...preloads, path.join('local', 'start.ts')], {
-    cwd: REPO_ROOT,
+    cwd: options.root ?? REPO_ROOT,
     env: options.env,
     stdio: ['ignore', logFd, logFd],
   });

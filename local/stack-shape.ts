@@ -49,6 +49,7 @@ export interface QueueShape {
   readonly visibilityTimeoutSeconds?: number;
   readonly messageRetentionSeconds?: number;
   readonly receiveWaitTimeSeconds?: number;
+  readonly maximumMessageSizeBytes?: number;
   readonly maxReceiveCount?: number;
 }
 
@@ -72,10 +73,23 @@ export interface FunctionShape {
   readonly environment: Readonly<Record<string, EnvValue>>;
 }
 
+/** The batched archive's Firehose stream, as the local stand-in reproduces it. */
+export interface ArchiveStreamShape {
+  readonly logicalId: string;
+  readonly prefix: string;
+  readonly errorOutputPrefix?: string;
+  readonly compression: 'GZIP' | 'UNCOMPRESSED';
+  readonly fileExtension?: string;
+  readonly bufferingIntervalSeconds: number;
+  readonly bufferingSizeMiB: number;
+}
+
 export interface StackShape {
   readonly deliveriesTable: TableShape;
   readonly jobsTable: TableShape;
   readonly archiveBucket: { readonly logicalId?: string };
+  /** Absent when the template has no stream writing to the archive bucket (every delivery is then its own object). */
+  readonly archiveStream?: ArchiveStreamShape;
   readonly queue: QueueShape;
   readonly deadLetterQueue: QueueShape;
   readonly workerEventSource: EventSourceShape;
@@ -168,6 +182,7 @@ export function queueShape(template: CfnTemplate, logicalId: string | undefined)
     visibilityTimeoutSeconds: asNumber(properties.VisibilityTimeout),
     messageRetentionSeconds: asNumber(properties.MessageRetentionPeriod),
     receiveWaitTimeSeconds: asNumber(properties.ReceiveMessageWaitTimeSeconds),
+    maximumMessageSizeBytes: asNumber(properties.MaximumMessageSize),
     maxReceiveCount: asNumber(redrive?.maxReceiveCount),
   };
 }
@@ -218,6 +233,30 @@ function hasEnv(resource: CfnResource, name: string): boolean {
   return variables !== undefined && name in variables;
 }
 
+/** Firehose's documented defaults for an S3 destination's buffering hints. */
+const FIREHOSE_DEFAULT_BUFFERING = { intervalSeconds: 300, sizeMiB: 5 } as const;
+
+/** The Direct PUT stream whose S3 destination is the archive bucket. */
+function archiveStreamShape(template: CfnTemplate, bucketId: string | undefined): ArchiveStreamShape | undefined {
+  if (bucketId === undefined) return undefined;
+  for (const [logicalId, resource] of resourcesOfType(template, 'AWS::KinesisFirehose::DeliveryStream')) {
+    const destination = resource.Properties?.ExtendedS3DestinationConfiguration as Record<string, unknown> | undefined;
+    if (destination === undefined || referencedLogicalId(destination.BucketARN) !== bucketId) continue;
+    const hints = (destination.BufferingHints ?? {}) as { IntervalInSeconds?: unknown; SizeInMBs?: unknown };
+    const compression = destination.CompressionFormat === 'GZIP' ? 'GZIP' : 'UNCOMPRESSED';
+    return {
+      logicalId,
+      prefix: typeof destination.Prefix === 'string' ? destination.Prefix : '',
+      errorOutputPrefix: typeof destination.ErrorOutputPrefix === 'string' ? destination.ErrorOutputPrefix : undefined,
+      compression,
+      fileExtension: typeof destination.FileExtension === 'string' ? destination.FileExtension : undefined,
+      bufferingIntervalSeconds: asNumber(hints.IntervalInSeconds) ?? FIREHOSE_DEFAULT_BUFFERING.intervalSeconds,
+      bufferingSizeMiB: asNumber(hints.SizeInMBs) ?? FIREHOSE_DEFAULT_BUFFERING.sizeMiB,
+    };
+  }
+  return undefined;
+}
+
 /** Without outputs: the bucket that is not some other bucket's access-log destination. */
 function findArchiveBucket(template: CfnTemplate): string | undefined {
   const buckets = resourcesOfType(template, 'AWS::S3::Bucket');
@@ -263,7 +302,7 @@ export function readStackShape(template: CfnTemplate): StackShape {
   };
 
   const functions = resourcesOfType(template, 'AWS::Lambda::Function');
-  const workerId = referencedLogicalId(mappingProps.FunctionName) ?? functions.find(([, fn]) => hasEnv(fn, ENV.jobsTable) && !hasEnv(fn, ENV.queueUrl))?.[0];
+  const workerId = referencedLogicalId(mappingProps.FunctionName) ?? functions.find(([, fn]) => hasEnv(fn, ENV.jobsTable) && !hasEnv(fn, ENV.deliveriesTable))?.[0];
   const receiverId = functions.find(([id, fn]) => id !== workerId && hasEnv(fn, ENV.queueUrl) && hasEnv(fn, ENV.deliveriesTable))?.[0];
   const reconcilerId = functions.find(([, fn]) => hasEnv(fn, ENV.providerApiUrl))?.[0];
   if (receiverId === undefined) fallbacks.push('receiver: no function in the template, handler defaults apply');
@@ -273,6 +312,7 @@ export function readStackShape(template: CfnTemplate): StackShape {
     deliveriesTable,
     jobsTable,
     archiveBucket: { logicalId: bucketId },
+    archiveStream: archiveStreamShape(template, bucketId),
     queue,
     deadLetterQueue,
     workerEventSource,

@@ -44,8 +44,9 @@ import { FAUXQS_PROCESS_MARKER, startFauxqs, type LocalFauxqs } from './fauxqs';
 import { DEFAULT_STATE_DIR, OUTPUTS_FILE_NAME, PID_FILE_NAME, TEMPLATE_FILE_NAME, ensureDir } from './paths';
 import { cleanStalePidFile, writePidFile } from './pid-file';
 import { startQueueRunner, type QueueRunner, type QueueRunnerStats } from './queue-runner';
-import { LOCAL_ACCOUNT, createLocalResources, localHandlerEnvironment } from './resources';
+import { LOCAL_ACCOUNT, LOCAL_NAMES, createLocalResources, localHandlerEnvironment, startArchiveStream } from './resources';
 import { AWS_SERVICE, DEPLOYER } from './iam/access-log';
+import { ARCHIVE_STREAM_PRINCIPAL } from './iam/template-policies';
 import { RECORDING_ENV, startRecording, type Recording } from './iam/recording';
 import { readJobEventsShape } from './events-shape';
 import { startLocalJobEvents, type LocalJobEvents } from './job-events';
@@ -76,6 +77,8 @@ export interface LocalStackOptions {
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
   /** The route's path, e.g. `/webhooks/<token>` for a stack with `webhookPathToken`. @default `/webhooks` */
   readonly webhookPath?: string;
+  /** Longest wait of the local archive stream before it writes (the template's interval if shorter). @default 2 */
+  readonly archiveFlushSeconds?: number;
   readonly log?: (message: string) => void;
 }
 
@@ -107,12 +110,13 @@ async function loadTemplate(option: string, cacheDir: string, log: (message: str
   return loaded.template;
 }
 
-function startStackRecording(dir: string, principals: Record<'setup' | 'receiver' | 'worker' | 'workerEventSource' | 'reconciler', AwsClients>): Recording {
+function startStackRecording(dir: string, principals: Record<'archiveStream' | 'setup' | 'receiver' | 'worker' | 'workerEventSource' | 'reconciler', AwsClients>): Recording {
   const recording = startRecording({ dir, name: `local-stack-${process.pid}`, origin: process.env[RECORDING_ENV.origin] || 'local', account: LOCAL_ACCOUNT });
   const tag = (set: AwsClients, principal: string, via?: string): void => {
-    for (const client of [set.dynamodb, set.s3, set.sqs]) recording.recorder.attach(client, { principal, via });
+    for (const client of [set.dynamodb, set.s3, set.sqs, set.firehose]) if (client) recording.recorder.attach(client, { principal, via });
   };
   tag(principals.setup, DEPLOYER);
+  tag(principals.archiveStream, ARCHIVE_STREAM_PRINCIPAL);
   tag(principals.receiver, SERVICE_NAMES.receiver);
   tag(principals.worker, SERVICE_NAMES.worker);
   tag(principals.workerEventSource, SERVICE_NAMES.worker, 'lambda-event-source-mapping');
@@ -162,16 +166,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const shape = readStackShape(template);
     for (const fallback of shape.fallbacks) log(`from contract.ts: ${fallback}`);
 
-    const endpoints = { region, dynamodb: dynamodb.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint };
+    const emulators = { region, dynamodb: dynamodb.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint };
+    // The stream's own writes to S3 are Firehose's, with its destination role: a principal of their own.
+    const streamClients = localClients(emulators);
+    cleanups.push(async () => streamClients.destroy());
+    const archiveStream = await startArchiveStream(
+      shape,
+      { region, archiveBucketName: LOCAL_NAMES.archiveBucket, archiveStreamName: LOCAL_NAMES.archiveStream },
+      { s3: streamClients.s3, log, maxIntervalSeconds: options.archiveFlushSeconds },
+    );
+    // Registered after the clients' cleanup, so it runs first: the last buffered records reach S3.
+    if (archiveStream) cleanups.push(() => archiveStream.stop());
+    if (archiveStream) log(`archive stream: ${LOCAL_NAMES.archiveStream} on the local Firehose stand-in (${archiveStream.endpoint})`);
+    const endpoints = { ...emulators, ...(archiveStream ? { firehose: archiveStream.endpoint } : {}) };
     // One set per principal: what CloudFormation would create, each function's role, and Lambda's poller (the worker's role).
     const principals = {
+      archiveStream: streamClients,
       setup: localClients(endpoints),
       receiver: localClients(endpoints),
       worker: localClients(endpoints),
       workerEventSource: localClients(endpoints),
       reconciler: localClients(endpoints),
     } satisfies Record<string, AwsClients>;
-    cleanups.push(async () => Object.values(principals).forEach((set) => set.destroy()));
+    cleanups.push(async () => Object.entries(principals).forEach(([name, set]) => name !== 'archiveStream' && set.destroy()));
     const recording = options.recordAwsCallsDir !== undefined ? startStackRecording(options.recordAwsCallsDir, principals) : undefined;
     if (recording) cleanups.push(async () => recording.stop());
     const resources = await createLocalResources(shape, principals.setup, region);
@@ -185,6 +202,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         dynamodb: principals.receiver.dynamodb,
         s3: principals.receiver.s3,
         sqs: principals.receiver.sqs,
+        firehose: principals.receiver.firehose,
       }),
     );
     const worker = createWorkerHandler(
@@ -210,6 +228,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region,
       handler: worker,
       batchSize: shape.workerEventSource.batchSize,
+      maxBatchingWindowSeconds: shape.workerEventSource.maxBatchingWindowSeconds,
       reportBatchItemFailures: shape.workerEventSource.reportBatchItemFailures,
       pollers: options.pollers ?? Math.min(3, shape.workerEventSource.maxConcurrency ?? 3),
       retryDelaySeconds: options.retryDelaySeconds,
@@ -295,6 +314,7 @@ async function main(): Promise<void> {
     pollers: envNumber('LOCAL_WORKER_POLLERS'),
     retryDelaySeconds: envNumber('LOCAL_RETRY_DELAY_SECONDS'),
     template: process.env.LOCAL_STACK_TEMPLATE,
+    archiveFlushSeconds: envNumber('LOCAL_ARCHIVE_FLUSH_SECONDS'),
     recordAwsCallsDir: process.env[RECORDING_ENV.dir] || undefined,
     signingSecret: secret,
   });

@@ -12,7 +12,7 @@ import { createProgress } from './lib/cli-progress';
 import { EXIT, runCli } from './lib/cli-usage';
 import { readOutputsFile } from './lib/outputs';
 import { REPLAY_USAGE, parseReplayArgs } from './lib/replay-args';
-import { listArchiveKeys } from './lib/replay-s3';
+import { listArchiveKeys, readArchiveBatch } from './lib/archive-reader';
 import { chooseSecretSource, loadSignatureKeys } from './lib/replay-secrets';
 import { formatSummary, runReplay } from './lib/replay-run';
 
@@ -43,6 +43,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       bucket: outputs.ArchiveBucketName,
       listKeys: (prefix) => listArchiveKeys(clients.s3, outputs.ArchiveBucketName, prefix),
       archive: new S3Archive(clients.s3, outputs.ArchiveBucketName),
+      readBatch: (key) => readArchiveBatch(clients.s3, outputs.ArchiveBucketName, key),
       queue: new SqsQueue(clients.sqs, outputs.QueueUrl),
       jobs: new DynamoJobStore({ client: clients.dynamodb, tableName: outputs.JobsTableName }),
       signatureKeys,

@@ -23,6 +23,7 @@ import { figuresMarkdown, writeFigures, type RunSummary } from './lib/report';
 import { runReconcileAfterOutage } from './lib/reconcile-scenario';
 import { runLoad, runOpsWireFaults, runOutage, runStepFaults, runWireFaults, runWorkerDeath, warmUp, type RunContext, type ScenarioResult } from './lib/scenarios';
 import { EVENTS_FIGURES_END, EVENTS_FIGURES_START, TapStore, checkWholeRun, eventsFiguresMarkdown, runEventsScenarios, type EventsScenarioResult } from './lib/events-scenarios';
+import { runArchiveFaults } from './lib/archive-scenarios';
 import { CANARY_PREFIX } from './lib/workload';
 
 /** A hard stop: whatever hangs, the run ends and says so. */
@@ -109,6 +110,8 @@ async function main(): Promise<number> {
     report(await runStepFaults(context, sizes.step, 0.3));
     say('phase 1b: 10% faults on the wire at every step, under the SDK retries');
     report(await runWireFaults(context, sizes.wire, 0.1));
+    say('phase 1c: archive faults (throttled, partial batch failure, lost response, hang, claim-check object)');
+    report(await runArchiveFaults(context, sizes.step, 0.3));
     say('phase 2: the worker dies mid-batch');
     report(await runWorkerDeath(context, sizes.death));
     say('phase 3: an emulator becomes unreachable mid-run');

@@ -36,6 +36,10 @@ export const WORKER_TIMEOUTS: ClientTimeouts = { connectionTimeoutMs: 1_000, req
  * an operator would rather wait than rerun.
  */
 export const OPS_TIMEOUTS: ClientTimeouts = { connectionTimeoutMs: 3_000, requestTimeoutMs: 30_000, maxAttempts: 5 };
+/** The longest `calls` calls in a row can take with every attempt hung: connect plus request timeout, per attempt. */
+export function worstCaseMs(timeouts: ClientTimeouts, calls: number): number {
+  return calls * timeouts.maxAttempts * (timeouts.connectionTimeoutMs + timeouts.requestTimeoutMs);
+}
 
 /**
  * The job-events publisher has DEFAULTS.jobEventsTimeoutSeconds (30 s) for a

@@ -64,6 +64,12 @@ function names<K extends keyof typeof NAMES>(...keys: K[]): Record<string, strin
   return Object.fromEntries(keys.map((key) => [key, NAMES[key]]));
 }
 
+// Built once: every claim sends one of these (DynamoDB refuses names an expression does not use).
+const CLAIM_NAMES = names('#pk', '#ttl', '#status', '#lease', '#attempt', '#hash', '#receivedAt');
+const RECLAIM_NAMES = names('#ttl', '#status', '#lease', '#attempt', '#hash', '#receivedAt');
+const MARK_NAMES = names('#status', '#attempt');
+const RELEASE_NAMES = names('#lease', '#attempt', '#status');
+
 export function recordFromItem(item: Item): DeliveryRecord {
   const text = (name: string): string => {
     const value = item[name]?.S;
@@ -124,9 +130,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
           Key: { [PK]: s(request.deliveryId) },
           UpdateExpression: update,
           ConditionExpression: condition,
-          ExpressionAttributeNames: condition.includes('#pk')
-            ? names('#pk', '#ttl', '#status', '#lease', '#attempt', '#hash', '#receivedAt')
-            : names('#ttl', '#status', '#lease', '#attempt', '#hash', '#receivedAt'),
+          ExpressionAttributeNames: condition.includes('#pk') ? CLAIM_NAMES : RECLAIM_NAMES,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -157,7 +161,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
           // Idempotent: a repeated mark by the same attempt, or a record another
           // attempt already accepted, is the outcome we want.
           ConditionExpression: '#attempt = :mine OR #status = :accepted',
-          ExpressionAttributeNames: names('#status', '#attempt'),
+          ExpressionAttributeNames: MARK_NAMES,
           ExpressionAttributeValues: { ':accepted': s('accepted'), ':mine': s(attemptId) },
         }),
       );
@@ -177,7 +181,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
           Key: { [PK]: s(deliveryId) },
           UpdateExpression: 'SET #lease = :zero',
           ConditionExpression: '#attempt = :mine AND #status = :inProgress',
-          ExpressionAttributeNames: names('#lease', '#attempt', '#status'),
+          ExpressionAttributeNames: RELEASE_NAMES,
           ExpressionAttributeValues: { ':zero': n(0), ':mine': s(attemptId), ':inProgress': s('in_progress') },
         }),
       );

@@ -2,9 +2,9 @@
  * The S3 archive: the exact raw bytes of each delivery, with the signed headers
  * as user metadata so a replay can re-verify the signature.
  */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ARCHIVE_METADATA, ORIGINS, type Origin } from '../core/contract';
-import { ArchiveError } from '../core/errors';
+import { ArchiveError, ArchiveObjectMissingError } from '../core/errors';
 import type { Archive, ArchivedDelivery, ArchiveLocation } from '../core/ports';
 
 /** Job ids come from the payload; S3 metadata must be ASCII and is capped at 2 KB in total. */
@@ -19,7 +19,8 @@ function metadataFor(delivery: ArchivedDelivery): Record<string, string> {
     [ARCHIVE_METADATA.bodySha256]: delivery.bodySha256,
   };
   if (delivery.signature !== undefined) metadata[ARCHIVE_METADATA.signature] = delivery.signature;
-  if (delivery.origin !== undefined) metadata[ARCHIVE_METADATA.origin] = delivery.origin;
+  if (delivery.attemptAt !== undefined) metadata[ARCHIVE_METADATA.attemptAt] = delivery.attemptAt;
+  if (delivery.origin !== undefined && delivery.origin !== 'webhook') metadata[ARCHIVE_METADATA.origin] = delivery.origin;
   if (delivery.jobId !== undefined) {
     // Only the job id can hold non-ASCII characters; it is optional metadata (the
     // body carries it too), so an oversized one is left out rather than failing the put.
@@ -78,6 +79,11 @@ export class S3Archive implements Archive {
       rawBody = await output.Body.transformToByteArray();
       metadata = output.Metadata ?? {};
     } catch (error) {
+      // S3 tells a missing key from a forbidden one only to a reader allowed
+      // s3:ListBucket; without it both read AccessDenied.
+      if (error instanceof NoSuchKey || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+        throw new ArchiveObjectMissingError(`archive object ${location.key} does not exist`, { cause: error });
+      }
       throw new ArchiveError(`archive get failed (${errorName(error)})`, { cause: error });
     }
     const required = (name: string): string => {
@@ -94,6 +100,7 @@ export class S3Archive implements Archive {
       receivedAt: required(ARCHIVE_METADATA.receivedAt),
       bodySha256: required(ARCHIVE_METADATA.bodySha256),
       jobId: decodeJobId(metadata[ARCHIVE_METADATA.jobId]),
+      attemptAt: metadata[ARCHIVE_METADATA.attemptAt],
       ...originOf(metadata[ARCHIVE_METADATA.origin]),
     };
   }

@@ -54,6 +54,23 @@ export const ENV = {
   maxJobsPerSweep: 'MAX_JOBS_PER_SWEEP',
   providerRequestsPerSecond: 'PROVIDER_REQUESTS_PER_SECOND',
   jobEventsBusName: 'JOB_EVENTS_BUS_NAME',
+  /** The Firehose stream of the batched archive; unset, every delivery is archived as its own object. */
+  archiveStream: 'ARCHIVE_STREAM_NAME',
+  /** How long a claim-checked message stays invisible: past the receiver's timeout, so its object exists first. */
+  claimCheckDelaySeconds: 'CLAIM_CHECK_DELAY_SECONDS',
+} as const;
+
+/** Service limits the routes are chosen by (AWS quotas, not adjustable). */
+export const SERVICE_LIMITS = {
+  /** SQS's largest message, body and attributes together (1 MiB since August 2025). */
+  sqsMaxMessageBytes: 1024 * 1024,
+  /** Firehose's largest record, before base64 (1,000 KiB). */
+  firehoseMaxRecordBytes: 1000 * 1024,
+  /** Firehose PutRecordBatch: at most 500 records and 4 MiB per call. */
+  firehoseMaxBatchRecords: 500,
+  firehoseMaxBatchBytes: 4 * 1024 * 1024,
+  /** SQS DelaySeconds. */
+  sqsMaxDelaySeconds: 900,
 } as const;
 
 /** Safe defaults, shared by the construct props and the handler config parser. */
@@ -70,12 +87,22 @@ export const DEFAULTS = {
   leaseSeconds: 15,
   rotationGraceSeconds: 24 * 60 * 60,
   secretCacheSeconds: 60,
-  /** SQS bills per 64 KiB chunk: messages up to one chunk carry the payload inline. */
-  inlinePayloadMaxBytes: 64 * 1024,
+  /**
+   * Payloads travel inline whenever SQS can carry them (its 1 MiB limit, less
+   * room for the message attributes): the archive is then a batched Firehose
+   * record, which costs less than the claim check's own object per delivery at
+   * every size SQS accepts (bench section 5 compares the routes).
+   */
+  inlinePayloadMaxBytes: 1024 * 1024 - 1024,
+  /** Twice the receiver's timeout: by then any attempt that answered 2xx has written its claim-check object. */
+  claimCheckDelaySeconds: 20,
   maxReceiveCount: 5,
   receiverTimeoutSeconds: 10,
   workerTimeoutSeconds: 30,
-  workerBatchSize: 10,
+  /** Records per worker invocation, gathered over the batching window. */
+  workerBatchSize: 100,
+  /** Seconds the event source gathers a batch: fewer invocations and deletes, events still land within seconds. */
+  workerBatchingWindowSeconds: 2,
   workerMaxConcurrency: 10,
   archiveRetentionDays: 365,
   archiveColdAfterDays: 30,
@@ -258,6 +285,16 @@ export type JobEventDetailType = (typeof JOB_EVENTS.detailTypes)[keyof typeof JO
 export const STACK_NAME = 'WebhookIngestionStack';
 export const WEBHOOK_PATH = '/webhooks';
 export const ARCHIVE_PREFIX = 'raw/';
+/**
+ * Under each receipt-hour prefix, the folder Firehose writes its batched,
+ * GZIP-compressed objects to (one JSON line per delivery); per-delivery objects
+ * (`<deliveryId>.json`) sit beside it.
+ */
+export const ARCHIVE_BATCH_FOLDER = 'batch/';
+/** The extension of the batched objects: newline-delimited JSON, gzip-compressed. */
+export const ARCHIVE_BATCH_EXTENSION = '.jsonl.gz';
+/** Version of one line of a batched object (lambda/core/archive/record.ts). */
+export const ARCHIVE_RECORD_VERSION = 1;
 
 /** S3 user metadata keys on every archived object: enough for a replay to re-verify. */
 export const ARCHIVE_METADATA = {
@@ -268,6 +305,8 @@ export const ARCHIVE_METADATA = {
   receivedAt: 'received-at',
   bodySha256: 'body-sha256',
   jobId: 'job-id',
+  /** This attempt's own receipt time: when attempts of one delivery differ, the latest one is the delivery. */
+  attemptAt: 'attempt-at',
   /** Absent on the receiver's objects (webhook); `reconcile` on the reconciler's, which carry no signature. */
   origin: 'origin',
 } as const;
@@ -294,6 +333,10 @@ export const METRIC = {
   transientFailure: 'DeliveryTransientFailure',
   enqueueFailure: 'EnqueueFailure',
   archiveFailure: 'ArchiveFailure',
+  /** A claim-checked message whose object never came: its attempt answered 5xx, the message is dropped. */
+  claimCheckOrphan: 'ClaimCheckOrphanDropped',
+  /** A claim-checked message read before its object could exist (an older receiver's): retried in seconds. */
+  claimCheckPending: 'ClaimCheckPending',
   secretUnset: 'SigningSecretUnset',
   signatureInvalid: 'SignatureInvalid',
   applied: 'EventApplied',

@@ -37,6 +37,26 @@ export class ArchiveError extends WebhookError {
   }
 }
 
+/** Some entries of a batched append were not accepted (throttling, a partial failure inside a 200 answer). */
+export class BatchArchiveError extends ArchiveError {
+  /** Indexes, in the appended list, of the entries not accepted. */
+  readonly failed: readonly number[];
+
+  constructor(message: string, failed: readonly number[], options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BatchArchiveError';
+    this.failed = failed;
+  }
+}
+
+/** The archive object does not exist (S3 NoSuchKey, which needs s3:ListBucket to be told from AccessDenied). */
+export class ArchiveObjectMissingError extends ArchiveError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ArchiveObjectMissingError';
+  }
+}
+
 export class QueueError extends WebhookError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, { ...options, transient: true });

@@ -74,29 +74,57 @@ export interface DeliveryStore {
 
 export interface ArchiveLocation {
   readonly bucket: string;
+  /** A per-delivery object's key; for a batched entry, the hour's batch folder it is written under. */
   readonly key: string;
+  /** True when the entry is a line of a batched object (the key is then a folder, not an object). */
+  readonly batched?: boolean;
 }
 
+/**
+ * One archived delivery: the exact bytes, the signed headers and the receipt
+ * facts, whichever way it was stored (its own object, or one line of a batched
+ * object). A reconciler's entry is one too: `origin: 'reconcile'`, no signature.
+ */
 export interface ArchivedDelivery {
   readonly rawBody: Uint8Array;
   readonly event: string;
   readonly deliveryId: string;
+  /** The signed X-Webhook-Timestamp (for a reconcile entry, when the provider answered). */
   readonly timestamp: string;
   readonly signature?: string;
+  /** The first attempt's receipt time: the same for every retry of one delivery, and what replay windows filter on. */
   readonly receivedAt: string;
   readonly bodySha256: string;
   readonly jobId?: string;
   /**
-   * Absent on the receiver's deliveries (webhook). `reconcile` on the
-   * reconciler's provider answers, which carry no signature: replay accepts an
-   * unsigned entry for that origin only.
+   * Absent on the receiver's deliveries (webhook) and on entries written before
+   * origins existed. `reconcile` on the reconciler's provider answers, which
+   * carry no signature: replay accepts an unsigned entry for that origin only.
    */
   readonly origin?: Origin;
+  /**
+   * This attempt's own receipt time. Attempts that failed may have archived
+   * too; of several entries for one delivery id the latest attempt is the one
+   * the dedupe record accepted. Absent on older entries: `receivedAt`.
+   */
+  readonly attemptAt?: string;
 }
 
+/** Per-delivery objects: readable as soon as `put` resolves (the claim-check route, and every entry before batching). */
 export interface Archive {
   put(key: string, delivery: ArchivedDelivery): Promise<ArchiveLocation>;
   get(location: ArchiveLocation): Promise<ArchivedDelivery>;
+}
+
+/**
+ * The batched archive (Amazon Data Firehose into GZIP objects under the
+ * receipt-hour prefix). `append` resolves once the service has accepted every
+ * entry, which it then keeps until they are written (up to 24 h); the objects
+ * appear within its buffering interval, so nothing reads an entry back right
+ * away. Throws `BatchArchiveError` naming the entries that were not accepted.
+ */
+export interface BatchArchive {
+  append(deliveries: readonly ArchivedDelivery[]): Promise<void>;
 }
 
 /** The small message the receiver enqueues and the worker consumes. */
@@ -109,8 +137,14 @@ export interface QueueMessage {
   readonly timestamp: string;
   readonly receivedAt: string;
   readonly archive: ArchiveLocation;
-  /** The parsed payload when it fits in one SQS chunk; otherwise the worker reads the archive (claim check). */
+  /** The parsed payload when the message can carry it; otherwise the worker reads the archive (claim check). */
   readonly payload?: unknown;
+  /**
+   * Claim checks only: the instant by which the archive object exists if its
+   * attempt acknowledged the delivery. A missing object after it means the
+   * attempt failed (it answered 5xx), so the message is dropped, not retried.
+   */
+  readonly archiveBy?: string;
   readonly replay?: boolean;
   /** Replays only: re-apply even if this delivery id was applied before (still monotonic). */
   readonly force?: boolean;
@@ -121,8 +155,19 @@ export interface QueueMessage {
   readonly origin?: Origin;
 }
 
+export interface SendOptions {
+  /** Seconds before the message can be received (SQS DelaySeconds). */
+  readonly delaySeconds?: number;
+}
+
 export interface Queue {
-  send(message: QueueMessage): Promise<void>;
+  send(message: QueueMessage, options?: SendOptions): Promise<void>;
+}
+
+/** The worker's queue, for the one thing the event source does not do: bring a message back sooner. */
+export interface MessageVisibility {
+  /** The message (by its receipt handle) becomes visible again in `seconds`. */
+  retryIn(receiptHandle: string, seconds: number): Promise<void>;
 }
 
 export interface JobStore {

@@ -4,18 +4,17 @@
  * signature has passed, except fetching the (cached) signing secret it needs.
  *
  *   size -> headers -> delivery id -> timestamp -> signature -> JSON + schema ->
- *   event consistency -> claim -> archive || enqueue -> mark accepted
+ *   event consistency -> claim -> archive || enqueue (archive/store.ts) -> mark accepted
  */
 import { randomUUID } from 'node:crypto';
 import { DELIVERY_ID_PATTERN, EVENT_TYPES, HEADERS, METRIC, type EventType } from './contract';
-import { archiveKey } from './archive-key';
+import { archiveAndEnqueue } from './archive/store';
 import { bodySha256 } from './body-hash';
 import { WebhookError } from './errors';
 import { checkPayload, isEventType } from './payload';
-import type { Archive, DeliveryRecord, DeliveryStore, Queue, QueueMessage, SecretSource, SigningSecrets } from './ports';
+import type { Archive, BatchArchive, DeliveryRecord, DeliveryStore, Queue, SecretSource, SigningSecrets } from './ports';
 import type { ReceiverPolicy } from './receiver-config';
 import { isSigningSecretUnset, verifyWithSecrets } from './signature';
-import { buildQueueMessage } from './queue-message';
 import { checkTimestamp } from './timestamp';
 
 export interface WebhookRequest {
@@ -96,13 +95,22 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 export interface ReceiverMetrics {
   /** Adds one to the named count, optionally under extra dimensions. */
   count(name: MetricName, dimensions?: Readonly<Record<string, string>>): void;
+  /**
+   * Writes the counts so far as one line that is a log line too (CloudWatch
+   * EMF keeps extra keys): the accept path's only line, so a delivery costs one
+   * line's bytes and one serialization instead of a log line plus a metrics line.
+   */
+  publishWith(message: string, attributes: Record<string, unknown>): void;
 }
 
 export interface ReceiverDeps {
   readonly policy: ReceiverPolicy;
   readonly secrets: SecretSource;
   readonly deliveries: DeliveryStore;
+  /** Per-delivery objects (the claim-check route). */
   readonly archive: Archive;
+  /** The batched archive; absent, every delivery is archived as its own object. */
+  readonly batchArchive?: BatchArchive;
   readonly queue: Queue;
   /** Known up front so the queue message can name the archive object while it is still being written. */
   readonly archiveBucket: string;
@@ -312,7 +320,8 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
     jobId: string,
   ): Promise<ReceiveResult> {
     const attemptId = newAttemptId();
-    const context = describeRequest(facts, headers);
+    // Only failures log it: built when one does, not on every accepted delivery.
+    const context = (): Record<string, unknown> => describeRequest(facts, headers);
 
     // Round trip 1: claim the delivery id.
     let record: DeliveryRecord;
@@ -334,35 +343,49 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
       return transient(facts, 'Delivery claim failed', error);
     }
 
-    // Round trip 2: archive and enqueue in parallel. The key comes from the
-    // record's first receipt time, so a retry overwrites the same object.
-    const key = archiveKey(record.receivedAt, facts.deliveryId);
-    const message = queueMessage(facts, jobId, record.receivedAt, { bucket: deps.archiveBucket, key }, payload);
-    const [archived, enqueued] = await Promise.allSettled([
-      deps.archive.put(key, {
-        rawBody: rawBytes,
-        event: facts.event,
-        deliveryId: facts.deliveryId,
-        timestamp: facts.timestamp,
-        signature,
-        receivedAt: record.receivedAt,
-        bodySha256: facts.bodySha256,
-        jobId,
-      }),
-      deps.queue.send(message),
-    ]);
-    if (archived.status === 'rejected' || enqueued.status === 'rejected') {
-      if (archived.status === 'rejected') {
+    // Round trip 2: archive and enqueue in parallel, by the route the size
+    // decides. The receipt time is the record's first, so a retry archives
+    // under the same hour (and, as an object, the same key).
+    const stored = await archiveAndEnqueue(
+      {
+        archive: deps.archive,
+        batchArchive: deps.batchArchive,
+        queue: deps.queue,
+        archiveBucket: deps.archiveBucket,
+        inlinePayloadMaxBytes: policy.inlinePayloadMaxBytes,
+        claimCheckDelaySeconds: policy.claimCheckDelaySeconds,
+      },
+      {
+        delivery: {
+          rawBody: rawBytes,
+          event: facts.event,
+          deliveryId: facts.deliveryId,
+          timestamp: facts.timestamp,
+          signature,
+          receivedAt: record.receivedAt,
+          attemptAt: request.receivedAt.toISOString(),
+          bodySha256: facts.bodySha256,
+          jobId,
+        },
+        payload,
+        // The request's own string encodes to exactly these bytes; a base64 body's decoded text may have lost a byte-order mark.
+        bodyText: request.isBase64Encoded ? undefined : (request.body ?? ''),
+        now: request.receivedAt,
+      },
+    );
+    if (!stored.ok) {
+      if (stored.archiveError !== undefined) {
         metrics.count(METRIC.archiveFailure);
-        logger.error('Archive failed', { ...context, error: errorSummary(archived.reason) });
+        logger.error('Archive failed', { ...context(), archive: stored.route, error: errorSummary(stored.archiveError) });
       }
-      if (enqueued.status === 'rejected') {
+      if (stored.enqueueError !== undefined) {
         metrics.count(METRIC.enqueueFailure);
-        logger.error('Enqueue failed', { ...context, error: errorSummary(enqueued.reason) });
+        logger.error('Enqueue failed', { ...context(), archive: stored.route, error: errorSummary(stored.enqueueError) });
       }
       // An enqueue that succeeded beside a failed archive is harmless: the
       // provider's retry sends the same delivery id again and the worker is
-      // idempotent per delivery id.
+      // idempotent per delivery id (a claim-checked one is dropped once its
+      // `archiveBy` passes without the object).
       await releaseQuietly(facts, attemptId, context);
       metrics.count(METRIC.transientFailure);
       return fail(facts, 'transient');
@@ -381,13 +404,8 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
       await releaseQuietly(facts, attemptId, context);
       return transient(facts, 'Marking delivery accepted failed', error);
     }
-    logger.info('Webhook accepted', {
-      ...context,
-      jobId,
-      archiveKey: key,
-      payloadInline: message.payload !== undefined,
-    });
     metrics.count(METRIC.accepted);
+    metrics.publishWith('Webhook accepted', acceptedLine(facts, jobId, stored.route, stored.message.payload !== undefined));
     return respond(facts, 'accepted');
   }
 
@@ -422,11 +440,11 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
   }
 
   /** Best effort: if it fails, the lease lapses on its own. */
-  async function releaseQuietly(facts: RequestFacts, attemptId: string, context: Record<string, unknown>): Promise<void> {
+  async function releaseQuietly(facts: RequestFacts, attemptId: string, context: () => Record<string, unknown>): Promise<void> {
     try {
       await deps.deliveries.release(facts.deliveryId as string, attemptId);
     } catch (error) {
-      logger.error('Delivery release failed; its lease lapses on its own', { ...context, error: errorSummary(error) });
+      logger.error('Delivery release failed; its lease lapses on its own', { ...context(), error: errorSummary(error) });
     }
   }
 
@@ -435,17 +453,24 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
     metrics.count(METRIC.transientFailure);
     return fail(facts, 'transient');
   }
+}
 
-  function queueMessage(
-    facts: CheckedFacts,
-    jobId: string,
-    receivedAt: string,
-    archive: QueueMessage['archive'],
-    payload: unknown,
-  ): QueueMessage {
-    const fields = { deliveryId: facts.deliveryId, event: facts.event, jobId, timestamp: facts.timestamp, receivedAt, archive };
-    return buildQueueMessage(fields, payload, policy.inlinePayloadMaxBytes);
-  }
+/**
+ * The accepted line's keys: few, because it is written once per delivery and
+ * billed by the byte. The rest of the request is in the archive entry; a
+ * rejection's line keeps them all (describeRequest).
+ */
+function acceptedLine(facts: CheckedFacts, jobId: string, route: string, payloadInline: boolean): Record<string, unknown> {
+  return {
+    deliveryId: facts.deliveryId,
+    event: facts.event,
+    jobId,
+    archive: route,
+    // A batched delivery always travels inline; only its own object may be a claim check.
+    ...(route === 'batch' ? {} : { payloadInline }),
+    bodyBytes: facts.bodyBytes,
+    sourceIp: facts.sourceIp,
+  };
 }
 
 /** Request facts for logs: the signature's presence, never its value; the body's size and hash, never the body. */

@@ -3,7 +3,7 @@
  * stack) sets. Every problem is collected into one error so a broken deploy is
  * fixed in one pass.
  */
-import { DEFAULTS, ENV } from './contract';
+import { DEFAULTS, ENV, SERVICE_LIMITS } from './contract';
 import { ConfigurationError } from './errors';
 
 /** The rules the ingest steps apply; independent of where resources live. */
@@ -16,12 +16,16 @@ export interface ReceiverPolicy {
   readonly leaseSeconds: number;
   readonly rotationGraceSeconds: number;
   readonly inlinePayloadMaxBytes: number;
+  /** Seconds a claim-checked message stays invisible; longer than the receiver's timeout. */
+  readonly claimCheckDelaySeconds: number;
 }
 
 export interface ReceiverConfig extends ReceiverPolicy {
   readonly deliveriesTable: string;
   readonly archiveBucket: string;
   readonly queueUrl: string;
+  /** The batched archive's Firehose stream; absent, every delivery is archived as its own object. */
+  readonly archiveStream?: string;
   /** Optional here: the local stack injects a static secret source instead. */
   readonly signingSecretArn?: string;
   readonly secretCacheSeconds: number;
@@ -35,6 +39,7 @@ export const DEFAULT_RECEIVER_POLICY: ReceiverPolicy = {
   leaseSeconds: DEFAULTS.leaseSeconds,
   rotationGraceSeconds: DEFAULTS.rotationGraceSeconds,
   inlinePayloadMaxBytes: DEFAULTS.inlinePayloadMaxBytes,
+  claimCheckDelaySeconds: DEFAULTS.claimCheckDelaySeconds,
 };
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -50,11 +55,13 @@ export function loadReceiverConfig(env: Env): ReceiverConfig {
     if (value === undefined) problems.push(`${name} is required`);
     return value ?? '';
   };
-  const integer = (name: string, fallback: number, min: number): number => {
+  const integer = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
     const value = text(name);
     if (value === undefined) return fallback;
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
-      problems.push(`${name} must be an integer >= ${min}, got "${value}"`);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min || Number(value) > max) {
+      problems.push(
+        max === Number.MAX_SAFE_INTEGER ? `${name} must be an integer >= ${min}, got "${value}"` : `${name} must be an integer between ${min} and ${max}, got "${value}"`,
+      );
       return fallback;
     }
     return Number(value);
@@ -72,6 +79,7 @@ export function loadReceiverConfig(env: Env): ReceiverConfig {
     deliveriesTable: required(ENV.deliveriesTable),
     archiveBucket: required(ENV.archiveBucket),
     queueUrl: required(ENV.queueUrl),
+    archiveStream: text(ENV.archiveStream),
     signingSecretArn: text(ENV.signingSecretArn),
     requireSignature: flag(ENV.requireSignature, true),
     timestampToleranceSeconds: integer(ENV.timestampToleranceSeconds, DEFAULTS.timestampToleranceSeconds, 1),
@@ -81,7 +89,8 @@ export function loadReceiverConfig(env: Env): ReceiverConfig {
     rotationGraceSeconds: integer(ENV.rotationGraceSeconds, DEFAULTS.rotationGraceSeconds, 0),
     secretCacheSeconds: integer(ENV.secretCacheSeconds, DEFAULTS.secretCacheSeconds, 0),
     // Zero is allowed: every message then uses the claim check.
-    inlinePayloadMaxBytes: integer(ENV.inlinePayloadMaxBytes, DEFAULTS.inlinePayloadMaxBytes, 0),
+    inlinePayloadMaxBytes: integer(ENV.inlinePayloadMaxBytes, DEFAULTS.inlinePayloadMaxBytes, 0, SERVICE_LIMITS.sqsMaxMessageBytes),
+    claimCheckDelaySeconds: integer(ENV.claimCheckDelaySeconds, DEFAULTS.claimCheckDelaySeconds, 1, SERVICE_LIMITS.sqsMaxDelaySeconds),
   };
   if (problems.length > 0) throw new ConfigurationError(problems);
   return config;

@@ -5,9 +5,10 @@
  * for the same item). Nothing here knows about SQS, DynamoDB or Powertools.
  */
 import * as v from 'valibot';
-import { DELIVERY_ID_PATTERN, EVENT_TYPES, METRIC, ORIGINS, QUEUE_MESSAGE_VERSION } from './contract';
+import { DEFAULTS, DELIVERY_ID_PATTERN, EVENT_TYPES, METRIC, ORIGINS, QUEUE_MESSAGE_VERSION } from './contract';
 import type { JobEvent } from './job-state';
 import { checkParsedPayload, describeIssue, toJobEvent, type WebhookPayload } from './payload';
+import { ArchiveObjectMissingError } from './errors';
 import type { ApplyOutcome, Archive, JobStore, QueueMessage } from './ports';
 
 /** Base of the worker's errors. `transient` says whether a later receive may succeed. */
@@ -35,7 +36,45 @@ export type PoisonReason =
   | 'invalid_message'
   | 'invalid_payload'
   | 'job_id_mismatch'
-  | 'archive_mismatch';
+  | 'archive_mismatch'
+  | 'archive_missing';
+
+/**
+ * A claim-checked object that may still be written: the message was read
+ * before its attempt's deadline (only a receiver that enqueued without the
+ * delay sends such messages). The record is retried in `retryInSeconds`.
+ */
+export class ClaimCheckPendingError extends WorkerError {
+  readonly retryInSeconds: number;
+
+  constructor(message: string, retryInSeconds: number) {
+    super(message, { transient: true });
+    this.name = 'ClaimCheckPendingError';
+    this.retryInSeconds = retryInSeconds;
+  }
+}
+
+/**
+ * A claim-checked message whose object is missing after its deadline: the
+ * attempt that sent it failed to archive and answered 5xx, so the delivery
+ * was never acknowledged by it; the provider's retry carries its own message.
+ * Dropping it loses nothing; retrying it until the DLQ would only alarm.
+ */
+export class ClaimCheckOrphanError extends WorkerError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClaimCheckOrphanError';
+  }
+}
+
+/**
+ * How long after a message without `archiveBy` was sent its object may still
+ * appear: such a message was sent beside its PutObject, which finishes within
+ * the receiver's timeout; the rest is clock skew between hosts.
+ */
+export const LEGACY_CLAIM_CHECK_WINDOW_SECONDS = 2 * DEFAULTS.receiverTimeoutSeconds;
+/** Hosts' clocks differ by milliseconds; a second of slack keeps "after the deadline" certain. */
+const CLOCK_SKEW_MS = 1000;
 
 /** A message that can never succeed; it goes to the DLQ for inspection (by the worker itself when it can). */
 export class PoisonMessageError extends WorkerError {
@@ -66,6 +105,7 @@ export class WorkerConfigurationError extends WorkerError {
 const ArchiveLocationSchema = v.object({
   bucket: v.pipe(v.string(), v.minLength(1)),
   key: v.pipe(v.string(), v.minLength(1)),
+  batched: v.optional(v.boolean()),
 });
 
 /** Loose, so a newer receiver may add fields without poisoning older workers; the version gates breaking changes. */
@@ -81,6 +121,7 @@ const QueueMessageSchema = v.looseObject({
   replay: v.optional(v.boolean()),
   force: v.optional(v.boolean()),
   origin: v.optional(v.picklist(ORIGINS)),
+  archiveBy: v.optional(v.pipe(v.string(), v.isoTimestamp())),
 });
 
 /** Parses one SQS body into a queue message; throws `PoisonMessageError` when it never could be processed. */
@@ -102,11 +143,40 @@ export function parseQueueMessage(body: string): QueueMessage {
   return result.output as QueueMessage;
 }
 
+/** When a claim check finds no object: still pending, an orphan to drop, or (for a replay) poison. */
+function missingObject(message: QueueMessage, read: ClaimCheckRead, error: ArchiveObjectMissingError): WorkerError {
+  if (message.origin === 'replay' || message.origin === 'reconcile' || message.replay === true) {
+    // A replay read the object before it sent the message: it was deleted since.
+    return new PoisonMessageError('archive_missing', [`archive object ${message.archive.key} no longer exists`], message.deliveryId);
+  }
+  const deadline =
+    message.archiveBy !== undefined
+      ? Date.parse(message.archiveBy)
+      : read.sentAt !== undefined
+        ? read.sentAt.getTime() + LEGACY_CLAIM_CHECK_WINDOW_SECONDS * 1000
+        : Number.NEGATIVE_INFINITY;
+  const wait = deadline + CLOCK_SKEW_MS - read.now.getTime();
+  if (wait > 0) return new ClaimCheckPendingError(`archive object ${message.archive.key} not written yet (${error.message})`, Math.ceil(wait / 1000));
+  return new ClaimCheckOrphanError(`archive object ${message.archive.key} was never written: its attempt failed before acknowledging`);
+}
+
+/** What a claim check knows about the read beside the message: now, and when SQS got the message. */
+export interface ClaimCheckRead {
+  readonly now: Date;
+  readonly sentAt?: Date;
+}
+
 /** Where the payload comes from: inline in the message, or the archived raw bytes (claim check). */
-export async function loadPayload(message: QueueMessage, archive: Archive): Promise<WebhookPayload> {
+export async function loadPayload(message: QueueMessage, archive: Archive, read: ClaimCheckRead = { now: new Date() }): Promise<WebhookPayload> {
   let json: unknown = message.payload;
   if (json === undefined || json === null) {
-    const archived = await archive.get(message.archive);
+    let archived;
+    try {
+      archived = await archive.get(message.archive);
+    } catch (error) {
+      if (error instanceof ArchiveObjectMissingError) throw missingObject(message, read, error);
+      throw error;
+    }
     if (archived.deliveryId !== message.deliveryId) {
       throw new PoisonMessageError(
         'archive_mismatch',
@@ -128,8 +198,8 @@ export async function loadPayload(message: QueueMessage, archive: Archive): Prom
   return check.payload;
 }
 
-export async function toEvent(message: QueueMessage, archive: Archive): Promise<JobEvent> {
-  const payload = await loadPayload(message, archive);
+export async function toEvent(message: QueueMessage, archive: Archive, read?: ClaimCheckRead): Promise<JobEvent> {
+  const payload = await loadPayload(message, archive, read);
   return toJobEvent(payload, {
     event: message.event,
     deliveryId: message.deliveryId,
@@ -179,16 +249,39 @@ export interface WorkerPorts {
   readonly now: () => Date;
   /** How many jobs of one batch run at the same time. */
   readonly maxConcurrency?: number;
+  /**
+   * Milliseconds left in the invocation. A record is only started while more
+   * than `recordBudgetMs` is left; the rest come back to the queue unstarted,
+   * so a hung dependency cannot time the whole batch out.
+   */
+  readonly remainingMs?: () => number;
+  /** The longest one record can take (its calls in a row, each with its retries). */
+  readonly recordBudgetMs?: number;
 }
 
 export interface BatchRecord {
   readonly messageId: string;
   readonly body: string;
+  /** When SQS accepted the message (SentTimestamp): dates a claim check that carries no `archiveBy`. */
+  readonly sentAt?: Date;
 }
 
+/** What became of a record that needs no retry: an apply outcome, or a claim-check orphan dropped. */
+export type RecordOutcome = ApplyOutcome | 'orphan';
+
 export type RecordResult =
-  | { readonly messageId: string; readonly ok: true; readonly outcome: ApplyOutcome }
-  | { readonly messageId: string; readonly ok: false; readonly poison: boolean; readonly deadLettered?: true };
+  | { readonly messageId: string; readonly ok: true; readonly outcome: RecordOutcome; readonly deliveryId: string }
+  | {
+      readonly messageId: string;
+      readonly ok: false;
+      readonly poison: boolean;
+      /** Moved to the dead-letter queue by the worker: report it done. */
+      readonly deadLettered?: true;
+      /** Make the message visible again this soon rather than after the queue's visibility timeout. */
+      readonly retryInSeconds?: number;
+      /** Never started: the invocation's time ran short (see WorkerPorts.remainingMs). */
+      readonly unstarted?: boolean;
+    };
 
 const OUTCOME_METRIC: Record<ApplyOutcome, WorkerMetricName> = {
   applied: METRIC.applied,
@@ -197,10 +290,14 @@ const OUTCOME_METRIC: Record<ApplyOutcome, WorkerMetricName> = {
   conflict: METRIC.terminalConflict,
 };
 
-const OUTCOME_LOG: Record<ApplyOutcome, string> = {
-  applied: 'Event applied',
-  duplicate: 'Delivery already applied',
-  stale: 'Stale event recorded and ignored',
+/**
+ * Outcomes that get a line of their own. The rest (applied, already applied,
+ * stale) are listed by delivery id in the batch's one line (handlers/worker.ts)
+ * and recorded in the job's history: a line each would be most of the
+ * worker's log bill and say nothing the history does not.
+ */
+const OWN_LINE: Partial<Record<ApplyOutcome, string>> = {
+  // Two different endings reported for one job: worth a look.
   conflict: 'Conflicting terminal event recorded and ignored',
 };
 
@@ -210,22 +307,26 @@ export async function processMessage(record: BatchRecord, message: QueueMessage,
   const logger = ports.loggerFor(message.deliveryId);
   const keys = { messageId, deliveryId: message.deliveryId, jobId: message.jobId, event: message.event };
   try {
-    const event = await toEvent(message, ports.archive);
+    const event = await toEvent(message, ports.archive, { now: ports.now(), sentAt: record.sentAt });
     const outcome = await ports.jobStore.apply(event, { force: message.force === true, now: ports.now() });
     ports.count(OUTCOME_METRIC[outcome]);
-    const attributes = {
-      ...keys,
-      outcome,
-      eventAt: event.eventAt,
-      claimCheck: message.payload === undefined || message.payload === null,
-      ...(message.replay ? { replay: true } : {}),
-      ...(message.force ? { force: true } : {}),
-    };
-    // A conflict means the provider reported two different endings for one job: worth a look.
-    if (outcome === 'conflict') logger.warn(OUTCOME_LOG[outcome], attributes);
-    else logger.info(OUTCOME_LOG[outcome], attributes);
-    return { messageId, ok: true, outcome };
+    const line = OWN_LINE[outcome];
+    if (line !== undefined) {
+      logger.warn(line, {
+        ...keys,
+        outcome,
+        eventAt: event.eventAt,
+        ...(message.replay ? { replay: true } : {}),
+        ...(message.force ? { force: true } : {}),
+      });
+    }
+    return { messageId, ok: true, outcome, deliveryId: message.deliveryId };
   } catch (error) {
+    if (error instanceof ClaimCheckOrphanError) {
+      ports.count(METRIC.claimCheckOrphan);
+      logger.warn('Claim-checked message dropped: its archive object was never written', { ...keys, archiveKey: message.archive.key });
+      return { messageId, ok: true, outcome: 'orphan', deliveryId: message.deliveryId };
+    }
     return failed(record, error, logger, keys, ports);
   }
 }
@@ -257,9 +358,16 @@ export async function processBatch(records: readonly BatchRecord[], ports: Worke
     else lanes.set(message.jobId, [{ index, message }]);
   });
 
+  const budget = ports.recordBudgetMs ?? 0;
+  const hasTime = (): boolean => ports.remainingMs === undefined || ports.remainingMs() > budget;
   for (const lane of lanes.values()) {
     tasks.push(async () => {
       for (const { index, message } of lane) {
+        if (!hasTime()) {
+          // Unstarted, so nothing to undo: it comes back after the visibility timeout.
+          results[index] = { messageId: records[index].messageId, ok: false, poison: false, unstarted: true };
+          continue;
+        }
         // A failed record does not stop the job's later records: the rules are
         // order-independent, and the failed one comes back on its own.
         results[index] = await processMessage(records[index], message, ports);
@@ -302,6 +410,11 @@ async function failed(
   const messageId = record.messageId;
   const permanent = permanentFailure(error);
   if (permanent === undefined) {
+    if (error instanceof ClaimCheckPendingError) {
+      ports.count(METRIC.claimCheckPending);
+      logger.info('Claim-checked object not written yet, retrying soon', { ...keys, retryInSeconds: error.retryInSeconds });
+      return { messageId, ok: false, poison: false, retryInSeconds: error.retryInSeconds };
+    }
     ports.count(METRIC.workerRecordFailure);
     logger.error('Record failed, returned to the queue', { ...keys, ...describeError(error) });
     return { messageId, ok: false, poison: false };

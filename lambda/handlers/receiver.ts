@@ -3,12 +3,14 @@
  * Everything decided about a delivery lives in `lambda/core/receive.ts`.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { RECEIVER_TIMEOUTS, clientOptions } from '../adapters/client-config';
 import { DynamoDeliveryStore } from '../adapters/dynamo-delivery-store';
+import { FirehoseArchive } from '../adapters/firehose-archive';
 import { createLogger, createMetrics } from '../adapters/observability';
 import { powertoolsLogger, powertoolsMetrics, type InvocationLogger, type InvocationMetrics } from '../adapters/powertools-ports';
 import { S3Archive } from '../adapters/s3-archive';
@@ -17,7 +19,7 @@ import { SqsQueue } from '../adapters/sqs-queue';
 import { StaticSecretSource } from '../adapters/static-secret-source';
 import { ENV, SERVICE_NAMES } from '../core/contract';
 import { ConfigurationError } from '../core/errors';
-import type { Archive, DeliveryStore, Queue, SecretSource } from '../core/ports';
+import type { Archive, BatchArchive, DeliveryStore, Queue, SecretSource } from '../core/ports';
 import { createReceiver, transientResult, type ReceiveResult } from '../core/receive';
 import { loadReceiverConfig, type ReceiverPolicy } from '../core/receiver-config';
 
@@ -29,6 +31,7 @@ export interface ReceiverDependencies {
   readonly secrets: SecretSource;
   readonly deliveries: DeliveryStore;
   readonly archive: Archive;
+  readonly batchArchive?: BatchArchive;
   readonly queue: Queue;
   readonly logger: InvocationLogger;
   readonly metrics: InvocationMetrics;
@@ -43,6 +46,7 @@ export interface ReceiverOverrides {
   readonly dynamodb?: DynamoDBClient;
   readonly s3?: S3Client;
   readonly sqs?: SQSClient;
+  readonly firehose?: FirehoseClient;
   readonly secretsManager?: SecretsManagerClient;
   readonly logger?: InvocationLogger;
   readonly metrics?: InvocationMetrics;
@@ -63,6 +67,7 @@ export function createReceiverHandler(deps: ReceiverDependencies): ReceiverHandl
   const now = deps.now ?? (() => new Date());
   return async (event, context) => {
     deps.logger.beginInvocation(context);
+    deps.metrics.beginInvocation?.(context);
     try {
       const result = await receive({
         headers: event.headers ?? {},
@@ -103,7 +108,7 @@ export const RECEIVER_CLIENT_CONFIG: { readonly common: ReturnType<typeof client
 };
 
 // SDK clients live for the whole Lambda environment: created on first use, reused after.
-const sharedClients: { dynamodb?: DynamoDBClient; s3?: S3Client; sqs?: SQSClient; secretsManager?: SecretsManagerClient } = {};
+const sharedClients: { dynamodb?: DynamoDBClient; s3?: S3Client; sqs?: SQSClient; firehose?: FirehoseClient; secretsManager?: SecretsManagerClient } = {};
 
 export function receiverDependenciesFromEnv(
   env: Readonly<Record<string, string | undefined>>,
@@ -115,15 +120,19 @@ export function receiverDependenciesFromEnv(
   const dynamodb = overrides.dynamodb ?? (sharedClients.dynamodb ??= new DynamoDBClient(RECEIVER_CLIENT_CONFIG.common));
   const s3 = overrides.s3 ?? (sharedClients.s3 ??= new S3Client(RECEIVER_CLIENT_CONFIG.common));
   const sqs = overrides.sqs ?? (sharedClients.sqs ??= new SQSClient({ ...RECEIVER_CLIENT_CONFIG.common, ...RECEIVER_CLIENT_CONFIG.sqs }));
+  const stream = config.archiveStream;
+  const logger = overrides.logger ?? powertoolsLogger(createLogger(SERVICE_NAME));
+  const firehose = stream === undefined ? undefined : (overrides.firehose ?? (sharedClients.firehose ??= new FirehoseClient(RECEIVER_CLIENT_CONFIG.common)));
   return {
     policy: config,
     archiveBucket: config.archiveBucket,
     secrets,
     deliveries: new DynamoDeliveryStore(dynamodb, config.deliveriesTable),
     archive: new S3Archive(s3, config.archiveBucket),
+    batchArchive: firehose === undefined || stream === undefined ? undefined : new FirehoseArchive(firehose, stream),
     queue: new SqsQueue(sqs, config.queueUrl),
-    logger: overrides.logger ?? powertoolsLogger(createLogger(SERVICE_NAME)),
-    metrics: overrides.metrics ?? powertoolsMetrics(createMetrics(SERVICE_NAME)),
+    logger,
+    metrics: overrides.metrics ?? powertoolsMetrics(createMetrics(SERVICE_NAME), logger),
   };
 }
 

@@ -189,6 +189,9 @@ function getAttOf(value: unknown): string | undefined {
   return Array.isArray(getAtt) && typeof getAtt[0] === 'string' ? getAtt[0] : undefined;
 }
 
+/** The principal of the archive stream's own writes to S3 (local/stand-ins/firehose.ts makes them locally). */
+export const ARCHIVE_STREAM_PRINCIPAL = 'archive-stream';
+
 /** The role logical id (or, for an imported role, its name) of each principal the template knows. */
 export function principalRoles(template: CfnTemplate, operatorRoleName?: string): Map<string, { roleLogicalId?: string; roleName: string }> {
   const roles = new Map<string, { roleLogicalId?: string; roleName: string }>();
@@ -199,6 +202,14 @@ export function principalRoles(template: CfnTemplate, operatorRoleName?: string)
     if (typeof service !== 'string' || roleId === undefined) continue;
     const roleName = template.Resources?.[roleId]?.Properties?.RoleName;
     roles.set(service, { roleLogicalId: roleId, roleName: typeof roleName === 'string' ? roleName : roleId });
+  }
+  // A Firehose stream writes its objects with its destination role: its writes are checked like a function's calls.
+  for (const [, stream] of entries(template, 'AWS::KinesisFirehose::DeliveryStream')) {
+    const destination = stream.Properties?.ExtendedS3DestinationConfiguration as { RoleARN?: unknown } | undefined;
+    const roleId = getAttOf(destination?.RoleARN);
+    if (roleId === undefined) continue;
+    const roleName = template.Resources?.[roleId]?.Properties?.RoleName;
+    roles.set(ARCHIVE_STREAM_PRINCIPAL, { roleLogicalId: roleId, roleName: typeof roleName === 'string' ? roleName : roleId });
   }
   if (operatorRoleName !== undefined) roles.set('operator', { roleName: operatorRoleName });
   return roles;

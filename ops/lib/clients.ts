@@ -4,6 +4,7 @@
  * S3, throwaway credentials); without, they use the default AWS credential chain.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { OPS_TIMEOUTS, clientOptions } from '../../lambda/adapters/client-config';
@@ -17,6 +18,8 @@ export interface AwsClients {
   readonly dynamodb: DynamoDBClient;
   readonly s3: S3Client;
   readonly sqs: SQSClient;
+  /** The archive stream's API, locally the stand-in's (absent when the endpoints name none). */
+  readonly firehose?: FirehoseClient;
   destroy(): void;
 }
 
@@ -27,7 +30,8 @@ export function localClients(endpoints: LocalEndpoints): AwsClients {
   const s3 = new S3Client({ ...common, endpoint: endpoints.s3, forcePathStyle: true });
   // Queue URLs name an unresolvable host (sqs.<region>.localhost): the endpoint must be explicit.
   const sqs = new SQSClient({ ...common, endpoint: endpoints.sqs });
-  return { dynamodb, s3, sqs, destroy: () => [dynamodb, s3, sqs].forEach((client) => client.destroy()) };
+  const firehose = endpoints.firehose === undefined ? undefined : new FirehoseClient({ ...common, endpoint: endpoints.firehose });
+  return { dynamodb, s3, sqs, firehose, destroy: () => [dynamodb, s3, sqs, firehose].forEach((client) => client?.destroy()) };
 }
 
 /** A deployed queue URL names its region (`https://sqs.<region>.amazonaws.com/...`), so tools need no --region. */

@@ -26,6 +26,8 @@ export interface LocalEndpoints {
   readonly reconciler?: string;
   /** The EventBridge stand-in (job events). */
   readonly events?: string;
+  /** The local Firehose stand-in, when the stack has an archive stream. */
+  readonly firehose?: string;
 }
 
 export interface StackOutputs {

@@ -4,7 +4,7 @@
  * message for each, and (for --dry-run) what the worker would do with it.
  */
 import { ARCHIVE_PREFIX, DEFAULTS, RECONCILE_DELIVERY_PREFIX, type EventType } from '../../lambda/core/contract';
-import { archivePrefixesForWindow } from '../../lambda/core/archive-key';
+import { archiveListingPrefixes, classifyArchiveKey } from '../../lambda/core/archive-key';
 import { bodySha256 } from '../../lambda/core/body-hash';
 import { applyToItem, decide, type Decision, type JobEvent, type JobItem } from '../../lambda/core/job-state';
 import { checkPayload, isEventType, normaliseInstant, toJobEvent } from '../../lambda/core/payload';
@@ -24,22 +24,24 @@ export interface ReplayFilters {
 }
 
 /**
- * The hour prefixes of [from, to). The core helper covers a closed interval, so
- * the last instant inside the window is passed: a window ending on the hour
- * must not list the next hour.
+ * The hour prefixes to list for [from, to): the window's hours and one
+ * neighbouring hour on either side, since a batched object is filed under its
+ * oldest record's arrival hour and a retry arrives after its first receipt
+ * (lambda/core/archive-key.ts). Each entry is then kept or skipped by its own
+ * receipt time. The core helper covers a closed interval, so the last instant
+ * inside the window is passed.
  */
 export function replayPrefixes(window: ReplayWindow): string[] {
-  return archivePrefixesForWindow(window.from, new Date(window.to.getTime() - 1));
+  return archiveListingPrefixes(window.from, new Date(window.to.getTime() - 1));
 }
 
 /** `raw/YYYY/MM/DD/HH/<deliveryId>.json` -> the delivery id, or undefined for a key of another shape. */
 export function deliveryIdFromKey(key: string): string | undefined {
-  if (!key.startsWith(ARCHIVE_PREFIX) || !key.endsWith('.json')) return undefined;
-  const name = key.slice(key.lastIndexOf('/') + 1, -'.json'.length);
-  return name.length > 0 ? name : undefined;
+  const kind = classifyArchiveKey(key);
+  return kind.kind === 'object' && key.startsWith(ARCHIVE_PREFIX) ? kind.deliveryId : undefined;
 }
 
-/** Lets a --delivery-id replay skip reading every other object of the window. */
+/** Lets a --delivery-id replay skip reading every other per-delivery object of the window (batched objects must be read). */
 export function keyMayMatch(key: string, filters: ReplayFilters): boolean {
   if (filters.deliveryId === undefined) return true;
   const id = deliveryIdFromKey(key);
@@ -146,16 +148,20 @@ export function examineArchived(archived: ArchivedDelivery, location: ArchiveLoc
   if (filters.jobId !== undefined && checked.jobId !== filters.jobId) return { kind: 'skipped', reason: 'other job' };
 
   const message = buildReplayMessage({
+    archive: location,
     deliveryId: archived.deliveryId,
     event: archived.event,
     jobId: checked.jobId,
     timestamp: archived.timestamp,
     receivedAt: archived.receivedAt,
-    archive: location,
     payload: checked.payload,
     force: options.force,
     inlinePayloadMaxBytes: options.inlinePayloadMaxBytes,
   });
+  // A line of a batched object cannot be read back by key: its message must carry the payload.
+  if (location.batched === true && message.payload === undefined) {
+    return { kind: 'refused', reason: 'payload too large for the queue message, and archived as a batched line the worker cannot read by key' };
+  }
   const jobEvent = toJobEvent(checked.payload, {
     event: archived.event,
     deliveryId: archived.deliveryId,

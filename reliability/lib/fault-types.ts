@@ -1,11 +1,13 @@
 /** The vocabulary of fault plans, shared by the injector, the scenarios and the report. */
 export type Role = 'receiver' | 'worker';
 import type { WireFaultKind } from './wire-proxy';
-export type Service = 'dynamodb' | 's3' | 'sqs';
+export type Service = 'dynamodb' | 's3' | 'sqs' | 'firehose';
 
 export const STEPS = [
   'receiver.claim',
   'receiver.archive',
+  /** One record of a batched append refused inside a 200 answer (FailedPutCount), by the Firehose stand-in. */
+  'receiver.archiveRecord',
   'receiver.enqueue',
   'receiver.markAccepted',
   'receiver.release',
@@ -42,4 +44,6 @@ export interface DeliveryStepInput {
   readonly Key?: { readonly deliveryId?: { readonly S?: string } } | string;
   readonly ExpressionAttributeValues?: Readonly<Record<string, { readonly S?: string }>>;
   readonly MessageAttributes?: Readonly<Record<string, { readonly StringValue?: string }>>;
+  /** Firehose PutRecordBatch: each record's data is one archive line. */
+  readonly Records?: ReadonlyArray<{ readonly Data?: Uint8Array | string }>;
 }

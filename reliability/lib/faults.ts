@@ -51,7 +51,7 @@ export function classifyStep(role: Role, commandName: string | undefined, input:
       if (expression.includes(':zero')) return 'receiver.release';
       return 'receiver.claim';
     }
-    if (commandName === 'PutObjectCommand') return 'receiver.archive';
+    if (commandName === 'PutObjectCommand' || commandName === 'PutRecordBatchCommand') return 'receiver.archive';
     if (commandName === 'SendMessageCommand') return 'receiver.enqueue';
     return undefined;
   }
@@ -71,6 +71,11 @@ export function deliveryIdOf(commandName: string | undefined, input: DeliverySte
       return typeof input.Key === 'string' ? /([^/]+)\.json$/.exec(input.Key)?.[1] : undefined;
     case 'SendMessageCommand':
       return input.MessageAttributes?.deliveryId?.StringValue;
+    case 'PutRecordBatchCommand': {
+      const data = input.Records?.[0]?.Data;
+      // The SDK's input holds the bytes; the wire (AWS JSON 1.1) carries them base64-encoded.
+      return data === undefined ? undefined : archiveLineDeliveryId(typeof data === 'string' ? Buffer.from(data, 'base64') : Buffer.from(data));
+    }
     default:
       return undefined;
   }
@@ -80,7 +85,14 @@ const SERVICE_ERROR: Record<Service, string> = {
   dynamodb: 'InternalServerError',
   s3: 'InternalError',
   sqs: 'ServiceUnavailable',
+  // Firehose's answer when a stream's throughput quota is exceeded.
+  firehose: 'ServiceUnavailableException',
 };
+
+/** The delivery id of an archive line (a Firehose record), without decoding the body. */
+export function archiveLineDeliveryId(data: Buffer): string | undefined {
+  return /"deliveryId":"([^"]+)"/.exec(data.subarray(0, 400).toString('utf8'))?.[1];
+}
 
 function serviceError(service: Service): Error {
   return Object.assign(new Error(`injected ${SERVICE_ERROR[service]}`), {

@@ -19,6 +19,7 @@
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -32,15 +33,17 @@ import { startDynamoDbLocal } from '../../local/dynamodb-local';
 import { startFauxqs } from '../../local/fauxqs';
 import { ensureDir } from '../../local/paths';
 import { startQueueRunner, type QueueRunner } from '../../local/queue-runner';
-import { createLocalResources, localHandlerEnvironment, type LocalResources } from '../../local/resources';
+import { LOCAL_NAMES, createLocalResources, localHandlerEnvironment, startArchiveStream, type LocalResources } from '../../local/resources';
+import type { FirehoseStandIn } from '../../local/stand-ins/firehose';
+import { ARCHIVE_STREAM_PRINCIPAL } from '../../local/iam/template-policies';
 import { readStackShape, type StackShape } from '../../local/stack-shape';
 import { loadStackTemplate } from '../../local/synth';
 import { startHangServer, startOutageProxy, type HangServer, type OutageProxy } from './fault-servers';
 import type { Role } from './fault-types';
 import { startHarnessJobEvents, type HarnessJobEvents } from './events-harness';
-import { FaultInjector } from './faults';
-import { startWireProxies } from './wire-faults';
-import type { WireProxy } from './wire-proxy';
+import { FaultInjector, archiveLineDeliveryId } from './faults';
+import { startWireProxies, wireDecider } from './wire-faults';
+import { startWireFaultProxy, type WireProxy } from './wire-proxy';
 import { Cleanups } from '../../local/cleanups';
 import type { CallRecorder } from '../../local/aws-call-recorder';
 import { AWS_SERVICE, DEPLOYER, OPERATOR } from '../../local/iam/access-log';
@@ -80,10 +83,14 @@ export interface HarnessStack {
   /** Faults on the wire, below the SDK's retries (plans as for `faults`, wire kinds). */
   readonly wireFaults: FaultInjector;
   readonly wire: Readonly<Record<Role, { readonly dynamodb: WireProxy; readonly fauxqs: WireProxy }>>;
+  /** The receiver's wire fault proxy in front of the Firehose stand-in (absent without the archive stream). */
+  readonly archiveWire?: WireProxy;
   readonly hang: HangServer;
   readonly outage: { readonly dynamodb: OutageProxy; readonly fauxqs: OutageProxy };
   /** Direct clients for inspection and for scenarios that act outside the handlers. */
   readonly direct: HarnessClients;
+  /** The local Firehose stand-in of the batched archive (flushed before each snapshot). */
+  readonly archiveStream?: FirehoseStandIn;
   /** The worker handler as the queue runner calls it (wrapper included). */
   readonly worker: WorkerHandler;
   setWorkerWrapper(wrapper: WorkerWrapper | undefined): void;
@@ -195,7 +202,43 @@ export async function startHarnessStack(options: HarnessOptions): Promise<Harnes
     faults.attach(workerClients.s3, 'worker', 's3');
 
     const resources = await createLocalResources(shape, direct, LOCAL_REGION);
-    const receiverEnv = localHandlerEnvironment(shape.receiver, resources, { [ENV.leaseSeconds]: String(TIMING.leaseSeconds) });
+    // The stand-in refuses a record inside a 200 answer when a plan says so (a partial batch failure).
+    // Firehose's own writes, with its destination role; straight to fauxqs (the archive stream is not a function's dependency to take down).
+    const streamS3 = clientsFor({ dynamodb: dynamodb.endpoint, s3: fauxqs.endpoint, sqs: fauxqs.endpoint }, false).s3;
+    cleanups.push(() => streamS3.destroy());
+    options.recorder?.attach(streamS3, { principal: ARCHIVE_STREAM_PRINCIPAL });
+    const archiveStream = await startArchiveStream(shape, { region: LOCAL_REGION, archiveBucketName: resources.archiveBucketName, archiveStreamName: LOCAL_NAMES.archiveStream }, {
+      s3: streamS3,
+      maxIntervalSeconds: 1,
+      recordFault: (data) => {
+        const deliveryId = archiveLineDeliveryId(data);
+        return deliveryId !== undefined && faults.decide('receiver.archiveRecord', deliveryId) !== undefined ? 'ServiceUnavailableException' : undefined;
+      },
+      log,
+    });
+    if (archiveStream) cleanups.push(() => archiveStream.stop());
+    // The receiver reaches the stand-in through a wire fault proxy of its own, as it reaches the emulators.
+    const archiveWire = archiveStream ? await startWireFaultProxy({ upstream: archiveStream.endpoint, decide: wireDecider(wireFaults, 'receiver') }) : undefined;
+    if (archiveWire) cleanups.push(() => archiveWire.stop());
+    const receiverFirehose = archiveWire
+      ? new FirehoseClient({
+          region: LOCAL_REGION,
+          credentials: LOCAL_CREDENTIALS,
+          endpoint: archiveWire.endpoint,
+          maxAttempts: TIMING.clientMaxAttempts,
+          requestHandler: { requestTimeout: TIMING.clientRequestTimeoutMs, connectionTimeout: TIMING.clientConnectionTimeoutMs, throwOnRequestTimeout: true },
+        })
+      : undefined;
+    if (receiverFirehose) {
+      options.recorder?.attach(receiverFirehose, { principal: SERVICE_NAMES.receiver });
+      faults.attach(receiverFirehose, 'receiver', 'firehose');
+      cleanups.push(() => receiverFirehose.destroy());
+    }
+    const receiverEnv = localHandlerEnvironment(shape.receiver, resources, {
+      [ENV.leaseSeconds]: String(TIMING.leaseSeconds),
+      // Past the harness's shorter receiver timeout, as the contract's delay is past the deployed one.
+      [ENV.claimCheckDelaySeconds]: String(TIMING.receiverTimeoutSeconds + 1),
+    });
     const workerEnv = localHandlerEnvironment(shape.worker, resources);
     const receiver = createReceiverHandler(
       receiverDependenciesFromEnv(receiverEnv.env, {
@@ -203,6 +246,7 @@ export async function startHarnessStack(options: HarnessOptions): Promise<Harnes
         dynamodb: receiverClients.dynamodb,
         s3: receiverClients.s3,
         sqs: receiverClients.sqs,
+        firehose: receiverFirehose,
       }),
     );
     const realWorker = createWorkerHandler(
@@ -229,6 +273,7 @@ export async function startHarnessStack(options: HarnessOptions): Promise<Harnes
         region: LOCAL_REGION,
         handler: worker,
         batchSize: shape.workerEventSource.batchSize,
+        maxBatchingWindowSeconds: shape.workerEventSource.maxBatchingWindowSeconds,
         reportBatchItemFailures: shape.workerEventSource.reportBatchItemFailures,
         pollers: TIMING.pollers,
         retryDelaySeconds: TIMING.retryDelaySeconds,
@@ -261,9 +306,11 @@ export async function startHarnessStack(options: HarnessOptions): Promise<Harnes
       faults,
       wireFaults,
       wire,
+      archiveWire,
       hang,
       outage: { dynamodb: dynamodbProxy, fauxqs: fauxqsProxy },
       direct,
+      archiveStream,
       worker,
       setWorkerWrapper: (next) => {
         wrapper = next;

@@ -40,7 +40,7 @@ export interface RunContext {
   readonly drainTimeoutMs: number;
 }
 
-interface Pending {
+export interface Pending {
   readonly name: string;
   readonly description: string;
   readonly workload: Workload;
@@ -51,11 +51,11 @@ interface Pending {
   readonly extra?: () => Record<string, number | string>;
 }
 
-function sendContext(context: RunContext): SendContext {
+export function sendContext(context: RunContext): SendContext {
   return { url: context.stack.webhookUrl, secret: context.stack.signingSecret, policy: STRICT_PROVIDER, signatures: context.signatures };
 }
 
-function workload(context: RunContext, prefix: string, deliveries: number, options: Partial<Parameters<typeof buildWorkload>[0]> = {}): Workload {
+export function workload(context: RunContext, prefix: string, deliveries: number, options: Partial<Parameters<typeof buildWorkload>[0]> = {}): Workload {
   const built = buildWorkload({ prefix, deliveries, random: prng(context.seed ^ hash(prefix)), ...options });
   for (const delivery of built.deliveries) context.bodies.add(delivery.body);
   return built;
@@ -68,9 +68,11 @@ function hash(text: string): number {
 }
 
 /** Waits for the sends, drains the queue once, and evaluates every pending scenario against one snapshot. */
-async function settle(context: RunContext, pending: readonly Pending[]): Promise<ScenarioResult[]> {
+export async function settle(context: RunContext, pending: readonly Pending[]): Promise<ScenarioResult[]> {
   const outcomes = await Promise.all(pending.map((item) => item.outcomes));
   const drained = await waitForDrain(context.stack.direct, context.stack.resources.queueUrl, context.drainTimeoutMs);
+  // Batched archive lines reach S3 when the stream flushes; the snapshot reads S3.
+  await context.stack.archiveStream?.flush();
   const snapshot = await takeSnapshot(context.stack.direct, context.stack.resources);
   const results: ScenarioResult[] = [];
   for (const [index, item] of pending.entries()) {
@@ -120,6 +122,12 @@ export async function warmUp(context: RunContext, deliveries: number): Promise<n
 
 const ALL_KINDS = ['error', 'hang', 'lost-response'] as const;
 
+/**
+ * A body just under the receiver's 1 MiB limit whose queue message (payload,
+ * envelope, attributes) passes SQS's 1 MiB: the claim-check route.
+ */
+export const CLAIM_CHECK_PADDING_BYTES = 1_047_600;
+
 interface StepScenario {
   readonly name: string;
   readonly steps: readonly Step[];
@@ -130,14 +138,14 @@ interface StepScenario {
 
 export const STEP_SCENARIOS: readonly StepScenario[] = [
   { name: 'claim', steps: ['receiver.claim'], description: 'receiver: dedupe claim (UpdateItem on deliveries) fails' },
-  { name: 'archive', steps: ['receiver.archive', 'receiver.release'], description: 'receiver: archive PutObject fails, and so does the release that follows' },
+  { name: 'archive', steps: ['receiver.archive', 'receiver.release'], description: 'receiver: the archive append (Firehose PutRecordBatch) fails, and so does the release that follows' },
   { name: 'enqueue', steps: ['receiver.enqueue'], description: 'receiver: SendMessage fails' },
   { name: 'mark-accepted', steps: ['receiver.markAccepted'], description: 'receiver: mark-accepted UpdateItem fails' },
   {
     name: 'read-archive',
     steps: ['worker.readArchive'],
-    description: 'worker: claim-check GetObject fails (bodies over the 64 KiB inline limit)',
-    paddingBytes: 70 * 1024,
+    description: 'worker: claim-check GetObject fails (bodies too large for the queue message: their own object, a delayed message)',
+    paddingBytes: CLAIM_CHECK_PADDING_BYTES,
   },
   { name: 'update-job', steps: ['worker.updateJob'], description: 'worker: job UpdateItem fails' },
 ];

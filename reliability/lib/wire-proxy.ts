@@ -63,6 +63,14 @@ function serverErrorFor(request: WireRequest): { status: number; contentType: st
       body: JSON.stringify({ __type: 'com.amazonaws.sqs#ServiceUnavailable', message: 'injected on the wire' }),
     };
   }
+  if (target.startsWith('Firehose_')) {
+    // Firehose's answer when a stream's throughput quota is exceeded, in its JSON 1.1 error shape.
+    return {
+      status: 503,
+      contentType: 'application/x-amz-json-1.1',
+      body: JSON.stringify({ __type: 'ServiceUnavailableException', message: 'injected on the wire' }),
+    };
+  }
   return {
     status: 503,
     contentType: 'application/xml',

@@ -17,7 +17,7 @@ import { RECEIVER_CLIENT_CONFIG, createReceiverHandler, receiverDependenciesFrom
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../ops/lib/clients';
 import type { Delivery } from '../../ops/lib/provider';
 import { startWireFaultProxy, type WireProxy, type WireRequest } from '../../reliability/lib/wire-proxy';
-import { archiveKeysFor, connect, getDeliveryRecord, signedDelivery, uniqueId, type E2eStack } from './support/stack';
+import { archivedEntriesFor, connect, getDeliveryRecord, signedDelivery, uniqueId, waitForArchiveFlushed, type E2eStack } from './support/stack';
 
 jest.setTimeout(60_000);
 
@@ -94,7 +94,8 @@ describe('a claim whose answer is lost on the wire', () => {
     expect(answer.statusCode).toBe(202);
     expect(proxy.counts()['hold-response']).toBeGreaterThanOrEqual(1);
     expect(await getDeliveryRecord(stack, delivery.deliveryId)).toMatchObject({ status: 'accepted' });
-    expect(await archiveKeysFor(stack, delivery.deliveryId)).toHaveLength(1);
+    await waitForArchiveFlushed(stack);
+    expect(await archivedEntriesFor(stack, delivery.deliveryId)).toHaveLength(1);
   });
 
   it('answers 503 and gives the lease back when both tries lose their answers, so the provider retry is accepted at once', async () => {

@@ -4,8 +4,8 @@
  * archived under this hour's key, never under the old delivery's.
  */
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { archiveKey } from '../../lambda/core/archive-key';
-import { archiveKeysFor, connect, getDeliveryRecord, send, signedDelivery, uniqueId, type E2eStack } from './support/stack';
+import { batchFolder } from '../../lambda/core/archive-key';
+import { waitForArchived, connect, getDeliveryRecord, send, signedDelivery, uniqueId, type E2eStack } from './support/stack';
 
 jest.setTimeout(120_000);
 
@@ -48,8 +48,8 @@ describe('a delivery id whose dedupe record has expired', () => {
     const record = await getDeliveryRecord(stack, deliveryId);
     expect(record).toMatchObject({ status: 'accepted' });
     expect(record?.receivedAt).not.toBe(oldReceivedAt);
-    const keys = await archiveKeysFor(stack, deliveryId);
-    expect(keys).toEqual([archiveKey(String(record?.receivedAt), deliveryId)]);
-    expect(keys).not.toContain(archiveKey(oldReceivedAt, deliveryId));
+    const entries = await waitForArchived(stack, deliveryId);
+    expect(entries.map((entry) => entry.delivery.receivedAt)).toEqual([record?.receivedAt]);
+    expect(entries[0].key.startsWith(batchFolder(String(record?.receivedAt)))).toBe(true);
   });
 });

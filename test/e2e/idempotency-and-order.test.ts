@@ -2,7 +2,7 @@
  * Nothing applied twice, nothing regressed: concurrent copies of one delivery
  * (provider retries racing each other) and events arriving out of order.
  */
-import { archiveKeysFor, connect, getJob, send, sendUntilSettled, signedDelivery, uniqueId, waitFor, waitForQueueDrained, type E2eStack } from './support/stack';
+import { archivedEntriesFor, connect, waitForArchiveFlushed, getJob, send, sendUntilSettled, signedDelivery, uniqueId, waitFor, waitForQueueDrained, type E2eStack } from './support/stack';
 
 // The project's testTimeout is a global-only option in Jest, so each e2e file sets its own.
 jest.setTimeout(120_000);
@@ -37,7 +37,8 @@ describe('idempotency and ordering', () => {
       // Never a 4xx: a strict provider would take it as final.
       expect(statuses.every((status) => [200, 202, 503].includes(status))).toBe(true);
       expect(retries.every((retry) => retry.last.status === 200)).toBe(true);
-      expect(await archiveKeysFor(stack, delivery.deliveryId)).toHaveLength(1);
+      await waitForArchiveFlushed(stack);
+      expect(await archivedEntriesFor(stack, delivery.deliveryId)).toHaveLength(1);
       const job = await getJob(stack, jobId);
       expect(job?.history?.filter((entry) => entry.deliveryId === delivery.deliveryId)).toHaveLength(1);
       expect(job?.status).toBe('started');

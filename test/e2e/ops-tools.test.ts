@@ -12,12 +12,13 @@ import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
-import { ARCHIVE_METADATA, STACK_NAME } from '../../lambda/core/contract';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { STACK_NAME } from '../../lambda/core/contract';
 import { toAsciiJson } from '../../lambda/core/ascii-json';
 import { buildPayload } from '../../ops/lib/provider';
 import { buildReplayMessage } from '../../ops/lib/replay-message';
 import {
-  archiveKeysFor,
+  waitForArchived,
   connect,
   getJob,
   inspectQueue,
@@ -76,6 +77,9 @@ describe('ops tools on the local stack', () => {
     await waitForStatus(stack, jobId, 'started');
     expect((await sendUntilSettled(stack, completed)).last.status).toBe(202);
     const item = await waitForStatus(stack, jobId, 'completed');
+    // Replay reads the archive: wait for the local stream to have written both (within seconds).
+    await waitForArchived(stack, started.deliveryId);
+    await waitForArchived(stack, completed.deliveryId);
     return { jobId, deliveryIds: [started.deliveryId, completed.deliveryId], item, from };
   }
 
@@ -133,35 +137,58 @@ describe('ops tools on the local stack', () => {
       expect(before.status).toBe('completed');
     });
 
-    it('refuses, under --verify, an archived object altered after the fact', async () => {
-      // Prepare: overwrite the body, keep the metadata (signature and hash of the original).
+    it('refuses, under --verify, an archived entry altered after the fact', async () => {
+      // Prepare: rewrite the body inside its batched line, keep its signature and hash (of the original).
       const { jobId, deliveryIds, from } = await completedJob();
-      const [key] = await archiveKeysFor(stack, deliveryIds[1]);
+      const [entry] = await waitForArchived(stack, deliveryIds[1]);
+      const key = entry.key;
       const original = await stack.clients.s3.send(new GetObjectCommand({ Bucket: stack.outputs.ArchiveBucketName, Key: key }));
-      const text = (await original.Body?.transformToString('utf8')) ?? '';
-      const forged = text.replace('"credits_used":31', '"credits_used":0');
-      expect(forged).not.toBe(text);
-      const put = (body: string, metadata: Record<string, string>): Promise<unknown> =>
-        stack.clients.s3.send(new PutObjectCommand({ Bucket: stack.outputs.ArchiveBucketName, Key: key, Body: body, Metadata: metadata, ContentType: 'application/json' }));
+      const text = gunzipSync(Buffer.from((await original.Body?.transformToByteArray()) ?? [])).toString('utf8');
+      const lines = text.split('\n');
+      const index = lines.findIndex((line) => line.includes(`"deliveryId":"${deliveryIds[1]}"`));
+      const record = JSON.parse(lines[index]) as { body: string; bodySha256: string };
+      const forgedBody = record.body.replace('"credits_used":31', '"credits_used":0');
+      expect(forgedBody).not.toBe(record.body);
+      const put = (line: Record<string, unknown>): Promise<unknown> => {
+        const rewritten = lines.map((existing, at) => (at === index ? JSON.stringify(line) : existing)).join('\n');
+        return stack.clients.s3.send(new PutObjectCommand({ Bucket: stack.outputs.ArchiveBucketName, Key: key, Body: gzipSync(rewritten) }));
+      };
       const args = ['--outputs', stack.context.outputsFile, '--from', from, '--to', until(), '--delivery-id', deliveryIds[1], '--verify'];
       const env = { WEBHOOK_SIGNING_SECRET: stack.context.signingSecret };
 
       // Act
-      await put(forged, original.Metadata ?? {});
+      await put({ ...record, body: forgedBody });
       const altered = await runTool('replay', args, env);
       // Someone able to write the object could rewrite the hash as well: only the signature catches that.
-      const sha = createHash('sha256').update(forged, 'utf8').digest('hex');
-      await put(forged, { ...original.Metadata, [ARCHIVE_METADATA.bodySha256]: sha });
+      const sha = createHash('sha256').update(forgedBody, 'utf8').digest('hex');
+      await put({ ...record, body: forgedBody, bodySha256: sha });
       const rehashed = await runTool('replay', args, env);
       await sleep(1000);
 
       // Assess
       expect(altered.code).toBe(1);
-      expect(altered.stdout).toContain(`refused ${key}: body sha256 differs from the archived metadata`);
+      expect(altered.stdout).toContain(`refused ${key} line ${index + 1}: body sha256 differs from the archived metadata`);
       expect(altered.stdout).toMatch(/^replay: listed \d+, matched 1, enqueued 0, skipped \d+, refused 1 in \d+ ms$/m);
       expect(rehashed.code).toBe(1);
-      expect(rehashed.stdout).toContain(`refused ${key}: signature does not verify over the archived bytes`);
+      expect(rehashed.stdout).toContain(`refused ${key} line ${index + 1}: signature does not verify over the archived bytes`);
       expect(await getJob(stack, jobId)).toMatchObject({ status: 'completed', creditsUsed: 31 });
+    });
+
+    it('finds a delivery a few seconds after its ack', async () => {
+      // Prepare
+      const from = new Date(Date.now() - 1000).toISOString();
+      const delivery = signedDelivery(stack, 'job.started', { jobId: uniqueId('job_soon') });
+      expect((await sendUntilSettled(stack, delivery)).last.status).toBe(202);
+      const ackedAt = Date.now();
+
+      // Act: what an operator would run, repeated until it finds the delivery.
+      const found = await waitFor(async () => {
+        const run = await runTool('replay', ['--outputs', stack.context.outputsFile, '--from', from, '--to', until(), '--delivery-id', delivery.deliveryId, '--dry-run']);
+        return /matched 1, would enqueue 1/.test(run.stdout) ? Date.now() : undefined;
+      }, 'replay to find the delivery', 15_000, 500);
+
+      // Assess: the local stream flushes within 2 s; each run of the tool adds its own start-up.
+      expect(found - ackedAt).toBeLessThan(15_000);
     });
 
     it.each([

@@ -3,9 +3,10 @@
  * archived byte for byte with its signed headers, deduplicated, queued, and
  * applied by the worker to the job item.
  */
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { ARCHIVE_METADATA } from '../../lambda/core/contract';
-import { archiveKeysFor, connect, getDeliveryRecord, getJob, send, signedDelivery, uniqueId, waitFor, type E2eStack, type JobItemView } from './support/stack';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { archiveKey, batchFolder } from '../../lambda/core/archive-key';
+import { DEFAULTS } from '../../lambda/core/contract';
+import { connect, getDeliveryRecord, getJob, send, signedDelivery, uniqueId, waitFor, waitForArchived, type E2eStack, type JobItemView } from './support/stack';
 
 // The project's testTimeout is a global-only option in Jest, so each e2e file sets its own.
 jest.setTimeout(120_000);
@@ -78,29 +79,51 @@ describe('the local pipeline', () => {
       }
     });
 
-    it('archives the exact raw bytes with the event, delivery id, timestamp and signature', async () => {
+    it('archives the exact raw bytes with the event, delivery id, timestamp and signature, in a batched object under the receipt hour', async () => {
       // Prepare
       const jobId = uniqueId('job');
       const delivery = signedDelivery(stack, 'job.started', { jobId });
 
       // Act
       await send(stack, delivery);
-      const [key] = await waitFor(async () => {
-        const keys = await archiveKeysFor(stack, delivery.deliveryId);
-        return keys.length > 0 ? keys : undefined;
-      }, 'the archive object');
-      const object = await stack.clients.s3.send(new GetObjectCommand({ Bucket: stack.outputs.ArchiveBucketName, Key: key }));
-      const bytes = Buffer.from(await object.Body!.transformToByteArray());
+      const [entry] = await waitForArchived(stack, delivery.deliveryId);
 
       // Assess
-      expect(key).toMatch(new RegExp(`^raw/\\d{4}/\\d{2}/\\d{2}/\\d{2}/${delivery.deliveryId}`));
-      expect(bytes.equals(Buffer.from(delivery.body as string, 'utf8'))).toBe(true);
-      expect(object.Metadata).toMatchObject({
-        [ARCHIVE_METADATA.event]: 'job.started',
-        [ARCHIVE_METADATA.deliveryId]: delivery.deliveryId,
-        [ARCHIVE_METADATA.timestamp]: delivery.timestamp,
-        [ARCHIVE_METADATA.signature]: delivery.headers['X-Webhook-Signature'],
+      const record = await getDeliveryRecord(stack, delivery.deliveryId);
+      expect(entry.key.startsWith(batchFolder(String(record?.receivedAt)))).toBe(true);
+      expect(entry.key).toMatch(/\.jsonl\.gz$/);
+      expect(Buffer.from(entry.delivery.rawBody).equals(Buffer.from(delivery.body as string, 'utf8'))).toBe(true);
+      expect(entry.delivery).toMatchObject({
+        event: 'job.started',
+        deliveryId: delivery.deliveryId,
+        timestamp: delivery.timestamp,
+        signature: delivery.headers['X-Webhook-Signature'],
+        receivedAt: record?.receivedAt,
+        origin: 'webhook',
       });
+    });
+
+    it('archives a body too large to travel inline as its own object, and applies it only after the object exists', async () => {
+      // Prepare: a body just under the receiver's 1 MiB limit, whose message (payload, envelope and
+      // attributes) would not fit SQS's 1 MiB, nor its archive line Firehose's 1,000 KiB.
+      const jobId = uniqueId('job_big');
+      const bare = signedDelivery(stack, 'job.completed', { jobId, extraData: { notes: '' } });
+      const pad = DEFAULTS.maxBodyBytes - 600 - Buffer.byteLength(bare.body as string);
+      const delivery = signedDelivery(stack, 'job.completed', { jobId, extraData: { notes: 'n'.repeat(pad) } });
+
+      // Act
+      const answer = await send(stack, delivery);
+      const record = await getDeliveryRecord(stack, delivery.deliveryId);
+      const key = archiveKey(String(record?.receivedAt), delivery.deliveryId);
+      const object = await stack.clients.s3.send(new HeadObjectCommand({ Bucket: stack.outputs.ArchiveBucketName, Key: key }));
+      const before = await getJob(stack, jobId);
+      const job = await waitFor(async () => ((await getJob(stack, jobId))?.status === 'completed' ? getJob(stack, jobId) : undefined), 'the claim-checked delivery to apply', 90_000);
+
+      // Assess: the object was there when the receiver answered; the job waited for the message's delay.
+      expect(answer.status).toBe(202);
+      expect(object.ContentLength).toBe(Buffer.byteLength(delivery.body as string));
+      expect(before).toBeUndefined();
+      expect(job).toMatchObject({ status: 'completed', lastDeliveryId: delivery.deliveryId });
     });
   });
 

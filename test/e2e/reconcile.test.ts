@@ -8,7 +8,7 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { ARCHIVE_METADATA } from '../../lambda/core/contract';
 import { injectSimulatorFault, type SimulatorFault } from '../../ops/lib/simulator-client';
 import { runTool } from './support/cli';
-import { archiveKeysFor, connect, getJob, uniqueId, waitFor, type E2eStack } from './support/stack';
+import { archivedEntriesFor, connect, getJob, uniqueId, waitFor, type E2eStack } from './support/stack';
 
 jest.setTimeout(120_000);
 
@@ -66,7 +66,7 @@ describe('the reconciler on the local stack', () => {
     expect(item).toMatchObject({ lastOrigin: 'reconcile', lastDeliveryId: `reconcile:${jobId}:completed`, outputUrl: `https://cdn.example.com/out/${jobId}.webm`, creditsUsed: 12 });
     expect(item).not.toHaveProperty('openShard');
     expect(item).not.toHaveProperty('openedAt');
-    const [key] = await archiveKeysFor(stack, `reconcile:${jobId}:completed`);
+    const [{ key }] = await archivedEntriesFor(stack, `reconcile:${jobId}:completed`);
     const head = await stack.clients.s3.send(new HeadObjectCommand({ Bucket: stack.outputs.ArchiveBucketName, Key: key }));
     expect(head.Metadata?.[ARCHIVE_METADATA.origin]).toBe('reconcile');
     expect(head.Metadata).not.toHaveProperty(ARCHIVE_METADATA.signature);

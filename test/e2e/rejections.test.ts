@@ -5,7 +5,8 @@
 import { DEFAULTS } from '../../lambda/core/contract';
 import { buildDelivery, signDelivery, type Delivery } from '../../ops/lib/provider';
 import {
-  archiveKeysFor,
+  archivedEntriesFor,
+  waitForArchiveFlushed,
   connect,
   getDeliveryRecord,
   getJob,
@@ -163,7 +164,8 @@ describe('rejected requests', () => {
       expect(JSON.stringify(answer.body)).not.toContain(stack.context.signingSecret);
       expect(await getDeliveryRecord(stack, delivery.deliveryId)).toBeUndefined();
       expect(await getJob(stack, jobId)).toBeUndefined();
-      expect(await archiveKeysFor(stack, delivery.deliveryId)).toEqual([]);
+      await waitForArchiveFlushed(stack);
+      expect(await archivedEntriesFor(stack, delivery.deliveryId)).toEqual([]);
       const queued = [...(await inspectQueue(stack, stack.outputs.QueueUrl)), ...(await inspectQueue(stack, stack.outputs.DeadLetterQueueUrl))];
       expect(queued.filter((message) => message.body.includes(jobId) || message.body.includes(delivery.deliveryId))).toEqual([]);
     });

@@ -5,11 +5,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { readStackShape, type CfnTemplate, type TableShape } from '../../local/stack-shape';
 import { readContext } from './support/context';
-import { connect, type E2eStack } from './support/stack';
+import { connect, send, signedDelivery, uniqueId, waitForArchived, type E2eStack } from './support/stack';
 
 // The project's testTimeout is a global-only option in Jest, so each e2e file sets its own.
 jest.setTimeout(120_000);
@@ -79,6 +79,7 @@ describe('the local resources', () => {
 
       // Assess
       expect(Number(queue.Attributes?.VisibilityTimeout)).toBe(shape.queue.visibilityTimeoutSeconds);
+      expect(Number(queue.Attributes?.MaximumMessageSize)).toBe(shape.queue.maximumMessageSizeBytes);
       if (shape.queue.messageRetentionSeconds !== undefined) {
         expect(Number(queue.Attributes?.MessageRetentionPeriod)).toBe(shape.queue.messageRetentionSeconds);
       }
@@ -95,6 +96,26 @@ describe('the local resources', () => {
   describe('the archive bucket', () => {
     it('exists', async () => {
       await expect(stack.clients.s3.send(new HeadBucketCommand({ Bucket: stack.outputs.ArchiveBucketName }))).resolves.toBeDefined();
+    });
+  });
+
+  describe('the archive stream', () => {
+    it("is served by the local Firehose stand-in, writing the template's prefix, extension and compression", async () => {
+      // Prepare
+      expect(shape.archiveStream).toMatchObject({ compression: 'GZIP', fileExtension: '.jsonl.gz' });
+      expect(stack.outputs.Endpoints?.firehose).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const delivery = signedDelivery(stack, 'job.started', { jobId: uniqueId('job_stream') });
+
+      // Act
+      await send(stack, delivery);
+      const [entry] = await waitForArchived(stack, delivery.deliveryId);
+      const object = await stack.clients.s3.send(new GetObjectCommand({ Bucket: stack.outputs.ArchiveBucketName, Key: entry.key }));
+      const bytes = Buffer.from(await object.Body!.transformToByteArray());
+
+      // Assess: <prefix evaluated at the oldest record's arrival><stream>-<version>-<time>-<uuid><extension>
+      const prefix = String(shape.archiveStream?.prefix).replace('!{timestamp:yyyy/MM/dd/HH}', '\\d{4}/\\d{2}/\\d{2}/\\d{2}');
+      expect(entry.key).toMatch(new RegExp(`^${prefix}webhook-archive-stream-1-\\d{4}(-\\d{2}){5}-[0-9a-f-]{36}\\.jsonl\\.gz$`));
+      expect([...bytes.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
     });
   });
 });

@@ -14,6 +14,7 @@ import {
   aliasResource,
   outputAliases,
   principalPolicies,
+  ARCHIVE_STREAM_PRINCIPAL,
   principalRoles,
   resourcePolicies,
   resourcePolicyFor,
@@ -59,10 +60,11 @@ describe('template policies', () => {
   });
 
   describe('principals', () => {
-    it('finds each function\'s role by the service name its clients are recorded under, and the imported operator role by name', () => {
+    it('finds each function\'s role by the service name its clients are recorded under, the archive stream\'s destination role, and the imported operator role by name', () => {
       const roles = principalRoles(template, 'ops');
-      expect([...roles.keys()].sort()).toEqual(['operator', SERVICE_NAMES.receiver, SERVICE_NAMES.worker, SERVICE_NAMES.reconciler, SERVICE_NAMES.jobEvents].sort());
+      expect([...roles.keys()].sort()).toEqual(['operator', ARCHIVE_STREAM_PRINCIPAL, SERVICE_NAMES.receiver, SERVICE_NAMES.worker, SERVICE_NAMES.reconciler, SERVICE_NAMES.jobEvents].sort());
       expect(roles.get('operator')).toEqual({ roleName: 'ops' });
+      expect(roles.get(ARCHIVE_STREAM_PRINCIPAL)?.roleLogicalId).toMatch(/^IngestionArchiveStreamRole/);
     });
 
     it('collects the policies attached to a role, resolved', () => {

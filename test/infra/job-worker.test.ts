@@ -76,12 +76,13 @@ describe('JobWorker', () => {
       expect(fn.Timeout).toBe(DEFAULTS.workerTimeoutSeconds);
     });
 
-    it('knows the jobs table, the archive bucket and the DLQ, nothing else', () => {
+    it('knows the jobs table, the archive bucket, the DLQ and its queue (to bring a record back early), nothing else', () => {
       expect(fn.Environment.Variables).toEqual({
         POWERTOOLS_SERVICE_NAME: 'webhook-worker',
         [ENV.jobsTable]: { Ref: ids.jobs },
         [ENV.archiveBucket]: { Ref: ids.archive },
         [ENV.deadLetterQueueUrl]: { Ref: ids.dlq },
+        [ENV.queueUrl]: { Ref: ids.queue },
       });
     });
   });
@@ -115,6 +116,7 @@ describe('JobWorker', () => {
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:GetObject',
+        's3:ListBucket',
         'sqs:ChangeMessageVisibility',
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',
@@ -136,10 +138,11 @@ describe('JobWorker', () => {
       expect(JSON.stringify(statements)).not.toContain(ids.deliveries);
     });
 
-    it('read the archive under raw/ and can never put into it', () => {
+    it('read and list the archive under raw/ and can never put into it', () => {
       const statements = roleStatements(synth.template, synth.stack.worker.workerRole);
       expect(resourcesFor(statements, 's3:GetObject')).toEqual([objectsUnder(ids.archive, ARCHIVE_PREFIX)]);
-      expect(actionsOf(statements).filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetObject']);
+      expect(resourcesFor(statements, 's3:ListBucket')).toEqual([getAtt(ids.archive)]);
+      expect(actionsOf(statements).filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetObject', 's3:ListBucket']);
     });
 
     it('consume only the work queue, and only send to its DLQ', () => {

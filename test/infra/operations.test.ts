@@ -143,6 +143,17 @@ describe('Operations', () => {
       });
     });
 
+    it("page when Firehose holds archive records unwritten for 15 minutes (it keeps them 24 h)", () => {
+      expect(alarmProps(synth.stack.operations.alarms.archiveDeliveryLag!)).toMatchObject({
+        Namespace: 'AWS/Firehose',
+        MetricName: 'DeliveryToS3.DataFreshness',
+        Dimensions: [{ Name: 'DeliveryStreamName', Value: { Ref: logicalId(synth.stack.ingestion.archiveStream as never) } }],
+        Statistic: 'Maximum',
+        Threshold: 900,
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
     it('page as soon as the receiver reports the secret unset', () => {
       expect(alarmProps(synth.stack.operations.alarms.signingSecretUnset)).toMatchObject({
         Namespace: METRICS_NAMESPACE,
@@ -193,6 +204,12 @@ describe('Operations', () => {
         ]),
       );
       expect(body).toContain('Dead-letter queue depth');
+    });
+
+    it("shows the archive stream's records in, records written, throttling and freshness", () => {
+      expect(graphed).toEqual(
+        expect.arrayContaining(['AWS/Firehose/IncomingRecords', 'AWS/Firehose/DeliveryToS3.Records', 'AWS/Firehose/ThrottledRecords', 'AWS/Firehose/DeliveryToS3.DataFreshness']),
+      );
     });
 
     it('shows the state of every alarm', () => {

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Size, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -41,7 +41,10 @@ describe('WebhookIngestion props validation', () => {
     ['a lease no longer than the receiver timeout', { leaseSeconds: DEFAULTS.receiverTimeoutSeconds }, `leaseSeconds must be an integer >= ${DEFAULTS.receiverTimeoutSeconds + 1}`],
     ['a negative rotation grace', { rotationGraceSeconds: -1 }, 'rotationGraceSeconds must be an integer >= 0 (got -1)'],
     ['a secret cache over an hour', { secretCacheSeconds: 3601 }, 'secretCacheSeconds must be an integer between 0 and 3600 (got 3601)'],
-    ['an inline payload limit beyond the queue message', { inlinePayloadMaxBytes: 256 * 1024 }, 'inlinePayloadMaxBytes must be an integer between 0 and 204800'],
+    ['an inline payload limit beyond the queue message', { inlinePayloadMaxBytes: MiB }, `inlinePayloadMaxBytes must be an integer between 0 and ${MiB - 1024}`],
+    ['an archive buffering interval beyond Firehose\'s 900 s', { archiveBufferingInterval: Duration.seconds(901) }, 'archiveBufferingInterval must be between 0 and 900 seconds (got 901)'],
+    ['an archive buffer beyond Firehose\'s 128 MiB', { archiveBufferingSize: Size.mebibytes(129) }, 'archiveBufferingSize must be between 1 and 128 MiB (got 129)'],
+    ['archive buffering without the archive stream', { deployArchiveStream: false, archiveBufferingInterval: Duration.seconds(30) }, 'archiveBufferingInterval and archiveBufferingSize need deployArchiveStream'],
     ['a cold transition at day zero', { archiveColdAfterDays: 0 }, 'archiveColdAfterDays must be an integer >= 1 (got 0)'],
     ['a fractional archive retention', { archiveRetentionDays: 400.5 }, 'archiveRetentionDays must be an integer >= 1 (got 400.5)'],
     ['a zero noncurrent version expiry', { archiveNoncurrentVersionExpirationDays: 0 }, 'archiveNoncurrentVersionExpirationDays must be an integer >= 1 (got 0)'],
@@ -105,7 +108,7 @@ describe('JobWorker props validation', () => {
 
   it("rejects a queue whose visibility timeout is under six worker timeouts plus the batching window", () => {
     expect(errorOf(build({}, 6 * DEFAULTS.workerTimeoutSeconds)).problems).toEqual([
-      "the queue's visibility timeout (180 s) must be at least 6x the worker timeout plus the batching window (181 s)",
+      `the queue's visibility timeout (180 s) must be at least 6x the worker timeout plus the batching window (${6 * DEFAULTS.workerTimeoutSeconds + DEFAULTS.workerBatchingWindowSeconds} s)`,
     ]);
   });
 

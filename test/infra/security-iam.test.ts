@@ -63,11 +63,15 @@ describe('IAM least privilege', () => {
     reviewQueue: logicalId(stack.jobEvents!.reviewQueue!),
     reviewDeadLetterQueue: logicalId(stack.jobEvents!.reviewDeadLetterQueue!),
     reviewRule: logicalId(stack.jobEvents!.qualityReviewRule!),
+    streamRole: logicalId(stack.ingestion.archiveStream?.role as never),
+    stream: logicalId(stack.ingestion.archiveStream as never),
+    streamLogs: logicalId(stack.ingestion.archiveStream?.errorLogGroup as never),
   };
+  const underErrors = JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.archive, 'Arn'] }, '/archive-errors/*']] });
 
-  it("has exactly the functions' own roles and the schedule's, with no managed or inline policies", () => {
+  it("has exactly the functions' own roles, the schedule's and the archive stream's, with no managed or inline policies", () => {
     const roles = template.findResources('AWS::IAM::Role');
-    expect(Object.keys(roles).sort()).toEqual([ids.receiverRole, ids.workerRole, ids.reconcilerRole, ids.scheduleRole, ids.publisherRole].sort());
+    expect(Object.keys(roles).sort()).toEqual([ids.receiverRole, ids.workerRole, ids.reconcilerRole, ids.scheduleRole, ids.publisherRole, ids.streamRole].sort());
     for (const [id, role] of Object.entries(roles)) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
       expect(role.Properties.Policies).toBeUndefined();
@@ -81,7 +85,10 @@ describe('IAM least privilege', () => {
                 Principal: { Service: 'scheduler.amazonaws.com' },
               },
             ]
-          : [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }];
+          : id === ids.streamRole
+            ? // Firehose's documented trust: only on behalf of this account.
+              [{ Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'AWS::AccountId' } } }, Effect: 'Allow', Principal: { Service: 'firehose.amazonaws.com' } }]
+            : [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }];
       expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument.Statement)).toBe(JSON.stringify(trust));
     }
   });
@@ -107,12 +114,24 @@ describe('IAM least privilege', () => {
     );
   });
 
+  it('lets the archive stream write batched objects under raw/ (and its error prefix), never delete, and log its errors', () => {
+    expect(pairsOf(template, ids.streamRole)).toEqual(
+      pairs([
+        [['logs:CreateLogStream', 'logs:PutLogEvents'], arn(ids.streamLogs)],
+        [['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], arn(ids.archive)],
+        [['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], under(ids.archive)],
+        [['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], underErrors],
+      ]),
+    );
+  });
+
   it("lets the receiver do exactly its pipeline's calls on its own resources", () => {
     expect(pairsOf(template, ids.receiverRole)).toEqual(
       pairs([
         [['logs:CreateLogStream', 'logs:PutLogEvents'], arn(ids.receiverLogs)],
         [['dynamodb:UpdateItem'], arn(ids.deliveries)],
         [['s3:PutObject'], under(ids.archive)],
+        [['firehose:PutRecordBatch'], arn(ids.stream)],
         [['sqs:SendMessage'], arn(ids.queue)],
         [['secretsmanager:GetSecretValue'], ref(ids.secret)],
       ]),
@@ -125,6 +144,7 @@ describe('IAM least privilege', () => {
         [['logs:CreateLogStream', 'logs:PutLogEvents'], arn(ids.workerLogs)],
         [['dynamodb:UpdateItem'], arn(ids.jobs)],
         [['s3:GetObject'], under(ids.archive)],
+        [['s3:ListBucket'], arn(ids.archive)],
         [['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'], arn(ids.queue)],
         // A record that can never succeed goes to the DLQ at once, with its reason.
         [['sqs:SendMessage'], arn(ids.dlq)],
@@ -145,13 +165,22 @@ describe('IAM least privilege', () => {
     );
   });
 
-  it("grants no wildcard action, and no '*' resource but ListStreams; the only other wildcard is the archive's raw/* object prefix", () => {
-    for (const roleId of [ids.receiverRole, ids.workerRole, ids.reconcilerRole, ids.publisherRole]) {
+  it("lets the worker list the archive only under raw/, so a missing claim-check object reads NoSuchKey, not AccessDenied", () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy: CfnJson) => list(policy.Properties.Roles).some((roleRef) => JSON.stringify(roleRef) === ref(ids.workerRole)))
+      .flatMap((policy: CfnJson) => policy.Properties.PolicyDocument.Statement as (Statement & Record<string, unknown>)[]);
+    expect(statements.filter((statement) => list(statement.Action).includes('s3:ListBucket'))).toEqual([
+      expect.objectContaining({ Condition: { StringLike: { 's3:prefix': [`${ARCHIVE_PREFIX}*`] } } }),
+    ]);
+  });
+
+  it("grants no wildcard action, and no '*' resource but ListStreams; the only other wildcards are the archive's raw/* (and the stream's error) prefixes", () => {
+    for (const roleId of [ids.receiverRole, ids.workerRole, ids.reconcilerRole, ids.publisherRole, ids.streamRole]) {
       for (const pair of pairsOf(template, roleId)) {
         const [action, resource] = pair.split(' on ');
         expect(action).not.toContain('*');
         if (resource === '"*"') expect(action).toBe('dynamodb:ListStreams');
-        else if (resource.includes('*')) expect(resource).toBe(under(ids.archive));
+        else if (resource.includes('*')) expect([under(ids.archive), ...(roleId === ids.streamRole ? [underErrors] : [])]).toContain(resource);
       }
     }
   });

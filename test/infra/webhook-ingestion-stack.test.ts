@@ -110,6 +110,9 @@ describe('WebhookIngestionStack', () => {
           `${STACK_NAME}/Ingestion/HttpApi`,
           `${STACK_NAME}/Ingestion/SigningSecret`,
           `${STACK_NAME}/Ingestion/ReceiverRole`,
+          // Firehose's own object names under the archive's raw/ (and error) prefixes.
+          `${STACK_NAME}/Ingestion/ArchiveStream/Policy`,
+          `${STACK_NAME}/Ingestion/ArchiveStream/Policy`,
           `${STACK_NAME}/Worker/FunctionRole`,
           `${STACK_NAME}/Reconciler/FunctionRole`,
           `${STACK_NAME}/Reconciler/ScheduleRole`,
@@ -126,17 +129,20 @@ describe('WebhookIngestionStack', () => {
       expect(acks.filter((a) => a.reason.trim().length < 60)).toEqual([]);
     });
 
-    it("acknowledges IAM5 only for the raw/* archive prefix, the reconciler function's own qualified ARNs and the stream poller's ListStreams", () => {
+    it("acknowledges IAM5 only for the raw/* archive prefix (and the archive stream's error prefix), the reconciler function's own qualified ARNs and the stream poller's ListStreams", () => {
       const iam5 = acknowledgements(synth.app).filter((a) => a.id.startsWith('AwsSolutions-IAM5'));
       const archiveId = logicalId(synth.stack.ingestion.archiveBucket);
       const reconcilerId = logicalId(synth.stack.reconciler!.reconciler);
       expect(iam5.map((a) => a.id).sort()).toEqual(
         [
+          // receiver, worker, reconciler, archive stream
+          `AwsSolutions-IAM5[Resource::<${archiveId}.Arn>/raw/*]`,
           `AwsSolutions-IAM5[Resource::<${archiveId}.Arn>/raw/*]`,
           `AwsSolutions-IAM5[Resource::<${archiveId}.Arn>/raw/*]`,
           `AwsSolutions-IAM5[Resource::<${archiveId}.Arn>/raw/*]`,
           `AwsSolutions-IAM5[Resource::<${reconcilerId}.Arn>:*]`,
           'AwsSolutions-IAM5[Resource::*]',
+          `AwsSolutions-IAM5[Resource::<${archiveId}.Arn>/archive-errors/*]`,
         ].sort(),
       );
     });

@@ -1,10 +1,11 @@
-import { Stack } from 'aws-cdk-lib';
+import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ARCHIVE_PREFIX, DEFAULTS, ENV, TABLE_KEYS, WEBHOOK_PATH } from '../../lambda/core/contract';
+import { ARCHIVE_BATCH_EXTENSION, ARCHIVE_BATCH_FOLDER, ARCHIVE_PREFIX, DEFAULTS, ENV, SERVICE_LIMITS, TABLE_KEYS, WEBHOOK_PATH } from '../../lambda/core/contract';
+import { ARCHIVE_BATCH_PREFIX_EXPRESSION, batchFolder } from '../../lambda/core/archive-key';
 import { SIGNING_SECRET_PLACEHOLDER_TEMPLATE, WebhookIngestion } from '../../lib/webhook-ingestion';
 import { type Synthesized, actionsOf, getAtt, logicalId, objectsUnder, resourcesFor, roleStatements, synthesize, type CfnJson, projectApp } from './support/synth';
 
@@ -111,6 +112,8 @@ describe('WebhookIngestion', () => {
         ENV.rotationGraceSeconds,
         ENV.secretCacheSeconds,
         ENV.inlinePayloadMaxBytes,
+        ENV.claimCheckDelaySeconds,
+        ENV.archiveStream,
         'POWERTOOLS_SERVICE_NAME',
       ];
       expect(Object.keys(env).sort()).toEqual([...expected].sort());
@@ -119,6 +122,9 @@ describe('WebhookIngestion', () => {
       expect(env[ENV.timestampToleranceSeconds]).toBe(String(DEFAULTS.timestampToleranceSeconds));
       expect(env[ENV.maxBodyBytes]).toBe(String(DEFAULTS.maxBodyBytes));
       expect(env[ENV.dedupeTtlDays]).toBe(String(DEFAULTS.dedupeTtlDays));
+      expect(env[ENV.archiveStream]).toEqual({ Ref: logicalId(synth.stack.ingestion.archiveStream as never) });
+      // Longer than the function's timeout: an attempt that answers 2xx has written its claim-check object first.
+      expect(Number(env[ENV.claimCheckDelaySeconds])).toBeGreaterThan(fn.Timeout as number);
     });
 
     it('is bundled as minified ESM with a require shim and the AWS SDK inside the bundle', () => {
@@ -132,19 +138,25 @@ describe('WebhookIngestion', () => {
       expect(bundle).not.toMatch(/\.map$/m);
     });
 
-    it('logs to its own retained log group instead of the account-wide basic execution policy', () => {
+    it('logs JSON to its own retained log group, without Lambda\'s START/END/REPORT lines, instead of the account-wide basic execution policy', () => {
       const roleId = logicalId(synth.stack.ingestion.receiverRole);
       const role = synth.template.findResources('AWS::IAM::Role')[roleId];
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-      expect(fn.LoggingConfig).toEqual({ LogGroup: { Ref: logicalId(synth.stack.ingestion.receiverLogGroup) } });
+      expect(fn.LoggingConfig).toEqual({
+        LogGroup: { Ref: logicalId(synth.stack.ingestion.receiverLogGroup) },
+        LogFormat: 'JSON',
+        SystemLogLevel: 'WARN',
+        ApplicationLogLevel: 'INFO',
+      });
     });
   });
 
   describe("the receiver's permissions", () => {
-    it('are exactly: write its logs, update deliveries, put archive objects, send to the queue, read the secret', () => {
+    it('are exactly: write its logs, update deliveries, append to the archive stream, put archive objects, send to the queue, read the secret', () => {
       const statements = roleStatements(synth.template, synth.stack.ingestion.receiverRole);
       expect(actionsOf(statements)).toEqual([
         'dynamodb:UpdateItem',
+        'firehose:PutRecordBatch',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:PutObject',
@@ -265,6 +277,13 @@ describe('WebhookIngestion', () => {
       expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * DEFAULTS.workerTimeoutSeconds);
     });
 
+    it('let the work queue and the DLQ carry 1 MiB messages, what the inline payload limit assumes (the worker moves bodies to the DLQ unchanged)', () => {
+      const queues = synth.template.findResources('AWS::SQS::Queue');
+      expect(queues[ids.queue].Properties.MaximumMessageSize).toBe(SERVICE_LIMITS.sqsMaxMessageBytes);
+      expect(queues[ids.dlq].Properties.MaximumMessageSize).toBe(SERVICE_LIMITS.sqsMaxMessageBytes);
+      expect(DEFAULTS.inlinePayloadMaxBytes).toBeLessThan(SERVICE_LIMITS.sqsMaxMessageBytes);
+    });
+
     it('keep dead letters for 14 days', () => {
       const dlq = synth.template.findResources('AWS::SQS::Queue')[ids.dlq];
       expect(dlq.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
@@ -357,6 +376,49 @@ describe('WebhookIngestion with overrides', () => {
     });
   });
 
+  describe('the archive stream', () => {
+    const stream = (): CfnJson => Object.values(synth.template.findResources('AWS::KinesisFirehose::DeliveryStream'))[0];
+
+    it('takes Direct PUT records, encrypted at rest, and writes GZIP objects of JSON lines under the receipt-hour batch folder', () => {
+      const properties = stream().Properties;
+      expect(properties.DeliveryStreamType).toBe('DirectPut');
+      expect(properties.DeliveryStreamEncryptionConfigurationInput).toEqual({ KeyType: 'AWS_OWNED_CMK' });
+      expect(properties.ExtendedS3DestinationConfiguration).toMatchObject({
+        BucketARN: { 'Fn::GetAtt': [ids.archive, 'Arn'] },
+        Prefix: `${ARCHIVE_PREFIX}!{timestamp:yyyy/MM/dd/HH}/${ARCHIVE_BATCH_FOLDER}`,
+        ErrorOutputPrefix: 'archive-errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/',
+        CompressionFormat: 'GZIP',
+        FileExtension: ARCHIVE_BATCH_EXTENSION,
+        CustomTimeZone: 'UTC',
+        BufferingHints: { IntervalInSeconds: 60, SizeInMBs: 64 },
+        CloudWatchLoggingOptions: expect.objectContaining({ Enabled: true }),
+      });
+    });
+
+    it("renders Firehose's prefix expression to exactly the hour folder the readers list", () => {
+      const instant = '2026-11-27T09:59:59.999Z';
+      const rendered = ARCHIVE_BATCH_PREFIX_EXPRESSION.replace('!{timestamp:yyyy/MM/dd/HH}', '2026/11/27/09');
+      expect(rendered).toBe(batchFolder(instant));
+    });
+
+    it('takes the buffering overrides, and is left out when deployArchiveStream is false', () => {
+      const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Buffering');
+      new WebhookIngestion(stack, 'Ingestion', { archiveBufferingInterval: Duration.seconds(300), archiveBufferingSize: Size.mebibytes(16) });
+      Template.fromStack(stack).hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+        ExtendedS3DestinationConfiguration: Match.objectLike({ BufferingHints: { IntervalInSeconds: 300, SizeInMBs: 16 } }),
+      });
+
+      const without = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'PerObject');
+      const ingestion = new WebhookIngestion(without, 'Ingestion', { deployArchiveStream: false });
+      const template = Template.fromStack(without);
+      template.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 0);
+      expect(ingestion.archiveStream).toBeUndefined();
+      const receiver = Object.values(template.findResources('AWS::Lambda::Function')).find((fn) => fn.Properties.Environment?.Variables?.[ENV.deliveriesTable]);
+      expect(receiver?.Properties.Environment.Variables).not.toHaveProperty(ENV.archiveStream);
+      expect(actionsOf(roleStatements(template, ingestion.receiverRole))).not.toContain('firehose:PutRecordBatch');
+    });
+  });
+
   describe('when a customer managed key is given', () => {
     it('encrypts table, archive and queues with it and grants the receiver only what its calls need', () => {
       const stack = new Stack(projectApp({ bundle: false }), 'Cmk');
@@ -379,6 +441,10 @@ describe('WebhookIngestion with overrides', () => {
       const statements = roleStatements(template, ingestion.receiverRole);
       expect(resourcesFor(statements, 'kms:GenerateDataKey')).toEqual([keyArn]);
       expect(resourcesFor(statements, 'kms:Decrypt')).toEqual([keyArn]);
+      template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: { 'Fn::GetAtt': [logicalId(key), 'Arn'] } },
+        ExtendedS3DestinationConfiguration: Match.objectLike({ EncryptionConfiguration: { KMSEncryptionConfig: { AWSKMSKeyARN: { 'Fn::GetAtt': [logicalId(key), 'Arn'] } } } }),
+      });
     });
   });
 });

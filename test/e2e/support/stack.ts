@@ -3,9 +3,11 @@
  * and read-only views of the deliveries table, jobs table, archive and queues.
  */
 import { GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { ARCHIVE_PREFIX, type EventType } from '../../../lambda/core/contract';
+import { archiveListingPrefixes } from '../../../lambda/core/archive-key';
+import type { EventType } from '../../../lambda/core/contract';
+import type { ArchivedDelivery } from '../../../lambda/core/ports';
+import { readArchiveEntries } from '../../../ops/lib/archive-reader';
 import { localClients, type AwsClients } from '../../../ops/lib/clients';
 import { readOutputsFile, type StackOutputs } from '../../../ops/lib/outputs';
 import { buildEventDelivery, postDelivery, type Delivery, type DeliveryAnswer, type PayloadOptions } from '../../../ops/lib/provider';
@@ -105,27 +107,51 @@ export async function getDeliveryRecord(stack: E2eStack, deliveryId: string): Pr
   return result.Item ? fromItem(result.Item) : undefined;
 }
 
-/** Every archive key, listed page by page. */
-export async function listArchiveKeys(stack: E2eStack): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await stack.clients.s3.send(
-      new ListObjectsV2Command({ Bucket: stack.outputs.ArchiveBucketName, Prefix: ARCHIVE_PREFIX, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token !== undefined);
-  return keys;
+export interface ArchivedEntry {
+  /** The object holding the entry: a batched object (`…/batch/…jsonl.gz`) or a per-delivery one. */
+  readonly key: string;
+  /** The entry's line in a batched object. */
+  readonly line?: number;
+  readonly delivery: ArchivedDelivery;
 }
 
-/** Archive keys end in `/<deliveryId>.json`. */
-export function deliveryIdOfKey(key: string): string {
-  return key.slice(key.lastIndexOf('/') + 1).replace(/\.json$/, '');
+/**
+ * Every archive entry (per-delivery objects and the lines of batched objects)
+ * under the hour prefixes of the last `minutes`, with their neighbours.
+ */
+export async function archivedEntries(stack: E2eStack, minutes = 10): Promise<ArchivedEntry[]> {
+  const now = Date.now();
+  const prefixes = archiveListingPrefixes(new Date(now - minutes * 60_000), new Date(now));
+  const entries: ArchivedEntry[] = [];
+  for await (const item of readArchiveEntries(stack.clients.s3, stack.outputs.ArchiveBucketName, prefixes)) {
+    if (!item.ok) throw new Error(`unreadable archive entry ${item.location.key}${item.line ? ` line ${item.line}` : ''}: ${item.reason}`);
+    entries.push({ key: item.location.key, line: item.line, delivery: item.delivery });
+  }
+  return entries;
 }
 
-export async function archiveKeysFor(stack: E2eStack, deliveryId: string): Promise<string[]> {
-  return (await listArchiveKeys(stack)).filter((key) => deliveryIdOfKey(key) === deliveryId);
+export async function archivedEntriesFor(stack: E2eStack, deliveryId: string): Promise<ArchivedEntry[]> {
+  return (await archivedEntries(stack)).filter((entry) => entry.delivery.deliveryId === deliveryId);
+}
+
+/** Waits until the delivery's entry is in S3 (a batched one appears when the local stream flushes, within seconds). */
+export async function waitForArchived(stack: E2eStack, deliveryId: string, timeoutMs = 30_000): Promise<ArchivedEntry[]> {
+  return waitFor(async () => {
+    const entries = await archivedEntriesFor(stack, deliveryId);
+    return entries.length > 0 ? entries : undefined;
+  }, `the archive entry of ${deliveryId}`, timeoutMs, 250);
+}
+
+/**
+ * Proof that everything archived before now has reached S3: the local stream
+ * writes its buffer in order, so once a delivery sent now is in S3, so is any
+ * entry an earlier request could have left. Absence checks wait for this.
+ */
+export async function waitForArchiveFlushed(stack: E2eStack): Promise<void> {
+  const marker = signedDelivery(stack, 'job.started', { jobId: uniqueId('job_flush') });
+  const answer = await send(stack, marker);
+  if (answer.status !== 202) throw new Error(`flush marker answered ${answer.status}`);
+  await waitForArchived(stack, marker.deliveryId);
 }
 
 async function queueDepth(stack: E2eStack, queueUrl: string): Promise<number> {

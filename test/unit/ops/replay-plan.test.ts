@@ -30,22 +30,26 @@ function altered(archived: ArchivedDelivery, changes: Partial<ArchivedDelivery>)
 
 describe('replay planning', () => {
   describe('the prefixes of a window', () => {
-    it('cover each hour the window touches', () => {
+    it('cover each hour the window touches, and the neighbouring hour on either side (late batches and retries)', () => {
       expect(replayPrefixes({ from: new Date('2026-11-27T10:30:00Z'), to: new Date('2026-11-27T12:10:00Z') })).toEqual([
+        'raw/2026/11/27/09/',
         'raw/2026/11/27/10/',
         'raw/2026/11/27/11/',
         'raw/2026/11/27/12/',
+        'raw/2026/11/27/13/',
       ]);
     });
 
-    it('stop before the hour a window ends on, since the end is exclusive', () => {
-      expect(replayPrefixes(WINDOW)).toEqual(['raw/2026/11/27/10/']);
+    it('end with the neighbour of the last hour inside the window, since the end is exclusive', () => {
+      expect(replayPrefixes(WINDOW)).toEqual(['raw/2026/11/27/09/', 'raw/2026/11/27/10/', 'raw/2026/11/27/11/']);
     });
 
     it('cross a day and a year boundary', () => {
       expect(replayPrefixes({ from: new Date('2026-12-31T23:59:00Z'), to: new Date('2027-01-01T00:00:00.001Z') })).toEqual([
+        'raw/2026/12/31/22/',
         'raw/2026/12/31/23/',
         'raw/2027/01/01/00/',
+        'raw/2027/01/01/01/',
       ]);
     });
   });

@@ -1,7 +1,8 @@
 import type { QueueMessage } from '../../../lambda/core/ports';
 import { QueueError } from '../../../lambda/core/errors';
 import { formatSummary, runReplay } from '../../../ops/lib/replay-run';
-import { FakeJobs, receive, replayArgs, replayDeps, SECRET } from './support';
+import { deliveryEvent, receiverTestbed } from '../receiver/support/factories';
+import { FakeJobs, payloadFor, receive, replayArgs, replayDeps, SECRET } from './support';
 
 const DELIVERIES = [
   { deliveryId: 'dlv_1', event: 'job.started' as const, jobId: 'job_a', receivedAt: '2026-11-27T09:59:59.999Z' },
@@ -18,7 +19,7 @@ function capturingQueue(): { sent: QueueMessage[]; send(message: QueueMessage): 
 }
 
 describe('a replay run', () => {
-  it('lists only the window\'s hour prefixes and enqueues what was received inside [from, to)', async () => {
+  it('lists the window\'s hour prefixes and one on either side, and enqueues what was received inside [from, to)', async () => {
     // Prepare
     const testbed = await receive(DELIVERIES);
     const queue = capturingQueue();
@@ -28,10 +29,10 @@ describe('a replay run', () => {
     const summary = await runReplay(replayArgs(WINDOW), deps);
 
     // Assess
-    expect(deps.listedPrefixes).toEqual(['raw/2026/11/27/10/', 'raw/2026/11/27/11/']);
+    expect(deps.listedPrefixes).toEqual(['raw/2026/11/27/09/', 'raw/2026/11/27/10/', 'raw/2026/11/27/11/', 'raw/2026/11/27/12/']);
     expect(queue.sent.map((message) => message.deliveryId).sort()).toEqual(['dlv_2', 'dlv_3', 'dlv_4']);
     expect(queue.sent.every((message) => message.replay === true && message.force === undefined)).toBe(true);
-    expect(summary).toMatchObject({ listed: 3, matched: 3, enqueued: 3, skipped: 0, refused: 0, failed: 0 });
+    expect(summary).toMatchObject({ listed: 5, matched: 3, enqueued: 3, skipped: 2, refused: 0, failed: 0 });
     expect(deps.lines.filter((line) => line.startsWith('enqueued '))).toHaveLength(3);
   });
 
@@ -40,7 +41,7 @@ describe('a replay run', () => {
     const queue = capturingQueue();
     const summary = await runReplay(replayArgs({ ...WINDOW, from: new Date('2026-11-27T10:00:00.001Z') }), replayDeps(testbed, { queue }));
     expect(queue.sent.map((message) => message.deliveryId).sort()).toEqual(['dlv_3', 'dlv_4']);
-    expect(summary).toMatchObject({ listed: 3, matched: 2, skipped: 1 });
+    expect(summary).toMatchObject({ listed: 5, matched: 2, skipped: 3 });
   });
 
   it('sends the same message the receiver sent, plus the replay flag', async () => {
@@ -55,7 +56,7 @@ describe('a replay run', () => {
     const queue = capturingQueue();
     const summary = await runReplay(replayArgs({ ...WINDOW, jobId: 'job_a', event: 'job.completed' }), replayDeps(testbed, { queue }));
     expect(queue.sent.map((message) => message.deliveryId)).toEqual(['dlv_3']);
-    expect(summary).toMatchObject({ listed: 3, matched: 1, enqueued: 1, skipped: 2 });
+    expect(summary).toMatchObject({ listed: 5, matched: 1, enqueued: 1, skipped: 4 });
   });
 
   it('reads only the object named by --delivery-id', async () => {
@@ -63,7 +64,7 @@ describe('a replay run', () => {
     const deps = replayDeps(testbed);
     const summary = await runReplay(replayArgs({ ...WINDOW, deliveryId: 'dlv_3' }), deps);
     expect(deps.gets).toEqual(['raw/2026/11/27/10/dlv_3.json']);
-    expect(summary).toMatchObject({ listed: 3, matched: 1, enqueued: 1, skipped: 2 });
+    expect(summary).toMatchObject({ listed: 5, matched: 1, enqueued: 1, skipped: 4 });
   });
 
   it('marks every message forced with --force', async () => {
@@ -102,13 +103,13 @@ describe('a replay run', () => {
     });
   });
 
-  it('counts an object that cannot be read as refused', async () => {
+  it('counts an object that cannot be read as refused (its receipt time unknown, even in a neighbouring hour)', async () => {
     const testbed = await receive(DELIVERIES);
     const deps = replayDeps(testbed, {
       archive: { get: async () => Promise.reject(new Error('AccessDenied')) },
     });
     const summary = await runReplay(replayArgs(WINDOW), deps);
-    expect(summary).toMatchObject({ matched: 3, refused: 3, enqueued: 0 });
+    expect(summary).toMatchObject({ matched: 5, refused: 5, enqueued: 0 });
   });
 
   it('counts queue failures and carries on', async () => {
@@ -122,7 +123,7 @@ describe('a replay run', () => {
     };
     const summary = await runReplay(replayArgs({ ...WINDOW, concurrency: 1 }), replayDeps(testbed, { queue }));
     expect(summary).toMatchObject({ matched: 3, enqueued: 2, failed: 1 });
-    expect(formatSummary(summary)).toMatch(/^replay: listed 3, matched 3, enqueued 2, skipped 0, refused 0, failed 1 in \d+ ms$/);
+    expect(formatSummary(summary)).toMatch(/^replay: listed 5, matched 3, enqueued 2, skipped 2, refused 0, failed 1 in \d+ ms$/);
   });
 
   it('paces sends with --rate', async () => {
@@ -152,7 +153,7 @@ describe('a replay run', () => {
       // Assess
       expect(queue.sent).toEqual([]);
       expect(jobs.reads.sort()).toEqual(['job_a', 'job_b']);
-      expect(summary).toMatchObject({ dryRun: true, listed: 3, matched: 3, planned: 3, enqueued: 0 });
+      expect(summary).toMatchObject({ dryRun: true, listed: 5, matched: 3, planned: 3, enqueued: 0 });
       expect(deps.lines).toEqual([
         'job job_a: now status completed, last dlv_3 at 2026-11-27T10:30:00.000Z; after replay: completed',
         expect.stringMatching(/dlv_2 {2}job\.started {4}already applied/),
@@ -160,7 +161,60 @@ describe('a replay run', () => {
         'job job_b: now no item; after replay: failed',
         expect.stringMatching(/dlv_4 {2}job\.failed {5}would apply$/),
       ]);
-      expect(formatSummary(summary)).toMatch(/^replay \(dry run, nothing changed\): listed 3, matched 3, would enqueue 3, skipped 0, refused 0 in \d+ ms$/);
+      expect(formatSummary(summary)).toMatch(/^replay \(dry run, nothing changed\): listed 5, matched 3, would enqueue 3, skipped 2, refused 0 in \d+ ms$/);
+    });
+  });
+
+  describe('over a batched archive (Firehose objects of JSON lines)', () => {
+    it('replays each line, its message carrying the payload and naming the batched object', async () => {
+      // Prepare
+      const testbed = await receive(DELIVERIES, receiverTestbed({ batched: true }));
+      const queue = capturingQueue();
+      const deps = replayDeps(testbed, { queue });
+
+      // Act
+      const summary = await runReplay(replayArgs(WINDOW), deps);
+
+      // Assess
+      expect(queue.sent.map((message) => message.deliveryId)).toEqual(['dlv_2', 'dlv_3', 'dlv_4']);
+      expect(queue.sent[0]).toMatchObject({ replay: true, payload: expect.anything(), archive: { key: 'raw/2026/11/27/10/batch/local-1-batch.jsonl.gz', batched: true } });
+      expect(summary).toMatchObject({ listed: 5, matched: 3, enqueued: 3, skipped: 2, refused: 0 });
+    });
+
+    it('sends a delivery archived by two attempts once: the later attempt', async () => {
+      // Prepare: the first attempt archives, then fails to enqueue (503); the provider's retry succeeds.
+      const testbed = receiverTestbed({ batched: true });
+      testbed.queue.failNext();
+      const event = deliveryEvent({ event: 'job.started', deliveryId: 'dlv_twice', timestamp: '2026-11-27T10:10:00.000Z', body: payloadFor('job.started', 'job_t', '2026-11-27T10:10:00.000Z') });
+      testbed.setNow(new Date('2026-11-27T10:10:00.000Z'));
+      expect((await testbed.send(event)).statusCode).toBe(503);
+      testbed.setNow(new Date('2026-11-27T10:10:30.000Z'));
+      expect((await testbed.send(event)).statusCode).toBe(202);
+      const queue = capturingQueue();
+
+      // Act
+      const summary = await runReplay(replayArgs(WINDOW), replayDeps(testbed, { queue }));
+
+      // Assess
+      expect(testbed.batchArchive?.lines).toHaveLength(2);
+      expect(queue.sent.map((message) => message.deliveryId)).toEqual(['dlv_twice']);
+      expect(summary).toMatchObject({ listed: 2, matched: 1, enqueued: 1, skipped: 1 });
+    });
+
+    it('reads the batched objects for --delivery-id too (a line has no key of its own)', async () => {
+      const testbed = await receive(DELIVERIES, receiverTestbed({ batched: true }));
+      const deps = replayDeps(testbed);
+      const summary = await runReplay(replayArgs({ ...WINDOW, deliveryId: 'dlv_3' }), deps);
+      expect(deps.gets.every((key) => key.includes('/batch/'))).toBe(true);
+      expect(summary).toMatchObject({ matched: 1, enqueued: 1 });
+    });
+
+    it('refuses a line it cannot decode, naming the object and the line', async () => {
+      const testbed = await receive(DELIVERIES.slice(2, 3), receiverTestbed({ batched: true }));
+      const deps = replayDeps(testbed, { readBatch: async () => [{ ok: false, line: 7, reason: 'not JSON' }] });
+      const summary = await runReplay(replayArgs(WINDOW), deps);
+      expect(summary).toMatchObject({ listed: 1, matched: 1, refused: 1, enqueued: 0 });
+      expect(deps.lines).toContainEqual('refused raw/2026/11/27/10/batch/local-1-batch.jsonl.gz line 7: not JSON');
     });
   });
 });

@@ -6,6 +6,7 @@ import type { JobStore } from '../../../lambda/core/ports';
 import type { Progress } from '../../../ops/lib/cli-progress';
 import type { ReplayArgs } from '../../../ops/lib/replay-args';
 import type { ReplayDeps } from '../../../ops/lib/replay-run';
+import { decodeArchiveLines } from '../../../lambda/core/archive/record';
 import { PAYLOADS, SECRET, deliveryEvent, receiverTestbed, type DeliveryOptions, type Testbed } from '../receiver/support/factories';
 
 export { SECRET };
@@ -84,11 +85,16 @@ export function replayDeps(testbed: Testbed, overrides: Partial<ReplayDeps> = {}
   const listedPrefixes: string[] = [];
   const gets: string[] = [];
   const archive = testbed.archive;
+  const batches = (): Map<string, string> => testbed.batchArchive?.objects() ?? new Map();
   return {
     bucket: archive.bucket,
     listKeys: async function* (prefix: string) {
       listedPrefixes.push(prefix);
-      for (const key of [...archive.objects.keys()].sort()) if (key.startsWith(prefix)) yield key;
+      for (const key of [...archive.objects.keys(), ...batches().keys()].sort()) if (key.startsWith(prefix)) yield key;
+    },
+    readBatch: async (key) => {
+      gets.push(key);
+      return decodeArchiveLines(batches().get(key) ?? '');
     },
     archive: {
       get: (location) => {

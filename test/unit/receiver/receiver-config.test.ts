@@ -37,6 +37,8 @@ describe('loadReceiverConfig', () => {
       rotationGraceSeconds: DEFAULTS.rotationGraceSeconds,
       secretCacheSeconds: DEFAULTS.secretCacheSeconds,
       inlinePayloadMaxBytes: DEFAULTS.inlinePayloadMaxBytes,
+      archiveStream: undefined,
+      claimCheckDelaySeconds: DEFAULTS.claimCheckDelaySeconds,
     });
   });
 
@@ -52,8 +54,12 @@ describe('loadReceiverConfig', () => {
       [ENV.rotationGraceSeconds]: '0',
       [ENV.secretCacheSeconds]: '0',
       [ENV.inlinePayloadMaxBytes]: '0',
+      [ENV.archiveStream]: 'webhook-archive',
+      [ENV.claimCheckDelaySeconds]: '8',
     });
     expect(config).toMatchObject({
+      archiveStream: 'webhook-archive',
+      claimCheckDelaySeconds: 8,
       requireSignature: false,
       timestampToleranceSeconds: 60,
       maxBodyBytes: 2048,
@@ -84,6 +90,9 @@ describe('loadReceiverConfig', () => {
       [ENV.dedupeTtlDays, '1.5'],
       [ENV.leaseSeconds, 'thirty'],
       [ENV.inlinePayloadMaxBytes, '1e3'],
+      [ENV.inlinePayloadMaxBytes, String(1024 * 1024 + 1)],
+      [ENV.claimCheckDelaySeconds, '0'],
+      [ENV.claimCheckDelaySeconds, '901'],
     ])('rejects %s=%s', (name, value) => {
       expect(problemsOf({ ...REQUIRED, [name]: value })).toEqual([expect.stringContaining(`${name} must be an integer`)]);
     });

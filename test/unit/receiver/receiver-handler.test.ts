@@ -90,12 +90,13 @@ describe('receiver handler', () => {
       expect(testbed.queue.messages[0].timestamp).toBe('2026-11-27T11:01:00.250+01:00');
     });
 
-    it('logs the acceptance with the delivery id as correlation id', async () => {
+    it('writes one line per acceptance, which carries its metrics and the delivery id', async () => {
       const testbed = receiverTestbed();
       await testbed.send(deliveryEvent({ deliveryId: 'dlv_log' }));
-      expect(testbed.logger.lines).toContainEqual(
-        expect.objectContaining({ level: 'info', message: 'Webhook accepted', correlationId: 'dlv_log' }),
-      );
+      expect(testbed.logger.lines).toEqual([
+        expect.objectContaining({ level: 'info', message: 'Webhook accepted', attributes: expect.objectContaining({ deliveryId: 'dlv_log', withMetrics: true }) }),
+      ]);
+      expect(testbed.metrics.lines).toEqual([expect.objectContaining({ message: 'Webhook accepted', counts: ['DeliveryAccepted'] })]);
     });
   });
 
@@ -675,7 +676,7 @@ describe('receiver handler', () => {
       // Assess
       expect(answer).toEqual({ statusCode: 503, body: { status: 'error', reason: 'transient' } });
       expect(testbed.logger.lines).toContainEqual(expect.objectContaining({ level: 'error', message: 'Receiver failed unexpectedly' }));
-      expect(testbed.metrics.published).toBe(1);
+      expect(testbed.metrics.publishCalls).toBe(1);
     });
   });
 });

@@ -140,7 +140,7 @@ describe('log lines', () => {
       }
 
       expect(result.batchItemFailures).toEqual([]);
-      expect(output.text()).toContain('Event applied');
+      expect(output.text()).toContain('Batch processed');
       expect(output.text()).not.toContain(CANARY);
     });
 

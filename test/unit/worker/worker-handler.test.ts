@@ -4,11 +4,11 @@ import {
   ProvisionedThroughputExceededException,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { ARCHIVE_METADATA, DEAD_LETTER_ATTRIBUTES, ENV, METRIC } from '../../../lambda/core/contract';
+import { ARCHIVE_METADATA, DEAD_LETTER_ATTRIBUTES, ENV, METRIC, SERVICE_NAMES } from '../../../lambda/core/contract';
 import type { QueueMessage } from '../../../lambda/core/ports';
 import { WorkerConfigurationError } from '../../../lambda/core/worker';
 import { createWorkerHandler, workerDependenciesFromEnv } from '../../../lambda/handlers/worker';
@@ -16,6 +16,7 @@ import { NOW, payloadFor, queueMessage } from './factories';
 
 const dynamo = mockClient(DynamoDBClient);
 const s3 = mockClient(S3Client);
+const sqs = mockClient(SQSClient);
 const ENVIRONMENT = { [ENV.jobsTable]: 'jobs-table', [ENV.archiveBucket]: 'archive-bucket' };
 
 function sqsRecord(messageId: string, message: QueueMessage | string): SQSRecord {
@@ -84,6 +85,7 @@ describe('worker handler', () => {
   beforeEach(() => {
     dynamo.reset();
     s3.reset();
+    sqs.reset();
     output = captureOutput();
   });
 
@@ -138,7 +140,7 @@ describe('worker handler', () => {
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-job_b' }] });
-    expect(emittedMetrics(output.lines())).toMatchObject({ [METRIC.applied]: [1, 1], [METRIC.workerRecordFailure]: 1 });
+    expect(emittedMetrics(output.lines())).toMatchObject({ [METRIC.applied]: 2, [METRIC.workerRecordFailure]: 1 });
     expect(output.lines()).toContainEqual(
       expect.objectContaining({ level: 'ERROR', correlation_id: 'dlv_job_b', causeName: 'ProvisionedThroughputExceededException' }),
     );
@@ -217,6 +219,51 @@ describe('worker handler', () => {
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
     expect(emittedMetrics(output.lines())).toMatchObject({ [METRIC.alreadyApplied]: 1, [METRIC.staleIgnored]: 1 });
+  });
+
+  it('writes one line for a healthy batch: its metrics and the delivery ids by outcome', async () => {
+    // Prepare
+    dynamo.on(UpdateItemCommand).resolves({});
+    const records = ['job_a', 'job_b'].map((jobId) =>
+      sqsRecord(`msg-${jobId}`, queueMessage({ jobId, deliveryId: `dlv_${jobId}`, payload: payloadFor('job.started', jobId) })),
+    );
+
+    // Act
+    await workerHandler()(sqsEvent(...records));
+
+    // Assess
+    expect(output.lines()).toEqual([
+      expect.objectContaining({
+        _aws: expect.anything(),
+        level: 'INFO',
+        message: 'Batch processed',
+        service: SERVICE_NAMES.worker,
+        records: 2,
+        applied: ['dlv_job_a', 'dlv_job_b'],
+        [METRIC.applied]: 2,
+      }),
+    ]);
+  });
+
+  it('brings a claim check whose object may still be written back in seconds (ChangeMessageVisibility), not after the visibility timeout', async () => {
+    // Prepare
+    s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }));
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    const message = queueMessage({ deliveryId: 'dlv_pending', payload: undefined, archiveBy: new Date(NOW.getTime() + 3_000).toISOString() });
+    const deps = workerDependenciesFromEnv(
+      { ...ENVIRONMENT, [ENV.queueUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/webhook-queue' },
+      { dynamodb: new DynamoDBClient({ region: 'eu-west-1' }), s3: new S3Client({ region: 'eu-west-1' }), sqs: new SQSClient({ region: 'eu-west-1' }), now: () => NOW },
+    );
+
+    // Act
+    const response = await createWorkerHandler(deps)(sqsEvent(sqsRecord('msg-pending', message)));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-pending' }] });
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input)).toEqual([
+      { QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/webhook-queue', ReceiptHandle: 'rh-msg-pending', VisibilityTimeout: 4 },
+    ]);
+    expect(emittedMetrics(output.lines())).toMatchObject({ [METRIC.claimCheckPending]: 1 });
   });
 
   describe('workerDependenciesFromEnv', () => {

@@ -1,8 +1,8 @@
-import { GetObjectCommand, PutObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHash } from 'node:crypto';
 import { S3Archive } from '../../../../lambda/adapters/s3-archive';
-import { ArchiveError } from '../../../../lambda/core/errors';
+import { ArchiveError, ArchiveObjectMissingError } from '../../../../lambda/core/errors';
 import type { ArchivedDelivery } from '../../../../lambda/core/ports';
 
 const s3 = mockClient(S3Client);
@@ -92,6 +92,33 @@ describe('S3Archive', () => {
     it('fails with ArchiveError when the metadata is incomplete', async () => {
       s3.on(GetObjectCommand).resolves({ Body: streamOf(body), Metadata: {} });
       await expect(archive.get({ bucket: 'archive-bucket', key: 'k' })).rejects.toThrow(/lacks metadata/);
+    });
+  });
+
+  describe('get of a key that does not exist', () => {
+    it('says the object is missing (S3 NoSuchKey, which a reader allowed s3:ListBucket gets), not just that the read failed', async () => {
+      s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }));
+      const read = archive.get({ bucket: 'archive-bucket', key: 'raw/2026/11/27/10/dlv_gone.json' });
+      await expect(read).rejects.toBeInstanceOf(ArchiveObjectMissingError);
+      await expect(read).rejects.toThrow('archive object raw/2026/11/27/10/dlv_gone.json does not exist');
+    });
+
+    it('keeps AccessDenied a plain archive failure (retried), never a missing object (dropped)', async () => {
+      s3.on(GetObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+      const failure = await archive.get({ bucket: 'archive-bucket', key: 'raw/x.json' }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ArchiveError);
+      expect(failure).not.toBeInstanceOf(ArchiveObjectMissingError);
+    });
+  });
+
+  describe('attempt time and origin', () => {
+    it("are kept as metadata and read back (a webhook's origin is left implicit)", async () => {
+      s3.on(PutObjectCommand).resolves({});
+      await archive.put('raw/k.json', { ...delivery, attemptAt: '2026-11-27T10:00:30.000Z', origin: 'reconcile' });
+      const metadata = s3.commandCalls(PutObjectCommand)[0].args[0].input.Metadata ?? {};
+      expect(metadata).toMatchObject({ 'attempt-at': '2026-11-27T10:00:30.000Z', origin: 'reconcile' });
+      s3.on(GetObjectCommand).resolves({ Body: streamOf(body), Metadata: metadata });
+      expect(await archive.get({ bucket: 'archive-bucket', key: 'raw/k.json' })).toMatchObject({ attemptAt: '2026-11-27T10:00:30.000Z', origin: 'reconcile' });
     });
   });
 });

@@ -1,6 +1,7 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SqsQueue } from '../../../../lambda/adapters/sqs-queue';
+import { issuesThatFit, SqsQueue } from '../../../../lambda/adapters/sqs-queue';
+import { SERVICE_LIMITS } from '../../../../lambda/core/contract';
 import { QueueError } from '../../../../lambda/core/errors';
 import type { QueueMessage } from '../../../../lambda/core/ports';
 
@@ -45,5 +46,23 @@ describe('SqsQueue', () => {
     const error = await queue.send(message).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(QueueError);
     expect(error).toMatchObject({ transient: true, cause, message: 'enqueue failed (QueueDoesNotExist)' });
+  });
+});
+
+describe('issuesThatFit (a dead letter\'s issues attribute)', () => {
+  it('keeps short issues whole and caps long ones at 1024 characters', () => {
+    expect(issuesThatFit('payload.data.job_id is required', '{}')).toBe('payload.data.job_id is required');
+    expect(issuesThatFit('x'.repeat(5000), '{}')).toHaveLength(1024);
+  });
+
+  it('leaves the room a body near the 1 MiB limit still has, counted in UTF-8 bytes, so the dead-letter send is not refused as too large', () => {
+    // Arrange: 300 bytes of room remain after the body and the other attributes.
+    const body = 'b'.repeat(SERVICE_LIMITS.sqsMaxMessageBytes - 400 - 300);
+    // Act
+    const fitted = issuesThatFit('é'.repeat(1000), body);
+    // Assess
+    expect(Buffer.byteLength(fitted, 'utf8')).toBeLessThanOrEqual(300);
+    expect(fitted.length).toBe(150);
+    expect(issuesThatFit('anything', 'b'.repeat(SERVICE_LIMITS.sqsMaxMessageBytes))).toBe('');
   });
 });

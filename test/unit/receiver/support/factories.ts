@@ -13,6 +13,7 @@ import {
   CapturingLogger,
   CapturingMetrics,
   InMemoryArchive,
+  InMemoryBatchArchive,
   InMemoryDeliveryStore,
   InMemoryQueue,
   MutableSecretSource,
@@ -93,6 +94,8 @@ export interface Testbed {
   readonly handle: ReceiverHandler;
   readonly deliveries: InMemoryDeliveryStore;
   readonly archive: InMemoryArchive;
+  /** Present with `batched: true`: the receiver then archives through it. */
+  readonly batchArchive?: InMemoryBatchArchive;
   readonly queue: InMemoryQueue;
   readonly secrets: MutableSecretSource;
   readonly logger: CapturingLogger;
@@ -108,14 +111,15 @@ export interface Testbed {
 }
 
 export function receiverTestbed(
-  options: { policy?: Partial<ReceiverPolicy>; secrets?: SigningSecrets } = {},
+  options: { policy?: Partial<ReceiverPolicy>; secrets?: SigningSecrets; batched?: boolean } = {},
 ): Testbed {
   const deliveries = new InMemoryDeliveryStore();
   const archive = new InMemoryArchive();
+  const batchArchive = options.batched ? new InMemoryBatchArchive() : undefined;
   const queue = new InMemoryQueue();
   const secrets = new MutableSecretSource(options.secrets ?? { current: { value: SECRET, createdAt: new Date('2026-01-01T00:00:00Z') } });
   const logger = new CapturingLogger();
-  const metrics = new CapturingMetrics();
+  const metrics = new CapturingMetrics(logger);
   let now = NOW;
   let attempts = 0;
   let lastHeaders: Record<string, string> = {};
@@ -125,6 +129,7 @@ export function receiverTestbed(
     secrets,
     deliveries,
     archive,
+    batchArchive,
     queue,
     logger,
     metrics,
@@ -135,6 +140,7 @@ export function receiverTestbed(
     handle,
     deliveries,
     archive,
+    batchArchive,
     queue,
     secrets,
     logger,
@@ -148,6 +154,6 @@ export function receiverTestbed(
       return { statusCode: result.statusCode ?? 0, body: JSON.parse(result.body ?? 'null') as Record<string, unknown> };
     },
     lastHeaders: () => lastHeaders,
-    nothingWritten: () => deliveries.calls.length === 0 && archive.puts === 0 && queue.sends === 0,
+    nothingWritten: () => deliveries.calls.length === 0 && archive.puts === 0 && (batchArchive?.appends ?? 0) === 0 && queue.sends === 0,
   };
 }

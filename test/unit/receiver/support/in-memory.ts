@@ -1,7 +1,11 @@
 /** In-memory ports with the same semantics as the AWS adapters, plus failure injection. */
+import { batchFolder } from '../../../../lambda/core/archive-key';
+import { ARCHIVE_BATCH_EXTENSION } from '../../../../lambda/core/contract';
+import { encodeArchiveLine } from '../../../../lambda/core/archive/record';
 import type {
   Archive,
   ArchivedDelivery,
+  BatchArchive,
   ArchiveLocation,
   ClaimRequest,
   ClaimResult,
@@ -10,10 +14,11 @@ import type {
   Queue,
   QueueMessage,
   SecretSource,
+  SendOptions,
   SigningSecrets,
 } from '../../../../lambda/core/ports';
 import { sameSecrets } from '../../../../lambda/core/ports';
-import { ArchiveError, DeliveryLeaseLostError, DeliveryStoreError, QueueError } from '../../../../lambda/core/errors';
+import { ArchiveError, BatchArchiveError, DeliveryLeaseLostError, DeliveryStoreError, QueueError } from '../../../../lambda/core/errors';
 import type { InvocationLogger, InvocationMetrics } from '../../../../lambda/adapters/powertools-ports';
 import type { MetricName } from '../../../../lambda/core/receive';
 
@@ -133,6 +138,40 @@ export class InMemoryArchive implements Archive {
   }
 }
 
+/**
+ * The batched archive as Firehose keeps it: accepted lines, in order, written
+ * (`objects()`) as one object per hour folder of their first receipt, the way
+ * the replay and the tests read them back.
+ */
+export class InMemoryBatchArchive implements BatchArchive {
+  readonly lines: { readonly delivery: ArchivedDelivery; readonly line: string }[] = [];
+  appends = 0;
+  private failures = 0;
+
+  failNext(times = 1): void {
+    this.failures = times;
+  }
+
+  async append(deliveries: readonly ArchivedDelivery[]): Promise<void> {
+    this.appends += 1;
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new BatchArchiveError('archive append failed for 1 of 1 entries (ServiceUnavailableException)', deliveries.map((_, index) => index));
+    }
+    for (const delivery of deliveries) this.lines.push({ delivery, line: encodeArchiveLine(delivery) });
+  }
+
+  /** Object key -> its (uncompressed) text. */
+  objects(): Map<string, string> {
+    const objects = new Map<string, string>();
+    for (const { delivery, line } of this.lines) {
+      const key = `${batchFolder(delivery.receivedAt)}local-1-batch${ARCHIVE_BATCH_EXTENSION}`;
+      objects.set(key, (objects.get(key) ?? '') + line);
+    }
+    return objects;
+  }
+}
+
 export class InMemoryQueue implements Queue {
   readonly messages: QueueMessage[] = [];
   sends = 0;
@@ -142,8 +181,12 @@ export class InMemoryQueue implements Queue {
     this.failures = times;
   }
 
-  async send(message: QueueMessage): Promise<void> {
+  /** The send options of each message, in order. */
+  readonly options: (SendOptions | undefined)[] = [];
+
+  async send(message: QueueMessage, options?: SendOptions): Promise<void> {
     this.sends += 1;
+    this.options.push(options);
     if (this.failures > 0) {
       this.failures -= 1;
       throw new QueueError('enqueue failed (QueueDoesNotExist)');
@@ -218,14 +261,33 @@ export class CapturingLogger implements InvocationLogger {
 
 export class CapturingMetrics implements InvocationMetrics {
   readonly counts: { name: MetricName; dimensions?: Readonly<Record<string, string>> }[] = [];
+  /** Flushes that wrote something: a `publishWith` line, or a `publish` with counts pending. */
   published = 0;
+  /** Lines written with `publishWith`: each carries the counts made since the last flush. */
+  readonly lines: { message: string; attributes: Record<string, unknown>; counts: MetricName[] }[] = [];
+  /** Calls of `publish`, the handler's end-of-invocation flush. */
+  publishCalls = 0;
+  private pending: MetricName[] = [];
+
+  /** `logger` also receives each `publishWith` line, as CloudWatch Logs would (one stream for both). */
+  constructor(private readonly logger?: CapturingLogger) {}
 
   count(name: MetricName, dimensions?: Readonly<Record<string, string>>): void {
     this.counts.push({ name, dimensions });
+    if (dimensions === undefined) this.pending.push(name);
+  }
+
+  publishWith(message: string, attributes: Record<string, unknown>): void {
+    this.lines.push({ message, attributes, counts: this.pending });
+    this.logger?.lines.push({ level: 'info', message, attributes: { ...attributes, withMetrics: true } });
+    this.pending = [];
+    this.published += 1;
   }
 
   publish(): void {
-    this.published += 1;
+    this.publishCalls += 1;
+    if (this.pending.length > 0) this.published += 1;
+    this.pending = [];
   }
 
   total(name: MetricName): number {
