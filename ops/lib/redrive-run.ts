@@ -163,6 +163,9 @@ async function redriveByLoop(options: RedriveOptions, fallbackReason: string): P
   const { sqs, deadLetterQueueUrl, queueUrl } = options;
   const log = options.log ?? (() => undefined);
   const emptyToStop = options.emptyReceivesToStop ?? 2;
+  const sleep = options.sleep ?? defaultSleep;
+  const now = options.now ?? Date.now;
+  const deadline = now() + (options.waitSeconds ?? 300) * 1000;
   let moved = 0;
   let failed = 0;
   let empty = 0;
@@ -186,7 +189,16 @@ async function redriveByLoop(options: RedriveOptions, fallbackReason: string): P
     });
     if (messages.length === 0) {
       empty += 1;
-      if (empty >= emptyToStop || (received.Messages ?? []).length > 0) break;
+      if ((received.Messages ?? []).length > 0) break;
+      if (empty < emptyToStop) continue;
+      // Empty is not drained while messages are in flight in the DLQ: a receive
+      // whose answer was lost hid them for the visibility timeout. Wait for them
+      // (failed copies, hidden too, are not waited for), up to the deadline.
+      const { inFlight } = await queueDepth(sqs, deadLetterQueueUrl);
+      if (inFlight <= failedIds.size || now() >= deadline) break;
+      log(`${inFlight - failedIds.size} message(s) in flight in the DLQ (a receive whose answer was lost): waiting for them to reappear`);
+      await sleep(options.pollIntervalMs ?? 2000);
+      empty = 0;
       continue;
     }
     empty = 0;

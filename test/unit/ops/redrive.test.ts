@@ -138,6 +138,32 @@ describe('redrive', () => {
       expect(lines[0]).toMatch(/moving by receive, send, delete$/);
     });
 
+    it('waits for messages a lost receive left in flight in the DLQ, and moves them once they reappear', async () => {
+      // Prepare: the first receive was applied but its answer lost (the SDK's retry found the queue empty).
+      sqsMock.on(GetQueueAttributesCommand, { QueueUrl: DLQ_URL, AttributeNames: ['QueueArn'] }).resolves({ Attributes: { QueueArn: DLQ_ARN } });
+      sqsMock
+        .on(GetQueueAttributesCommand, { QueueUrl: DLQ_URL, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] })
+        .resolvesOnce({ Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '1' } })
+        .resolves({ Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' } });
+      sqsMock.on(StartMessageMoveTaskCommand).rejects(serviceError('InvalidAction'));
+      sqsMock
+        .on(ReceiveMessageCommand)
+        .resolvesOnce({ Messages: [] })
+        .resolvesOnce({ Messages: [] })
+        .resolvesOnce({ Messages: [message('a')] })
+        .resolves({ Messages: [] });
+      sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: 'm0', MessageId: 'n0', MD5OfMessageBody: '' }], Failed: [] });
+      sqsMock.on(DeleteMessageBatchCommand).resolves({ Successful: [{ Id: 'm0' }], Failed: [] });
+      const lines: string[] = [];
+
+      // Act
+      const result = await redrive({ ...base, log: (line) => lines.push(line) });
+
+      // Assess
+      expect(result).toMatchObject({ method: 'loop', moved: 1, failed: 0 });
+      expect(lines).toContain('1 message(s) in flight in the DLQ (a receive whose answer was lost): waiting for them to reappear');
+    });
+
     it('keeps a message whose copy failed in the DLQ, counts it once and stops', async () => {
       // Prepare: the failed message reappears after its visibility timeout.
       arns();
