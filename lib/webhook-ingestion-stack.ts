@@ -7,7 +7,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ARCHIVE_PREFIX, OUTPUT_KEYS, RECONCILE_OUTPUT_KEYS } from '../lambda/core/contract';
+import { ARCHIVE_PREFIX, OPEN_JOBS_INDEX, OUTPUT_KEYS, RECONCILE_OUTPUT_KEYS } from '../lambda/core/contract';
 import { JobEvents, type JobEventsProps } from './job-events';
 import { JobWorker, type JobWorkerProps } from './job-worker';
 import { ProblemCollector, acknowledgeWildcardResource, grantKeyUse } from './secure-defaults';
@@ -165,6 +165,10 @@ export class WebhookIngestionStack extends Stack {
       new CfnOutput(this, OUTPUT_KEYS.jobEventsFailureQueueUrl, { value: this.jobEvents.failureQueue.queueUrl });
       if (this.jobEvents.reviewQueue) new CfnOutput(this, OUTPUT_KEYS.qualityReviewQueueUrl, { value: this.jobEvents.reviewQueue.queueUrl });
     }
+    new CfnOutput(this, OUTPUT_KEYS.receiverLogGroupName, {
+      value: this.ingestion.receiverLogGroup.logGroupName,
+      description: 'The receiver\'s log group: refused deliveries (and why) are recorded only here; npm run console reads it',
+    });
   }
 
   /**
@@ -177,7 +181,59 @@ export class WebhookIngestionStack extends Stack {
    * Off by default: whoever reads the secret can forge deliveries.
    */
   public grantReplay(grantee: iam.IGrantable, options: { readonly readSigningSecret?: boolean } = {}): void {
-    const { archiveBucket, queue, signingSecret } = this.ingestion;
+    const { queue } = this.ingestion;
+    this.grantArchiveRead(grantee);
+    iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
+    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem'], resourceArns: [this.worker.jobsTable.tableArn] });
+    grantKeyUse(queue.encryptionMasterKey, grantee, 'readWrite');
+    this.worker.jobsTable.encryptionKey?.grantDecrypt(grantee);
+    if (options.readSigningSecret) this.grantSigningSecretRead(grantee);
+  }
+
+  /**
+   * What the read-only views of `npm run console` call, and nothing that
+   * changes anything: job items and dedupe records (GetItem), the stuck jobs
+   * (Query on the open-jobs index), the archive
+   * (list raw/ and read its objects), the receiver's log lines
+   * (FilterLogEvents on its log group: refused deliveries are recorded only
+   * there), the charts' metrics (GetMetricData, which IAM cannot scope to a
+   * resource), and the DLQ's depth and a look at its messages (ReceiveMessage
+   * with a zero visibility timeout, so a look hides nothing). Nothing on the
+   * work queue: its health is the oldest message's age, a metric.
+   * The console's actions (replay, redrive) need `grantReplay` and
+   * `grantRedrive` on top.
+   *
+   * `readSigningSecret` adds the secret read that shows whether an archived
+   * signature verifies (`--secret-arn`). Off by default: whoever reads the
+   * secret can forge deliveries.
+   */
+  public grantConsole(grantee: iam.IGrantable, options: { readonly readSigningSecret?: boolean } = {}): void {
+    const { deliveriesTable, deadLetterQueue, receiverLogGroup } = this.ingestion;
+    const jobsTable = this.worker.jobsTable;
+    this.grantArchiveRead(grantee);
+    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem'], resourceArns: [jobsTable.tableArn, deliveriesTable.tableArn] });
+    // The stuck jobs: the open-jobs index the reconciler sweeps (projected keys only).
+    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: [`${jobsTable.tableArn}/index/${OPEN_JOBS_INDEX.name}`] });
+    iam.Grant.addToPrincipal({ grantee, actions: ['sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], resourceArns: [deadLetterQueue.queueArn] });
+    // CDK's log group ARN ends in `:*`, the form IAM checks FilterLogEvents against.
+    iam.Grant.addToPrincipal({ grantee, actions: ['logs:FilterLogEvents'], resourceArns: [receiverLogGroup.logGroupArn] });
+    iam.Grant.addToPrincipal({ grantee, actions: ['cloudwatch:GetMetricData'], resourceArns: ['*'] });
+    jobsTable.encryptionKey?.grantDecrypt(grantee);
+    deliveriesTable.encryptionKey?.grantDecrypt(grantee);
+    deadLetterQueue.encryptionMasterKey?.grantDecrypt(grantee);
+    if (options.readSigningSecret) this.grantSigningSecretRead(grantee);
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      acknowledgeWildcardResource(
+        grantee.grantPrincipal,
+        '*',
+        'The console\'s charts call cloudwatch:GetMetricData, which supports no resource-level permission (Service Authorization Reference); it reads metric values only.',
+      );
+    }
+  }
+
+  /** List the archive's raw/ prefix and read its objects: replay and the console. */
+  private grantArchiveRead(grantee: iam.IGrantable): void {
+    const { archiveBucket } = this.ingestion;
     const archiveObjects = archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`);
     iam.Grant.addToPrincipal({
       grantee,
@@ -186,23 +242,20 @@ export class WebhookIngestionStack extends Stack {
       conditions: { StringLike: { 's3:prefix': [`${ARCHIVE_PREFIX}*`] } },
     });
     iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [archiveObjects] });
-    iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
-    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem'], resourceArns: [this.worker.jobsTable.tableArn] });
     archiveBucket.encryptionKey?.grantDecrypt(grantee);
-    grantKeyUse(queue.encryptionMasterKey, grantee, 'readWrite');
-    this.worker.jobsTable.encryptionKey?.grantDecrypt(grantee);
-    if (options.readSigningSecret) {
-      iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:GetSecretValue'], resourceArns: [this.ingestion.signingSecretResourceArn] });
-      signingSecret.encryptionKey?.grantDecrypt(grantee);
-    }
     // Principals outside the construct tree (an account, a service) carry no policy to check.
     if (Construct.isConstruct(grantee.grantPrincipal)) {
       acknowledgeWildcardResource(
         grantee.grantPrincipal,
         archiveObjects,
-        'Replay reads archived deliveries by key; keys are per delivery, so the resource is the raw/* prefix of the archive bucket only (GetObject only).',
+        'Replay and the console read archived deliveries by key; keys are per delivery, so the resource is the raw/* prefix of the archive bucket only (GetObject only).',
       );
     }
+  }
+
+  private grantSigningSecretRead(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:GetSecretValue'], resourceArns: [this.ingestion.signingSecretResourceArn] });
+    this.ingestion.signingSecret.encryptionKey?.grantDecrypt(grantee);
   }
 
   /**
@@ -237,9 +290,10 @@ export class WebhookIngestionStack extends Stack {
   }
 
   /**
-   * Grants an existing operator role, by ARN, what `replay`, `redrive`, `reconcile` and `events --redrive` call:
-   * what `bin/app.ts` does with `-c operatorRoleArn`, and what the IAM check
-   * evaluates the ops tools' recorded calls against.
+   * Grants an existing operator role, by ARN, what `replay`, `redrive`,
+   * `reconcile`, `events --redrive` and the console call: what `bin/app.ts`
+   * does with `-c operatorRoleArn`, and what the IAM check evaluates the ops
+   * tools' recorded calls against.
    */
   public grantOperatorRole(roleArn: string, options: { readonly readSigningSecret?: boolean } = {}): iam.IRole {
     // mutable (the default): the grants land in a policy attached to the operators' own role.
@@ -248,6 +302,7 @@ export class WebhookIngestionStack extends Stack {
     this.grantRedrive(operator);
     if (this.reconciler) this.grantReconcile(operator);
     this.grantEventsRedrive(operator);
+    this.grantConsole(operator, options);
     return operator;
   }
 

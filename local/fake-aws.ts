@@ -10,10 +10,13 @@
  * the client checks), GetQueueAttributes (QueueArn from the URL, zero counts),
  * StartMessageMoveTask (a task handle) and ListMessageMoveTasks (that task,
  * COMPLETED), Secrets Manager GetSecretValue (AWSCURRENT; AWSPREVIOUS is
- * ResourceNotFoundException, a never-rotated secret), S3 PUT and GET of objects.
- * Anything else throws.
+ * ResourceNotFoundException, a never-rotated secret), S3 PUT and GET of objects,
+ * CloudWatch GetMetricData (every query Complete, no datapoints: a quiet stack)
+ * and CloudWatch Logs FilterLogEvents (no event, no next token). Anything else throws.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -108,6 +111,8 @@ export class FakeAws {
     sqs: SQSClient;
     firehose: FirehoseClient;
     secretsManager: SecretsManagerClient;
+    cloudwatch: CloudWatchClient;
+    logs: CloudWatchLogsClient;
   } {
     // Static credentials and a region, as a Lambda has from its environment: no provider chain lookups.
     const common = {
@@ -121,6 +126,8 @@ export class FakeAws {
       sqs: new SQSClient({ ...config.sqs, ...common }),
       firehose: new FirehoseClient(common),
       secretsManager: new SecretsManagerClient(common),
+      cloudwatch: new CloudWatchClient(common),
+      logs: new CloudWatchLogsClient(common),
     };
   }
 
@@ -167,6 +174,12 @@ export class FakeAws {
         JSON_11,
       );
     }
+    if (service === 'GraniteServiceVersion20100801' && operation === 'GetMetricData') {
+      const input = JSON.parse(bodyText(request.body)) as { MetricDataQueries?: Array<{ Id: string }> };
+      const results = (input.MetricDataQueries ?? []).map((query) => ({ Id: query.Id, Label: query.Id, Timestamps: [], Values: [], StatusCode: 'Complete' }));
+      return json({ MetricDataResults: results, Messages: [] }, JSON_10);
+    }
+    if (service === 'Logs_20140328' && operation === 'FilterLogEvents') return json({ events: [], searchedLogStreams: [] }, JSON_11);
     throw new Error(`fake AWS has no answer for ${target}`);
   }
 

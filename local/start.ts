@@ -32,14 +32,18 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULTS, SERVICE_NAMES, STACK_NAME } from '../lambda/core/contract';
 import { StaticSecretSource } from '../lambda/adapters/static-secret-source';
+import { createLogger } from '../lambda/adapters/observability';
+import { powertoolsLogger } from '../lambda/adapters/powertools-ports';
 import { createReceiverHandler, receiverDependenciesFromEnv } from '../lambda/handlers/receiver';
 import { createWorkerHandler, workerDependenciesFromEnv } from '../lambda/handlers/worker';
 import { startLocalReconciler } from './reconciler';
 import { LOCAL_REGION, localClients, type AwsClients } from '../ops/lib/clients';
 import { resolveSigningSecret } from '../ops/lib/dev-secret';
 import { writeOutputsFile, type StackOutputs } from '../ops/lib/outputs';
+import { localLogFile } from '../ops/lib/receiver-logs';
 import { startApiServer, type ApiServer } from './api-server';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { openHandlerLogFile, teeInvocationLogger } from './handler-log';
 import { FAUXQS_PROCESS_MARKER, startFauxqs, type LocalFauxqs } from './fauxqs';
 import { DEFAULT_STATE_DIR, OUTPUTS_FILE_NAME, PID_FILE_NAME, TEMPLATE_FILE_NAME, ensureDir } from './paths';
 import { cleanStalePidFile, writePidFile } from './pid-file';
@@ -194,6 +198,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const resources = await createLocalResources(shape, principals.setup, region);
     if (recording) recording.log.resources = Object.fromEntries(resources.byLogicalId);
 
+    // The receiver's lines also go to a file, the local stand-in for its log group (the ops console reads it).
+    const logsDir = ensureDir(path.join(stateDir, 'logs'));
+    const receiverLogFile = localLogFile(logsDir, SERVICE_NAMES.receiver);
+    rmSync(receiverLogFile, { force: true });
+    const receiverLog = openHandlerLogFile(receiverLogFile);
+    cleanups.push(() => receiverLog.close());
+
     const receiverEnv = localHandlerEnvironment(shape.receiver, resources);
     const workerEnv = localHandlerEnvironment(shape.worker, resources);
     const receiver = createReceiverHandler(
@@ -203,6 +214,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         s3: principals.receiver.s3,
         sqs: principals.receiver.sqs,
         firehose: principals.receiver.firehose,
+        logger: teeInvocationLogger(powertoolsLogger(createLogger(SERVICE_NAMES.receiver)), receiverLog, SERVICE_NAMES.receiver),
       }),
     );
     const worker = createWorkerHandler(
@@ -268,7 +280,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       DeadLetterQueueUrl: resources.deadLetterQueueUrl,
       ...reconcile.outputs,
       ...jobEvents?.outputs,
-      Endpoints: { ...endpoints, ...reconcile.endpoints, ...(jobEvents ? { events: jobEvents.bus.endpoint } : {}) },
+      Endpoints: { ...endpoints, ...reconcile.endpoints, ...(jobEvents ? { events: jobEvents.bus.endpoint } : {}), logs: logsDir },
     };
     writeOutputsFile(outputsFile, outputs, STACK_NAME);
     cleanups.push(async () => rmSync(outputsFile, { force: true }));

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { DynamoJobStore } from '../lambda/adapters/dynamo-job-store';
 import { clientsForOutputs } from './lib/clients';
 import { EXIT, UsageError, runCli } from './lib/cli-usage';
+import { orderJobItem, readJob } from './lib/job-read';
 import { LOCAL_OUTPUTS_FILE, readOutputsFile } from './lib/outputs';
 
 const USAGE = `usage: npm run job -- <jobId> [--outputs FILE]   (default outputs: ${LOCAL_OUTPUTS_FILE})\n`;
@@ -25,15 +26,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const outputs = readOutputsFile(values.outputs ?? LOCAL_OUTPUTS_FILE);
   const clients = clientsForOutputs(outputs);
   try {
-    const item = await new DynamoJobStore({ client: clients.dynamodb, tableName: outputs.JobsTableName }).get(positionals[0]);
-    if (item === undefined) {
+    const job = await readJob(new DynamoJobStore({ client: clients.dynamodb, tableName: outputs.JobsTableName }), positionals[0]);
+    if (job === undefined) {
       process.stderr.write(`job: no item for ${positionals[0]} in ${outputs.JobsTableName}\n`);
       return EXIT.failed;
     }
-    // The worker's own attributes first, in the order a support engineer reads them.
-    const { jobId, status, model, outputFormat, background, outputUrl, error, creditsUsed, ...rest } = item;
-    const ordered = { jobId, status, model, outputFormat, background, outputUrl, error, creditsUsed, ...rest };
-    process.stdout.write(`${JSON.stringify(ordered, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(orderJobItem(job.item), null, 2)}\n`);
     return EXIT.ok;
   } finally {
     clients.destroy();

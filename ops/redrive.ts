@@ -6,7 +6,7 @@ import { clientsForOutputs } from './lib/clients';
 import { EXIT, runCli } from './lib/cli-usage';
 import { readOutputsFile } from './lib/outputs';
 import { REDRIVE_USAGE, parseRedriveArgs } from './lib/redrive-args';
-import { queueDepth, redrive } from './lib/redrive-run';
+import { describeRedrive, formatRedriveSummary, queueDepth, redrive, redriveFailed } from './lib/redrive-run';
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
   const parsed = parseRedriveArgs(argv);
@@ -19,9 +19,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const clients = clientsForOutputs(outputs);
   try {
     const before = await queueDepth(clients.sqs, outputs.DeadLetterQueueUrl);
-    process.stderr.write(
-      `redrive: ${outputs.DeadLetterQueueUrl} -> ${outputs.QueueUrl} (DLQ: ${before.visible} visible, ${before.inFlight} in flight)\n`,
-    );
+    process.stderr.write(`redrive: ${describeRedrive(outputs.DeadLetterQueueUrl, outputs.QueueUrl, before)}\n`);
     const started = Date.now();
     const result = await redrive({
       sqs: clients.sqs,
@@ -33,18 +31,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       log: (line) => process.stderr.write(`redrive: ${line}\n`),
     });
     const after = await queueDepth(clients.sqs, outputs.DeadLetterQueueUrl);
-    const task = result.method === 'move-task' ? ` (task ${result.taskStatus}${result.failureReason ? `: ${result.failureReason}` : ''})` : '';
-    process.stdout.write(
-      `redrive (${result.method}${task}): moved ${result.moved}, failed ${result.failed} in ${Date.now() - started} ms; ` +
-        `DLQ now ${after.visible} visible, ${after.inFlight} in flight\n`,
-    );
-    if (result.taskStatus === 'RUNNING') {
-      process.stdout.write(
-        `the move task keeps running; follow it with: aws sqs list-message-move-tasks --source-arn <DLQ ARN>\n`,
-      );
-    }
-    const taskFailed = result.taskStatus !== undefined && !['COMPLETED', 'RUNNING'].includes(result.taskStatus);
-    return result.failed > 0 || taskFailed ? EXIT.failed : EXIT.ok;
+    for (const line of formatRedriveSummary(result, Date.now() - started, after)) process.stdout.write(`${line}\n`);
+    return redriveFailed(result) ? EXIT.failed : EXIT.ok;
   } finally {
     clients.destroy();
   }

@@ -4,17 +4,14 @@
  * local stack's outputs file by default, or a deployed stack's
  * `cdk deploy --outputs-file` output with --outputs. See REPLAY_USAGE.
  */
-import { S3Archive } from '../lambda/adapters/s3-archive';
-import { SqsQueue } from '../lambda/adapters/sqs-queue';
-import { DynamoJobStore } from '../lambda/adapters/dynamo-job-store';
 import { clientsForOutputs } from './lib/clients';
 import { createProgress } from './lib/cli-progress';
 import { EXIT, runCli } from './lib/cli-usage';
 import { readOutputsFile } from './lib/outputs';
 import { REPLAY_USAGE, parseReplayArgs } from './lib/replay-args';
-import { listArchiveKeys, readArchiveBatch } from './lib/archive-reader';
+import { describeReplay, replayDependencies } from './lib/replay-deps';
 import { chooseSecretSource, loadSignatureKeys } from './lib/replay-secrets';
-import { formatSummary, runReplay } from './lib/replay-run';
+import { formatSummary, replayFailed, runReplay } from './lib/replay-run';
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
   const parsed = parseReplayArgs(argv);
@@ -30,28 +27,17 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const clients = clientsForOutputs(outputs);
   try {
     const signatureKeys = secretChoice === undefined ? undefined : await loadSignatureKeys(secretChoice);
-    const target = outputs.Endpoints !== undefined ? 'local stack' : 'AWS';
-    process.stderr.write(
-      `replay: ${args.dryRun ? 'DRY RUN, ' : ''}[${args.from.toISOString()}, ${args.to.toISOString()}) from s3://${outputs.ArchiveBucketName} ` +
-        `to ${outputs.QueueUrl} (${target})` +
-        (secretChoice !== undefined ? `, verifying with ${secretChoice.kind === 'arn' ? secretChoice.arn : secretChoice.origin}` : '') +
-        (args.force ? ', force' : '') +
-        (args.rate !== undefined ? `, at most ${args.rate}/s` : '') +
-        '\n',
+    process.stderr.write(`replay: ${describeReplay(args, outputs, secretChoice)}\n`);
+    const summary = await runReplay(
+      args,
+      replayDependencies(outputs, clients, {
+        signatureKeys,
+        out: (line) => process.stdout.write(`${line}\n`),
+        progress: (total) => createProgress({ label: 'replay', total, stream: process.stderr }),
+      }),
     );
-    const summary = await runReplay(args, {
-      bucket: outputs.ArchiveBucketName,
-      listKeys: (prefix) => listArchiveKeys(clients.s3, outputs.ArchiveBucketName, prefix),
-      archive: new S3Archive(clients.s3, outputs.ArchiveBucketName),
-      readBatch: (key) => readArchiveBatch(clients.s3, outputs.ArchiveBucketName, key),
-      queue: new SqsQueue(clients.sqs, outputs.QueueUrl),
-      jobs: new DynamoJobStore({ client: clients.dynamodb, tableName: outputs.JobsTableName }),
-      signatureKeys,
-      out: (line) => process.stdout.write(`${line}\n`),
-      progress: (total) => createProgress({ label: 'replay', total, stream: process.stderr }),
-    });
     process.stdout.write(`${formatSummary(summary)}\n`);
-    return summary.refused > 0 || summary.failed > 0 ? EXIT.failed : EXIT.ok;
+    return replayFailed(summary) ? EXIT.failed : EXIT.ok;
   } finally {
     clients.destroy();
   }

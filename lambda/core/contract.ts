@@ -243,6 +243,8 @@ export const OUTPUT_KEYS = {
   jobEventsFailureQueueUrl: 'JobEventsFailureQueueUrl',
   /** Present when the quality review is deployed. */
   qualityReviewQueueUrl: 'QualityReviewQueueUrl',
+  /** The receiver's log group: refused deliveries are recorded only there (the ops console reads it). */
+  receiverLogGroupName: 'ReceiverLogGroupName',
 } as const;
 
 /** Outputs of the reconciler (design 6.2), present only when it is deployed (and the key when configured). */

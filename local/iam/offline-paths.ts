@@ -11,10 +11,17 @@
  *   answers StartMessageMoveTask with InvalidAction, so e2e only sees the
  *   attempt and the receive/send/delete fallback);
  * - `npm run replay -- --verify --secret-arn` reads the signing secret as the
- *   operator.
+ *   operator;
+ * - the console's deployed-stack reads (CloudWatch has no emulator here; the
+ *   local console reads the local stack's log file and samples its queue
+ *   instead): the receiver's log lines with FilterLogEvents, and the charts'
+ *   metrics with GetMetricData, as the operator.
  */
 import { SERVICE_NAMES } from '../../lambda/core/contract';
 import { receiverDependenciesFromEnv } from '../../lambda/handlers/receiver';
+import { OUTPUT_KEYS } from '../../lambda/core/contract';
+import { cloudWatchCharts } from '../../ops/lib/console-metrics';
+import { cloudWatchReceiverLogs } from '../../ops/lib/receiver-logs';
 import { redrive } from '../../ops/lib/redrive-run';
 import { loadSignatureKeys } from '../../ops/lib/replay-secrets';
 import { CallRecorder } from '../aws-call-recorder';
@@ -73,6 +80,20 @@ export const OFFLINE_PATHS: readonly OfflinePath[] = [
       const arn = functionEnvironment(resolver.template, resolver, SERVICE_NAMES.receiver).SIGNING_SECRET_ARN;
       if (arn === undefined) throw new Error('the receiver has no SIGNING_SECRET_ARN');
       await loadSignatureKeys({ kind: 'arn', arn, region: resolver.options.region }, clients.secretsManager);
+    },
+  },
+  {
+    name: 'the console reads the receiver\'s log lines and the charts\' metrics',
+    principal: OPERATOR,
+    async run(clients, resolver) {
+      const logGroup = resolver.template.Outputs?.[OUTPUT_KEYS.receiverLogGroupName]?.Value;
+      if (logGroup === undefined) throw new Error(`the template has no ${OUTPUT_KEYS.receiverLogGroupName} output`);
+      const to = new Date();
+      const from = new Date(to.getTime() - 3_600_000);
+      await cloudWatchReceiverLogs(clients.logs, resolver.text(logGroup)).read({ from, to });
+      const charts = cloudWatchCharts(clients.cloudwatch, queueUrls(resolver).queueUrl);
+      await charts.deliveries(from, to);
+      await charts.queueAge(from, to);
     },
   },
 ];

@@ -241,10 +241,26 @@ function kms(call: SdkCall): IamRequest[] | undefined {
 }
 
 function cloudWatch(call: SdkCall): IamRequest[] | undefined {
+  // Neither supports a resource-level permission.
+  if (call.command === 'GetMetricDataCommand') return one('cloudwatch:GetMetricData', '*');
   if (call.command !== 'PutMetricDataCommand') return undefined;
   const namespace = str(call.input.Namespace);
-  // PutMetricData supports no resource-level permission.
   return one('cloudwatch:PutMetricData', '*', namespace !== undefined ? { 'cloudwatch:namespace': namespace } : {});
+}
+
+/**
+ * FilterLogEvents on one log group (by name, or by ARN as logGroupIdentifier).
+ * IAM checks it against the log group's ARN with a trailing `:*`, the form the
+ * CloudWatch Logs API reference gives for every action but the tagging ones
+ * (and CDK's `logGroupArn`).
+ */
+function cloudWatchLogs(call: SdkCall): IamRequest[] | undefined {
+  if (call.command !== 'FilterLogEventsCommand') return undefined;
+  const identifier = str(call.input.logGroupIdentifier);
+  if (identifier !== undefined && isArn(identifier)) return one('logs:FilterLogEvents', identifier.endsWith(':*') ? identifier : `${identifier}:*`);
+  const name = identifier ?? str(call.input.logGroupName);
+  if (name === undefined) return undefined;
+  return one('logs:FilterLogEvents', `arn:${partitionOf(call.region)}:logs:${call.region}:${call.account}:log-group:${name}:*`);
 }
 
 const MAPPERS: Record<string, Mapper> = {
@@ -257,6 +273,7 @@ const MAPPERS: Record<string, Mapper> = {
   Firehose: firehose,
   KMS: kms,
   CloudWatch: cloudWatch,
+  CloudWatchLogs: cloudWatchLogs,
 };
 
 /** The IAM requests of one call; undefined when this module does not know the command (the check then fails). */

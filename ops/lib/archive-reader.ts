@@ -2,8 +2,9 @@
  * Reading the archive from S3, both shapes of it: per-delivery objects
  * (`raw/…/HH/<deliveryId>.json`, the bytes with the signed headers as object
  * metadata) and Firehose's batched objects (`raw/…/HH/batch/…jsonl.gz`, one
- * JSON line per delivery). Replay, the tests and the reliability harness read
- * through here; prefixes are listed page by page, never the whole bucket.
+ * JSON line per delivery). Replay, the console's delivery view, the tests and
+ * the reliability harness read through here; prefixes are listed page by page,
+ * never the whole bucket.
  */
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
@@ -33,13 +34,24 @@ export type ArchiveItem =
   | { readonly ok: true; readonly location: ArchiveLocation; readonly line?: number; readonly delivery: ArchivedDelivery }
   | { readonly ok: false; readonly location: ArchiveLocation; readonly line?: number; readonly reason: string };
 
+export interface ReadEntriesOptions {
+  /** Skip per-delivery objects whose key names another delivery (no read); batched objects are read whatever they hold. */
+  readonly deliveryId?: string;
+}
+
 /** Every entry under the prefixes, objects and batched lines alike, in listing order. */
-export async function* readArchiveEntries(client: S3Client, bucket: string, prefixes: readonly string[]): AsyncGenerator<ArchiveItem> {
+export async function* readArchiveEntries(
+  client: S3Client,
+  bucket: string,
+  prefixes: readonly string[],
+  options: ReadEntriesOptions = {},
+): AsyncGenerator<ArchiveItem> {
   const objects = new S3Archive(client, bucket);
   for (const prefix of prefixes) {
     for await (const key of listArchiveKeys(client, bucket, prefix)) {
       const kind = classifyArchiveKey(key);
       if (kind.kind === 'object') {
+        if (options.deliveryId !== undefined && kind.deliveryId !== options.deliveryId) continue;
         const location = { bucket, key };
         try {
           yield { ok: true, location, delivery: await objects.get(location) };

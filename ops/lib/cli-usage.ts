@@ -4,6 +4,7 @@
  * usage problems print ONE line on stderr and exit 2 before any AWS call, so a
  * typo can never half-run an operation.
  */
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { OutputsFileError } from './outputs';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -40,6 +41,23 @@ export function toUsageError(error: unknown): UsageError | undefined {
     default:
       return new UsageError(message.split('\n')[0]);
   }
+}
+
+/** node:util parseArgs for a CLI's options (no positionals, unknown options refused), its errors as UsageErrors. */
+export function parseOptions<T extends ParseArgsOptionsConfig>(argv: readonly string[], options: T) {
+  try {
+    return parseArgs({ args: [...argv], allowPositionals: false, strict: true, options });
+  } catch (error) {
+    throw toUsageError(error) ?? error;
+  }
+}
+
+/** A Secrets Manager secret ARN (`--secret-arn`), or a usage error naming the flag. */
+export function parseSecretArn(flag: string, value: string | undefined): string | undefined {
+  if (value !== undefined && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+/.test(value)) {
+    throw new UsageError(`${flag} "${value}" is not a Secrets Manager secret ARN`);
+  }
+  return value;
 }
 
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2}))?$/;

@@ -28,6 +28,8 @@ export interface LocalEndpoints {
   readonly events?: string;
   /** The local Firehose stand-in, when the stack has an archive stream. */
   readonly firehose?: string;
+  /** Directory of the handlers' log files (`<service>.jsonl`), the local stand-in for their log groups. */
+  readonly logs?: string;
 }
 
 export interface StackOutputs {
@@ -47,14 +49,21 @@ export interface StackOutputs {
   readonly QualityReviewQueueUrl?: string;
   /** Local stack only: the catch-all queue that receives every job event's envelope. */
   readonly JobEventsTapQueueUrl?: string;
+  /** The receiver's log group (what the ops console reads refused deliveries from); absent from stacks deployed before it. */
+  readonly ReceiverLogGroupName?: string;
   readonly Endpoints?: LocalEndpoints;
 }
 
-/** Outputs of features a stack may leave out (`deployJobEvents: false`, no quality review). */
+/**
+ * Outputs a stack may lack: of features it may leave out (`deployJobEvents:
+ * false`, no quality review), or deployed before the output existed. Tools that
+ * need one say so when it is missing.
+ */
 const OPTIONAL_OUTPUT_KEYS: ReadonlySet<string> = new Set([
   OUTPUT_KEYS.jobEventsBusName,
   OUTPUT_KEYS.jobEventsFailureQueueUrl,
   OUTPUT_KEYS.qualityReviewQueueUrl,
+  OUTPUT_KEYS.receiverLogGroupName,
 ]);
 
 export type OutputsFile = Record<string, StackOutputs>;

@@ -1,6 +1,5 @@
 /** `npm run redrive` arguments, validated before any AWS call (one-line error, exit 2). */
-import { parseArgs } from 'node:util';
-import { parsePositiveNumber, toUsageError } from './cli-usage';
+import { parsePositiveNumber, parseOptions } from './cli-usage';
 import { LOCAL_OUTPUTS_FILE } from './outputs';
 
 export const DEFAULT_WAIT_SECONDS = 300;
@@ -35,25 +34,14 @@ Exit code: 0 done, 1 some messages could not be moved, 2 bad arguments (nothing 
 `;
 
 export function parseRedriveArgs(argv: readonly string[]): ParsedRedriveArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: false,
-      strict: true,
-      options: {
-        max: { type: 'string' },
-        loop: { type: 'boolean', default: false },
-        wait: { type: 'string' },
-        outputs: { type: 'string' },
-        stack: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw toUsageError(error) ?? error;
-  }
-  const { values } = parsed;
+  const { values } = parseOptions(argv, {
+    max: { type: 'string' },
+    loop: { type: 'boolean', default: false },
+    wait: { type: 'string' },
+    outputs: { type: 'string' },
+    stack: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   if (values.help) return { help: true };
   return {
     help: false,

@@ -103,6 +103,28 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<{ vi
   };
 }
 
+/** What a redrive is about to do, in one line. */
+export function describeRedrive(deadLetterQueueUrl: string, queueUrl: string, before: { readonly visible: number; readonly inFlight: number }): string {
+  return `${deadLetterQueueUrl} -> ${queueUrl} (DLQ: ${before.visible} visible, ${before.inFlight} in flight)`;
+}
+
+/** The summary lines of a redrive: what moved, what is left, and how to follow a task still running. */
+export function formatRedriveSummary(result: RedriveResult, millis: number, after: { readonly visible: number; readonly inFlight: number }): string[] {
+  const task = result.method === 'move-task' ? ` (task ${result.taskStatus}${result.failureReason ? `: ${result.failureReason}` : ''})` : '';
+  const lines = [
+    `redrive (${result.method}${task}): moved ${result.moved}, failed ${result.failed} in ${millis} ms; ` +
+      `DLQ now ${after.visible} visible, ${after.inFlight} in flight`,
+  ];
+  if (result.taskStatus === 'RUNNING') lines.push('the move task keeps running; follow it with: aws sqs list-message-move-tasks --source-arn <DLQ ARN>');
+  return lines;
+}
+
+/** Some messages could not be moved, or the move task ended other than COMPLETED (or still RUNNING). */
+export function redriveFailed(result: RedriveResult): boolean {
+  const taskFailed = result.taskStatus !== undefined && !['COMPLETED', 'RUNNING'].includes(result.taskStatus);
+  return result.failed > 0 || taskFailed;
+}
+
 export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   const log = options.log ?? (() => undefined);
   if (options.max !== undefined || options.loop === true) {

@@ -2,10 +2,9 @@
  * `npm run replay` arguments: parsed and validated without touching the disk or
  * the network, so every mistake is reported (one line, exit 2) before anything runs.
  */
-import { parseArgs } from 'node:util';
 import { DELIVERY_ID_PATTERN, EVENT_TYPES, type EventType } from '../../lambda/core/contract';
 import { isEventType } from '../../lambda/core/payload';
-import { UsageError, parseInstant, parsePositiveNumber, toUsageError } from './cli-usage';
+import { UsageError, parseInstant, parseOptions, parsePositiveNumber, parseSecretArn } from './cli-usage';
 import { LOCAL_OUTPUTS_FILE } from './outputs';
 
 /** Longer windows need --allow-long: a month of hour prefixes is already 744 listings. */
@@ -66,36 +65,25 @@ Exit code: 0 done, 1 something was refused or failed, 2 bad arguments (nothing d
 `;
 
 export function parseReplayArgs(argv: readonly string[]): ParsedReplayArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: false,
-      strict: true,
-      options: {
-        from: { type: 'string' },
-        to: { type: 'string' },
-        event: { type: 'string' },
-        'job-id': { type: 'string' },
-        'delivery-id': { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-        verify: { type: 'boolean', default: false },
-        force: { type: 'boolean', default: false },
-        rate: { type: 'string' },
-        concurrency: { type: 'string' },
-        outputs: { type: 'string' },
-        stack: { type: 'string' },
-        secret: { type: 'string', multiple: true },
-        'secret-arn': { type: 'string' },
-        'allow-long': { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw toUsageError(error) ?? error;
-  }
-  const { values } = parsed;
+  const { values } = parseOptions(argv, {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    event: { type: 'string' },
+    'job-id': { type: 'string' },
+    'delivery-id': { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    verify: { type: 'boolean', default: false },
+    force: { type: 'boolean', default: false },
+    rate: { type: 'string' },
+    concurrency: { type: 'string' },
+    outputs: { type: 'string' },
+    stack: { type: 'string' },
+    secret: { type: 'string', multiple: true },
+    'secret-arn': { type: 'string' },
+    'allow-long': { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   if (values.help) return { help: true };
 
   const from = parseInstant('--from', values.from);
@@ -117,10 +105,7 @@ export function parseReplayArgs(argv: readonly string[]): ParsedReplayArgs {
 
   const secrets = values.secret ?? [];
   if (secrets.some((secret) => secret.trim() === '')) throw new UsageError('--secret must not be empty');
-  const secretArn = values['secret-arn'];
-  if (secretArn !== undefined && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+/.test(secretArn)) {
-    throw new UsageError(`--secret-arn "${secretArn}" is not a Secrets Manager secret ARN`);
-  }
+  const secretArn = parseSecretArn('--secret-arn', values['secret-arn']);
   if (secretArn !== undefined && secrets.length > 0) throw new UsageError('--secret and --secret-arn exclude each other');
   if ((secretArn !== undefined || secrets.length > 0) && !values.verify) throw new UsageError('--secret and --secret-arn only make sense with --verify');
 

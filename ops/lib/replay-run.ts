@@ -73,6 +73,11 @@ export function formatSummary(summary: ReplaySummary): string {
   return `${prefix}: listed ${summary.listed}, matched ${summary.matched}, ${sent}, skipped ${summary.skipped}, refused ${summary.refused}${failed} in ${summary.millis} ms`;
 }
 
+/** Something was refused or could not be sent: the CLI exits 1, the console says so. */
+export function replayFailed(summary: Pick<ReplaySummary, 'refused' | 'failed'>): boolean {
+  return summary.refused > 0 || summary.failed > 0;
+}
+
 export async function runReplay(args: ReplayArgs, deps: ReplayDeps): Promise<ReplaySummary> {
   const now = deps.now ?? Date.now;
   const started = now();

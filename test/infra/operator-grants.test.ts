@@ -1,7 +1,7 @@
 /**
- * The operator grants: `grantReplay` and `grantRedrive` give an operator role
- * exactly what `npm run replay` and `npm run redrive` call, on this stack's
- * resources only.
+ * The operator grants: `grantReplay`, `grantRedrive` and `grantConsole` give
+ * an operator role exactly what `npm run replay`, `npm run redrive` and the
+ * console's read-only views call, on this stack's resources only.
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -108,6 +108,66 @@ describe('operator grants', () => {
       expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([getAtt(logicalId(jobEvents.failureQueue))]);
       expect(resourcesFor(statements, 'dynamodb:GetRecords')).toEqual([getAtt(logicalId(stack.worker.jobsTable as never), 'StreamArn')]);
       expect(resourcesFor(statements, 'events:PutEvents')).toEqual([getAtt(logicalId(jobEvents.eventBus as never))]);
+    });
+  });
+
+  describe('grantConsole', () => {
+    const { stack, statements } = synthesizeWithOperator((s, role) => s.grantConsole(role));
+    const { ingestion, worker } = stack;
+    const dlq = getAtt(logicalId(ingestion.deadLetterQueue));
+
+    it('allows exactly the read-only views\' calls: items, the stuck jobs, the archive, the receiver\'s log lines, metrics, and the DLQ\'s depth and messages', () => {
+      expect(actionsOf(statements)).toEqual([
+        'cloudwatch:GetMetricData',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'logs:FilterLogEvents',
+        's3:GetObject',
+        's3:ListBucket',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+      ]);
+    });
+
+    it('changes nothing: no write, send, delete or move', () => {
+      expect(actionsOf(statements).filter((action) => /Put|Update|Delete|Write|Send|Start|Move/.test(action))).toEqual([]);
+    });
+
+    it('reads the jobs and deliveries tables only', () => {
+      expect(resourcesFor(statements, 'dynamodb:GetItem').sort()).toEqual(
+        [getAtt(logicalId(worker.jobsTable as never)), getAtt(logicalId(ingestion.deliveriesTable))].sort(),
+      );
+    });
+
+    it('queries only the jobs table\'s open-jobs index (the stuck jobs)', () => {
+      expect(resourcesFor(statements, 'dynamodb:Query')).toEqual([
+        JSON.stringify({ 'Fn::Join': ['', [JSON.parse(getAtt(logicalId(worker.jobsTable as never))), '/index/open-jobs']] }),
+      ]);
+    });
+
+    it('reads the receiver\'s log group only', () => {
+      expect(resourcesFor(statements, 'logs:FilterLogEvents')).toEqual([getAtt(logicalId(ingestion.receiverLogGroup))]);
+    });
+
+    it('looks at the dead-letter queue only: nothing on the work queue', () => {
+      expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([dlq]);
+      expect(resourcesFor(statements, 'sqs:GetQueueAttributes')).toEqual([dlq]);
+    });
+
+    it('reads the archive as replay does: raw/ objects, listed under raw/', () => {
+      expect(resourcesFor(statements, 's3:GetObject')).toEqual([objectsUnder(logicalId(ingestion.archiveBucket), 'raw/')]);
+      expect(statementFor(statements, 's3:ListBucket')?.Condition).toEqual({ StringLike: { 's3:prefix': ['raw/*'] } });
+    });
+
+    it('cannot read the signing secret unless asked to', () => {
+      expect(resourcesFor(statements, 'secretsmanager:GetSecretValue')).toEqual([]);
+      const withSecret = synthesizeWithOperator((s, role) => s.grantConsole(role, { readSigningSecret: true }));
+      expect(resourcesFor(withSecret.statements, 'secretsmanager:GetSecretValue')).toEqual([JSON.stringify({ Ref: logicalId(withSecret.stack.ingestion.signingSecret as never) })]);
+    });
+
+    it('leaves cdk-nag with no finding on a role of the stack (GetMetricData has no resource-level permission: acknowledged)', () => {
+      const report = new AwsSolutionsChecks(undefined).validateScope(stack);
+      expect(report.violations.map((v) => v.ruleName)).toEqual([]);
     });
   });
 

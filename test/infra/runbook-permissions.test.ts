@@ -1,7 +1,8 @@
 /**
  * The runbook's list of what the operator role needs is the synthesized
- * operator policy (grantReplay + grantRedrive + grantReconcile, with the opt-in secret read),
- * rendered: it cannot drift from the grants again (finding 2).
+ * operator policy (grantReplay + grantRedrive + grantReconcile + grantConsole,
+ * with the opt-in secret read, as grantOperatorRole grants them), rendered: it
+ * cannot drift from the grants again (finding 2).
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -22,6 +23,7 @@ function expectedList(): string {
   stack.grantReplay(role, { readSigningSecret: true });
   stack.grantRedrive(role);
   stack.grantReconcile(role);
+  stack.grantConsole(role, { readSigningSecret: true });
   const bucket = logicalId(stack.ingestion.archiveBucket);
   const labels = new Map<string, string>([
     [getAtt(bucket), 'the archive bucket'],
@@ -30,6 +32,9 @@ function expectedList(): string {
     [getAtt(logicalId(stack.ingestion.deadLetterQueue)), 'the dead-letter queue'],
     [getAtt(logicalId(stack.worker.jobsTable as never)), 'the jobs table'],
     [JSON.stringify({ 'Fn::Join': ['', [JSON.parse(getAtt(logicalId(stack.worker.jobsTable as never))), '/index/open-jobs']] }), 'the jobs table\'s `open-jobs` index'],
+    [getAtt(logicalId(stack.ingestion.deliveriesTable)), 'the deliveries table'],
+    [getAtt(logicalId(stack.ingestion.receiverLogGroup)), 'the receiver\'s log group'],
+    ['"*"', '`*` (GetMetricData has no resource-level permission)'],
     [JSON.stringify({ Ref: logicalId(stack.ingestion.signingSecret as never) }), 'the signing secret (only with `-c operatorReadsSigningSecret=true`)'],
   ]);
   return roleStatements(Template.fromStack(stack), role)

@@ -115,7 +115,8 @@ export function formatSweepSummary(summary: SweepSummary): string {
 }
 
 /** Every stuck job of every shard. The shards are independent partitions: asked side by side. */
-async function findStuck(index: OpenJobIndex, shards: number, openedBefore: string): Promise<OpenJobEntry[]> {
+/** Every job of the open-jobs index opened before `openedBefore`, over all shards: the stuck jobs (the sweep's and the ops console's). */
+export async function findStuck(index: OpenJobIndex, shards: number, openedBefore: string): Promise<OpenJobEntry[]> {
   const perShard = await Promise.all(
     Array.from({ length: shards }, async (_, shard) => {
       const entries: OpenJobEntry[] = [];

@@ -8,6 +8,7 @@ import jobStarted from '../../../fixtures/receiver/job-started.json';
 import type { EventType } from '../../../../lambda/core/contract';
 import type { SigningSecrets } from '../../../../lambda/core/ports';
 import { DEFAULT_RECEIVER_POLICY, type ReceiverPolicy } from '../../../../lambda/core/receiver-config';
+import type { InvocationLogger } from '../../../../lambda/adapters/powertools-ports';
 import { createReceiverHandler, type ReceiverHandler } from '../../../../lambda/handlers/receiver';
 import {
   CapturingLogger,
@@ -111,7 +112,13 @@ export interface Testbed {
 }
 
 export function receiverTestbed(
-  options: { policy?: Partial<ReceiverPolicy>; secrets?: SigningSecrets; batched?: boolean } = {},
+  options: {
+    policy?: Partial<ReceiverPolicy>;
+    secrets?: SigningSecrets;
+    batched?: boolean;
+    /** Wraps the capturing logger (a tee into a log file, say). */
+    logger?: (capturing: CapturingLogger) => InvocationLogger;
+  } = {},
 ): Testbed {
   const deliveries = new InMemoryDeliveryStore();
   const archive = new InMemoryArchive();
@@ -131,7 +138,7 @@ export function receiverTestbed(
     archive,
     batchArchive,
     queue,
-    logger,
+    logger: options.logger?.(logger) ?? logger,
     metrics,
     now: () => now,
     newAttemptId: () => `attempt-${++attempts}`,
