@@ -9,7 +9,8 @@
  *                         -c existingJobsTableStreamArn=<arn> (its stream, NEW_AND_OLD_IMAGES: the job events read it)
  *                         -c deployJobEvents=false          (no job events bus, publisher or quality review)
  *                         -c deployQualityReview=false      (job events without the quality-review rule and queue)
- *                         -c operatorRoleArn=<role arn>     (gets exactly what replay, redrive and events --redrive need)
+ *                         -c operatorRoleArn=<role arn>     (gets exactly what replay, redrive, reconcile, events --redrive and the console need)
+ *                         -c consoleRoleArn=<role arn>      (gets only what the console's read-only views need)
  *                         -c operatorReadsSigningSecret=true (and the secret read of replay --verify)
  *                         -c webhookPathToken=<32+ chars>   (abuse mitigation: the provider posts to /webhooks/<token>)
  *                         -c providerApiKeySecretArn=<secret arn> (the reconciler asks the provider's job API;
@@ -42,6 +43,9 @@ const stack = new WebhookIngestionStack(app, STACK_NAME, {
   providerApiKeySecretArn: contextString('providerApiKeySecretArn'),
   reconcilerProps: { providerApiUrl: contextString('providerApiUrl') },
 });
+
+const consoleRoleArn = contextString('consoleRoleArn');
+if (consoleRoleArn !== undefined) stack.grantConsoleRole(consoleRoleArn);
 
 const operatorRoleArn = contextString('operatorRoleArn');
 if (operatorRoleArn !== undefined) {

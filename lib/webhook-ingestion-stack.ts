@@ -320,6 +320,18 @@ export class WebhookIngestionStack extends Stack {
     eventBus.grantPutEventsTo(grantee);
     this.worker.jobsTable.encryptionKey?.grantDecrypt(grantee);
   }
+
+  /**
+   * Grants an existing role, by ARN, only what the console's read-only views
+   * call (`grantConsole`): for on-call people who look but do not act
+   * (`npm run console -- --read-only`); what `bin/app.ts` does with
+   * `-c consoleRoleArn`. No signing secret: whoever reads it can forge deliveries.
+   */
+  public grantConsoleRole(roleArn: string): iam.IRole {
+    const viewer = iam.Role.fromRoleArn(this, 'ConsoleRole', roleArn);
+    this.grantConsole(viewer);
+    return viewer;
+  }
 }
 
 /** Every problem with the stack's own props, in one error; the constructs check theirs. */

@@ -43,10 +43,15 @@ function cdkJsonContext(): Record<string, unknown> {
   }
 }
 
-/** An operator role the stack grants replay and redrive, as `bin/app.ts` does with `-c operatorRoleArn`. */
+/**
+ * An operator role the stack grants replay, redrive, reconcile and the
+ * console, as `bin/app.ts` does with `-c operatorRoleArn`; optionally a role
+ * granted only the console's read-only views (`-c consoleRoleArn`).
+ */
 export interface OperatorGrant {
   readonly roleArn: string;
   readonly readSigningSecret?: boolean;
+  readonly consoleRoleArn?: string;
 }
 
 export async function synthesizeStackTemplate(operator?: OperatorGrant): Promise<CfnTemplate> {
@@ -54,7 +59,11 @@ export async function synthesizeStackTemplate(operator?: OperatorGrant): Promise
   // Resolved at run time: aws-cdk-lib is only loaded when the cache misses.
   const { App } = (await import('aws-cdk-lib')) as typeof import('aws-cdk-lib');
   const stackModule = (await import(STACK_MODULE)) as {
-    WebhookIngestionStack?: new (scope: unknown, id: string, props?: unknown) => { grantOperatorRole?: (arn: string, options: unknown) => unknown };
+    WebhookIngestionStack?: new (
+      scope: unknown,
+      id: string,
+      props?: unknown,
+    ) => { grantOperatorRole?: (arn: string, options: unknown) => unknown; grantConsoleRole?: (arn: string) => unknown };
   };
   if (typeof stackModule.WebhookIngestionStack !== 'function') {
     throw new Error(`${path.relative(REPO_ROOT, STACK_MODULE)} does not export class WebhookIngestionStack`);
@@ -64,6 +73,10 @@ export async function synthesizeStackTemplate(operator?: OperatorGrant): Promise
   if (operator !== undefined) {
     if (typeof stack.grantOperatorRole !== 'function') throw new Error('WebhookIngestionStack has no grantOperatorRole');
     stack.grantOperatorRole(operator.roleArn, { readSigningSecret: operator.readSigningSecret });
+    if (operator.consoleRoleArn !== undefined) {
+      if (typeof stack.grantConsoleRole !== 'function') throw new Error('WebhookIngestionStack has no grantConsoleRole');
+      stack.grantConsoleRole(operator.consoleRoleArn);
+    }
   }
   return app.synth().getStackByName(STACK_NAME).template as CfnTemplate;
 }

@@ -22,6 +22,8 @@ export const DEPLOYER = 'deployer';
 export const AWS_SERVICE = 'aws-service';
 /** The ops tools' principal: a role given grantReplay and grantRedrive. */
 export const OPERATOR = 'operator';
+/** The read-only console's principal (`npm run console -- --read-only`): a role given grantConsole alone. */
+export const CONSOLE_VIEWER = 'console-viewer';
 
 export interface RecordedAccess {
   readonly principal: string;

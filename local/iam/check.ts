@@ -3,7 +3,8 @@
  * account. Every AWS call the receiver, the worker (and Lambda's poller with
  * its role) and the ops CLIs made during the e2e run, plus the offline paths
  * (offline-paths.ts), is evaluated against the synthesized template, with an
- * operator role granted replay and redrive as `-c operatorRoleArn` grants it.
+ * operator role granted replay and redrive as `-c operatorRoleArn` grants it,
+ * and a console role granted the console's read-only views (`-c consoleRoleArn`).
  *
  * Fails when: a call is denied; nothing was recorded, or a principal of the
  * template made no call; a call has no principal or no IAM mapping; an SDK
@@ -20,7 +21,7 @@ import { DEFAULT_STATE_DIR, REPO_ROOT } from '../paths';
 import { LOCAL_ACCOUNT } from '../resources';
 import type { CfnTemplate } from '../stack-shape';
 import { loadStackTemplate, type OperatorGrant } from '../synth';
-import type { AccessLogFile, RecordedAccess } from './access-log';
+import { CONSOLE_VIEWER, OPERATOR, type AccessLogFile, type RecordedAccess } from './access-log';
 import { evaluateAccesses, type EvaluationResult } from './evaluate-accesses';
 import { unusedGrantReason } from './grant-reasons';
 import { recordOfflinePaths } from './offline-paths';
@@ -30,8 +31,20 @@ import { TemplateResolver, aliasResource, outputAliases, principalRoles } from '
 /** Written by the e2e teardown: every access log of the run, merged. */
 export const E2E_ACCESS_LOGS_FILE = path.join(DEFAULT_STATE_DIR, 'e2e', 'aws-calls.json');
 export const OPERATOR_ROLE_NAME = 'webhook-operator';
-/** The operator as the check sees it: replay and redrive, and the opt-in secret read of replay --verify --secret-arn. */
-export const LOCAL_OPERATOR: OperatorGrant = { roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${OPERATOR_ROLE_NAME}`, readSigningSecret: true };
+export const CONSOLE_ROLE_NAME = 'webhook-console';
+/**
+ * The operator as the check sees it: replay, redrive, reconcile and the
+ * console, and the opt-in secret read of replay --verify --secret-arn; and a
+ * role granted only the console's read-only views (`-c consoleRoleArn`), which
+ * the read-only console's calls are judged against.
+ */
+export const LOCAL_OPERATOR: OperatorGrant = {
+  roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${OPERATOR_ROLE_NAME}`,
+  readSigningSecret: true,
+  consoleRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${CONSOLE_ROLE_NAME}`,
+};
+/** The imported roles of that template, by the principal their calls are recorded as. */
+export const IMPORTED_ROLES: Readonly<Record<string, string>> = { [OPERATOR]: OPERATOR_ROLE_NAME, [CONSOLE_VIEWER]: CONSOLE_ROLE_NAME };
 
 export interface MergedAccessLogs {
   readonly finishedAt: string;
@@ -74,7 +87,7 @@ export async function runIamCheck(options: IamCheckOptions): Promise<IamCheckRep
   const sourceCommands = scanSdkCommands(REPO_ROOT).map((use) => use.command);
   const result = evaluateAccesses({
     template,
-    operatorRoleName: OPERATOR_ROLE_NAME,
+    operatorRoleName: IMPORTED_ROLES,
     accesses,
     region: LOCAL_REGION,
     account: LOCAL_ACCOUNT,
@@ -85,7 +98,7 @@ export async function runIamCheck(options: IamCheckOptions): Promise<IamCheckRep
   const failures: string[] = [];
   const recordedCalls = recorded.filter((access) => !access.implied).reduce((sum, access) => sum + access.count, 0);
   if (recordedCalls === 0) failures.push(`no AWS call was recorded in ${options.run}: was recording on (AWS_ACCESS_LOG_DIR)?`);
-  for (const principal of options.requirePrincipals ?? [...principalRoles(template, OPERATOR_ROLE_NAME).keys()]) {
+  for (const principal of options.requirePrincipals ?? [...principalRoles(template, IMPORTED_ROLES).keys()]) {
     if (!recorded.some((access) => access.principal === principal)) failures.push(`${principal} made no recorded call in ${options.run}`);
   }
   for (const denied of result.denied) {

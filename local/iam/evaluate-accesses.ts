@@ -18,14 +18,15 @@ import {
   resourcePolicies,
   resourcePolicyFor,
   type LocalResourceValue,
+  type ImportedRoles,
   type PrincipalPolicies,
 } from './template-policies';
 import type { CfnTemplate } from '../stack-shape';
 
 export interface EvaluationInput {
   readonly template: CfnTemplate;
-  /** The imported operator role's name the template was synthesized with. */
-  readonly operatorRoleName?: string;
+  /** The imported operator role's name the template was synthesized with (or each imported role by principal). */
+  readonly operatorRoleName?: ImportedRoles;
   readonly accesses: readonly RecordedAccess[];
   readonly region: string;
   readonly account: string;

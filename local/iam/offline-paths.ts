@@ -27,7 +27,7 @@ import { loadSignatureKeys } from '../../ops/lib/replay-secrets';
 import { CallRecorder } from '../aws-call-recorder';
 import { FakeAws } from '../fake-aws';
 import { readStackShape, type CfnTemplate } from '../stack-shape';
-import { AccessLog, OPERATOR } from './access-log';
+import { AccessLog, CONSOLE_VIEWER, OPERATOR } from './access-log';
 import type { TemplateResolver } from './template-policies';
 
 const OFFLINE_SECRET = 'offline-path-signing-secret';
@@ -53,6 +53,24 @@ function queueUrls(resolver: TemplateResolver): { queueUrl: string; deadLetterQu
   const shape = readStackShape(resolver.template);
   if (shape.queue.logicalId === undefined || shape.deadLetterQueue.logicalId === undefined) throw new Error('the template has no work queue and DLQ');
   return { queueUrl: resolver.ref(shape.queue.logicalId), deadLetterQueueUrl: resolver.ref(shape.deadLetterQueue.logicalId) };
+}
+
+/** What the console reads from CloudWatch for a deployed stack, as one principal. */
+function consoleReads(principal: string): OfflinePath {
+  return {
+    name: `the console reads the receiver's log lines and the charts' metrics (${principal})`,
+    principal,
+    async run(clients, resolver) {
+      const logGroup = resolver.template.Outputs?.[OUTPUT_KEYS.receiverLogGroupName]?.Value;
+      if (logGroup === undefined) throw new Error(`the template has no ${OUTPUT_KEYS.receiverLogGroupName} output`);
+      const to = new Date();
+      const from = new Date(to.getTime() - 3_600_000);
+      await cloudWatchReceiverLogs(clients.logs, resolver.text(logGroup)).read({ from, to });
+      const charts = cloudWatchCharts(clients.cloudwatch, queueUrls(resolver).queueUrl);
+      await charts.deliveries(from, to);
+      await charts.queueAge(from, to);
+    },
+  };
 }
 
 export const OFFLINE_PATHS: readonly OfflinePath[] = [
@@ -82,20 +100,8 @@ export const OFFLINE_PATHS: readonly OfflinePath[] = [
       await loadSignatureKeys({ kind: 'arn', arn, region: resolver.options.region }, clients.secretsManager);
     },
   },
-  {
-    name: 'the console reads the receiver\'s log lines and the charts\' metrics',
-    principal: OPERATOR,
-    async run(clients, resolver) {
-      const logGroup = resolver.template.Outputs?.[OUTPUT_KEYS.receiverLogGroupName]?.Value;
-      if (logGroup === undefined) throw new Error(`the template has no ${OUTPUT_KEYS.receiverLogGroupName} output`);
-      const to = new Date();
-      const from = new Date(to.getTime() - 3_600_000);
-      await cloudWatchReceiverLogs(clients.logs, resolver.text(logGroup)).read({ from, to });
-      const charts = cloudWatchCharts(clients.cloudwatch, queueUrls(resolver).queueUrl);
-      await charts.deliveries(from, to);
-      await charts.queueAge(from, to);
-    },
-  },
+  consoleReads(OPERATOR),
+  consoleReads(CONSOLE_VIEWER),
 ];
 
 /** Runs every offline path; each one's calls are recorded under its principal. */

@@ -192,8 +192,14 @@ function getAttOf(value: unknown): string | undefined {
 /** The principal of the archive stream's own writes to S3 (local/stand-ins/firehose.ts makes them locally). */
 export const ARCHIVE_STREAM_PRINCIPAL = 'archive-stream';
 
+/**
+ * The roles imported by name the template was synthesized with: the operator's
+ * (a name alone), or each imported role by the principal its calls are recorded as.
+ */
+export type ImportedRoles = string | Readonly<Record<string, string>>;
+
 /** The role logical id (or, for an imported role, its name) of each principal the template knows. */
-export function principalRoles(template: CfnTemplate, operatorRoleName?: string): Map<string, { roleLogicalId?: string; roleName: string }> {
+export function principalRoles(template: CfnTemplate, operatorRoleName?: ImportedRoles): Map<string, { roleLogicalId?: string; roleName: string }> {
   const roles = new Map<string, { roleLogicalId?: string; roleName: string }>();
   for (const [, fn] of entries(template, 'AWS::Lambda::Function')) {
     const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
@@ -211,12 +217,13 @@ export function principalRoles(template: CfnTemplate, operatorRoleName?: string)
     const roleName = template.Resources?.[roleId]?.Properties?.RoleName;
     roles.set(ARCHIVE_STREAM_PRINCIPAL, { roleLogicalId: roleId, roleName: typeof roleName === 'string' ? roleName : roleId });
   }
-  if (operatorRoleName !== undefined) roles.set('operator', { roleName: operatorRoleName });
+  const imported = typeof operatorRoleName === 'string' ? { operator: operatorRoleName } : (operatorRoleName ?? {});
+  for (const [principal, roleName] of Object.entries(imported)) roles.set(principal, { roleName });
   return roles;
 }
 
 /** Identity policies of one principal: inline policies of its role, and every AWS::IAM::Policy / ManagedPolicy attached to it. */
-export function principalPolicies(resolver: TemplateResolver, principal: string, operatorRoleName?: string): PrincipalPolicies {
+export function principalPolicies(resolver: TemplateResolver, principal: string, operatorRoleName?: ImportedRoles): PrincipalPolicies {
   const { template } = resolver;
   const role = principalRoles(template, operatorRoleName).get(principal);
   if (role === undefined) throw new UnresolvableError(`no role in the template for principal ${principal}`);

@@ -20,8 +20,9 @@ import type { Page } from 'playwright-core';
 import { DEAD_LETTER_ATTRIBUTES, DEFAULTS, STACK_NAME } from '../../lambda/core/contract';
 import { archiveKey } from '../../lambda/core/archive-key';
 import { toAsciiJson } from '../../lambda/core/ascii-json';
-import { OPERATOR } from '../../local/iam/access-log';
+import { CONSOLE_VIEWER, OPERATOR } from '../../local/iam/access-log';
 import { recordingEnv } from '../../local/iam/recording';
+import { csrfValue } from '../../ops/console/security';
 import { buildPayload, buildDelivery } from '../../ops/lib/provider';
 import { buildReplayMessage } from '../../ops/lib/replay-message';
 import { accessLogDir } from './support/context';
@@ -42,10 +43,11 @@ interface RunningConsole {
   output(): string;
 }
 
-function startConsole(outputsFile: string, signingSecret: string): Promise<RunningConsole> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './local/iam/record-calls.ts', path.join('ops', 'console.ts'), '--outputs', outputsFile], {
+function startConsole(outputsFile: string, signingSecret: string, options: { readonly principal?: string; readonly args?: readonly string[] } = {}): Promise<RunningConsole> {
+  const args = ['--import', 'tsx', '--import', './local/iam/record-calls.ts', path.join('ops', 'console.ts'), '--outputs', outputsFile, ...(options.args ?? [])];
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...recordingEnv(accessLogDir(), 'e2e', OPERATOR), WEBHOOK_SIGNING_SECRET: signingSecret },
+    env: { ...process.env, ...recordingEnv(accessLogDir(), 'e2e', options.principal ?? OPERATOR), WEBHOOK_SIGNING_SECRET: signingSecret },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -368,6 +370,49 @@ describe('the ops console, in a real browser', () => {
       expect(await inspectQueue(stack, dlqUrl)).toEqual([]);
       await waitFor(async () => ((await getJob(stack, jobId))?.status === 'started' ? true : undefined), `job ${jobId} to start`);
       await shoot('redrive');
+    });
+  });
+  describe('read-only, for a role granted grantConsole alone', () => {
+    let viewer: RunningConsole;
+
+    beforeAll(async () => {
+      // Its calls are recorded as the console role's: the IAM check judges them against grantConsole alone.
+      viewer = await startConsole(path.join(scratch, 'outputs.json'), stack.context.signingSecret, { principal: CONSOLE_VIEWER, args: ['--read-only'] });
+    });
+
+    afterAll(async () => {
+      if (viewer !== undefined) await stopConsole(viewer);
+    });
+
+    it('shows every view, offers no action, and refuses one posted anyway', async () => {
+      const jobId = uniqueId('job_viewed');
+      const started = signedDelivery(stack, 'job.started', { jobId });
+      await sendUntilSettled(stack, started);
+      await waitFor(async () => ((await getJob(stack, jobId))?.status === 'started' ? true : undefined), `job ${jobId} to start`);
+      const viewerPage = await browser.context.newPage();
+      try {
+        for (const [pathname, heading] of [
+          [viewer.url, 'Overview'],
+          [`${viewer.origin}/deliveries`, 'Deliveries'],
+          [`${viewer.origin}/deliveries/${started.deliveryId}`, `Delivery ${started.deliveryId}`],
+          [`${viewer.origin}/jobs/${encodeURIComponent(jobId)}`, `Job ${jobId}`],
+          [`${viewer.origin}/stuck?stuckAfter=0`, 'Stuck jobs'],
+          [`${viewer.origin}/dlq`, 'Dead-letter queue'],
+        ]) {
+          const answer = await viewerPage.goto(pathname);
+          expect(answer?.status()).toBe(200);
+          expect(await viewerPage.locator('h1').textContent()).toBe(heading);
+          expect(await viewerPage.getByRole('button', { name: /Redrive|Dry run|for real/ }).count()).toBe(0);
+        }
+        expect(await viewerPage.locator('main').textContent()).toContain('Read-only console: no redrive.');
+        const cookie = `console_token=${viewer.token}`;
+        const form = new URLSearchParams({ csrf: csrfValue(viewer.token), max: '1' }).toString();
+        const posted = await fetch(`${viewer.origin}/redrive`, { method: 'POST', headers: { cookie, origin: viewer.origin, 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+        expect(posted.status).toBe(403);
+        expect(await posted.text()).toContain('read-only');
+      } finally {
+        await viewerPage.close();
+      }
     });
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The IAM check (`npm run test:iam`) against the synthesized stack with the
- * local operator role: it cannot pass on nothing, it names every path that
+ * local operator and console roles: it cannot pass on nothing, it names every path that
  * escaped it, and it denies what the template does not grant, finding 2's
  * call included.
  */
@@ -19,6 +19,7 @@ import type { CfnTemplate } from '../../local/stack-shape';
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new WebhookIngestionStack(app, STACK_NAME);
 stack.grantOperatorRole(LOCAL_OPERATOR.roleArn, { readSigningSecret: LOCAL_OPERATOR.readSigningSecret });
+if (LOCAL_OPERATOR.consoleRoleArn !== undefined) stack.grantConsoleRole(LOCAL_OPERATOR.consoleRoleArn);
 const template = Template.fromStack(stack).toJSON() as CfnTemplate;
 const resolver = new TemplateResolver(template, { region: 'us-east-1', account: '000000000000' });
 const id = (construct: { node: { defaultChild?: unknown } }): string => stack.getLogicalId(construct.node.defaultChild as never);

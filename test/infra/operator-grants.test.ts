@@ -171,6 +171,26 @@ describe('operator grants', () => {
     });
   });
 
+  describe('grantConsoleRole, as bin/app.ts does with -c consoleRoleArn', () => {
+    it('grants an imported role the console\'s read-only views and nothing else, with no cdk-nag finding', () => {
+      // Prepare
+      const app = projectApp({ bundle: false });
+      const stack = new WebhookIngestionStack(app, STACK_NAME);
+
+      // Act
+      stack.grantConsoleRole('arn:aws:iam::123456789012:role/on-call');
+      const template = Template.fromStack(stack);
+      const report = new AwsSolutionsChecks(undefined).validateScope(stack);
+
+      // Assess
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify(['on-call']));
+      expect(policies).toHaveLength(1);
+      const actions = actionsOf(policies[0].Properties.PolicyDocument.Statement as Statement[]);
+      expect(actions).toEqual(['cloudwatch:GetMetricData', 'dynamodb:GetItem', 'dynamodb:Query', 'logs:FilterLogEvents', 's3:GetObject', 's3:ListBucket', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
+      expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+    });
+  });
+
   describe('granted to an imported operator role, as bin/app.ts does with -c operatorRoleArn', () => {
     it('leaves cdk-nag with no finding', () => {
       // Prepare
