@@ -3,27 +3,19 @@
  * can be queried, so a deployed job's events are derived from what the job
  * item itself records: its history of applied deliveries. The stack publishes
  * one event per status change of the item (design 6.1), and each status change
- * is an `applied` history entry whose event moves the status; the event's
- * deterministic id is `<jobId>#<status>`. Pure.
+ * is an `applied` history entry whose event moves the status; the id and
+ * detail-type are the publisher's own (lambda/core/publish/job-event.ts). Pure.
  */
-import type { EventType } from '../../lambda/core/contract';
-import type { HistoryEntry, JobItem, JobStatus } from '../../lambda/core/job-state';
+import { JOB_EVENTS, type JobEventDetailType } from '../../lambda/core/contract';
+import { isEventType } from '../../lambda/core/payload';
+import { statusOf, type HistoryEntry, type JobItem, type JobStatus } from '../../lambda/core/job-state';
+import { jobEventId } from '../../lambda/core/publish/job-event';
 
-const STATUS_OF_EVENT: Readonly<Record<EventType, JobStatus>> = {
-  'job.started': 'started',
-  'job.completed': 'completed',
-  'job.failed': 'failed',
-};
-
-export const DETAIL_TYPES: Readonly<Record<JobStatus, string>> = {
-  started: 'Job Started',
-  completed: 'Job Completed',
-  failed: 'Job Failed',
-};
+export { jobEventId };
 
 export interface DerivedJobEvent {
   readonly eventId: string;
-  readonly detailType: string;
+  readonly detailType: JobEventDetailType;
   readonly status: JobStatus;
   readonly previousStatus?: JobStatus;
   /** When the worker applied the transition. */
@@ -34,21 +26,18 @@ export interface DerivedJobEvent {
   readonly replay?: boolean;
 }
 
-export function jobEventId(jobId: string, status: string): string {
-  return `${jobId}#${status}`;
-}
-
 /** One event per status change recorded in the history, in the order applied. */
 export function eventsFromHistory(item: Pick<JobItem, 'jobId' | 'history'>): DerivedJobEvent[] {
   const events: DerivedJobEvent[] = [];
   let status: JobStatus | undefined;
   for (const entry of (item.history ?? []) as readonly HistoryEntry[]) {
     if (entry.outcome !== 'applied') continue;
-    const next = STATUS_OF_EVENT[entry.event];
-    if (next === undefined || next === status) continue;
+    if (!isEventType(entry.event)) continue;
+    const next = statusOf(entry.event);
+    if (next === status) continue;
     events.push({
       eventId: jobEventId(item.jobId, next),
-      detailType: DETAIL_TYPES[next],
+      detailType: JOB_EVENTS.detailTypes[next],
       status: next,
       ...(status !== undefined ? { previousStatus: status } : {}),
       at: entry.at,

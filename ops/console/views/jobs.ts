@@ -76,7 +76,11 @@ ${attributes(Object.fromEntries(Object.entries(job.stack).filter(([name]) => nam
 ${attributes(job.product)}
 <h2>History</h2>${historyTable}
 <h2>Job events</h2>
-<p class="note">One event per status change, derived from the item's history: EventBridge keeps no history to query.
+<p class="note">${
+    ctx.outputs.JobEventsBusName === undefined
+      ? 'This stack publishes no job events (deployed without them); had it, these would be its events.'
+      : html`Published to the bus <code>${ctx.outputs.JobEventsBusName}</code>.`
+  } One event per status change, derived from the item's history as the publisher derives it from the item's stream: EventBridge keeps no history to query.
 Each event's id is <code>&lt;jobId&gt;#&lt;status&gt;</code>, the id consumers dedupe on.</p>
 ${eventsTable}
 ${ctx.readOnly ? '' : html`<h2>Replay</h2><p>${replayFormLink({ job: jobId, from: window.from, to: window.to }, 'Replay this job (dry run first)')}</p>`}
