@@ -5,6 +5,9 @@
  * and classify what it wrote: a renamed message or a dropped key fails here.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { emfLine } from '../../../lambda/adapters/emf-line';
+import { StackMetrics } from '../../../lambda/adapters/observability';
+import { powertoolsMetrics } from '../../../lambda/adapters/powertools-ports';
 import { teeInvocationLogger, type HandlerLogFile } from '../../../local/handler-log';
 import { attemptsFrom, classifyReceiverLine, countOutcomes, parseLogLine, type ReceiverAttempt } from '../../../ops/lib/receiver-log';
 import { NOW, deliveryEvent, receiverTestbed, type Testbed } from '../receiver/support/factories';
@@ -18,11 +21,28 @@ interface Bed {
   attempts(): ReceiverAttempt[];
 }
 
+/** The receiver's metrics with Powertools' metrics switched off, as `npm start` runs them. */
+function localMetrics(): StackMetrics {
+  const before = process.env.POWERTOOLS_METRICS_DISABLED;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  try {
+    return new StackMetrics('webhook-receiver');
+  } finally {
+    if (before === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+    else process.env.POWERTOOLS_METRICS_DISABLED = before;
+  }
+}
+
 /** The real receiver over in-memory ports, its logger tee'd into an in-memory log file as the local stack does. */
 function bed(): Bed {
   const lines: Record<string, unknown>[] = [];
   const file: HandlerLogFile = { file: 'memory', write: (line) => lines.push(JSON.parse(JSON.stringify(line)) as Record<string, unknown>), close: async () => undefined };
-  const testbed = receiverTestbed({ logger: (capturing) => teeInvocationLogger(capturing, file, 'webhook-receiver', () => NOW) });
+  const testbed = receiverTestbed({
+    logger: (capturing) => teeInvocationLogger(capturing, file, 'webhook-receiver', () => NOW),
+    // The real metrics adapter as the local stack runs it (Powertools metrics off): the accepted line, written
+    // with its metrics when they publish, goes through the logger.
+    metrics: (logger) => powertoolsMetrics(localMetrics(), logger),
+  });
   let requests = 0;
   return {
     lines,
@@ -40,14 +60,14 @@ function bed(): Bed {
 
 describe('receiver log lines as delivery attempts', () => {
   describe('from the real receiver, one attempt per answer', () => {
-    it('reads an accepted delivery as accepted 202, with its job id and the signature present', async () => {
+    it('reads an accepted delivery as accepted 202, with its job id', async () => {
       const receiver = bed();
 
       const status = await receiver.send(deliveryEvent({ deliveryId: 'dlv_ok' }));
 
       expect(status).toBe(202);
       expect(receiver.attempts()).toEqual([
-        expect.objectContaining({ outcome: 'accepted', statusCode: 202, deliveryId: 'dlv_ok', event: 'job.completed', jobId: 'job_8f3a', signaturePresent: true, requestId: 'request-1' }),
+        expect.objectContaining({ outcome: 'accepted', statusCode: 202, deliveryId: 'dlv_ok', event: 'job.completed', jobId: 'job_8f3a', requestId: 'request-1' }),
       ]);
     });
 
@@ -136,6 +156,24 @@ describe('receiver log lines as delivery attempts', () => {
 
       expect(attempt).toMatchObject({ at: '2026-11-27T10:00:01.000Z', outcome: 'accepted' });
       expect(classifyReceiverLine({ message: 'Webhook accepted' })).toBeUndefined();
+    });
+
+    it('reads the deployed receiver\'s accepted line, the EMF line that also carries its metrics, at CloudWatch\'s event time', () => {
+      // Prepare: the line exactly as the receiver writes it when its metrics publish (lambda/adapters/emf-line.ts).
+      const written = emfLine({
+        namespace: 'WebhookIngestion',
+        service: 'webhook-receiver',
+        counts: new Map([['DeliveryAccepted', 1]]),
+        message: 'Webhook accepted',
+        attributes: { deliveryId: 'dlv_emf', event: 'job.started', jobId: 'job_emf', archive: 'batch', bodyBytes: 310 },
+        requestId: 'request-emf',
+      });
+
+      // Act
+      const attempt = classifyReceiverLine(parseLogLine(written)!, Date.parse('2026-11-27T10:00:02.000Z'));
+
+      // Assess
+      expect(attempt).toMatchObject({ at: '2026-11-27T10:00:02.000Z', outcome: 'accepted', statusCode: 202, deliveryId: 'dlv_emf', jobId: 'job_emf', bodyBytes: 310, requestId: 'request-emf' });
     });
 
     it('reads a rejection with a 5xx status or a retryable reason as retryable', () => {

@@ -8,7 +8,7 @@ import jobStarted from '../../../fixtures/receiver/job-started.json';
 import type { EventType } from '../../../../lambda/core/contract';
 import type { SigningSecrets } from '../../../../lambda/core/ports';
 import { DEFAULT_RECEIVER_POLICY, type ReceiverPolicy } from '../../../../lambda/core/receiver-config';
-import type { InvocationLogger } from '../../../../lambda/adapters/powertools-ports';
+import type { InvocationLogger, InvocationMetrics } from '../../../../lambda/adapters/powertools-ports';
 import { createReceiverHandler, type ReceiverHandler } from '../../../../lambda/handlers/receiver';
 import {
   CapturingLogger,
@@ -118,6 +118,8 @@ export function receiverTestbed(
     batched?: boolean;
     /** Wraps the capturing logger (a tee into a log file, say). */
     logger?: (capturing: CapturingLogger) => InvocationLogger;
+    /** Replaces the capturing metrics for the receiver (the real adapter over its logger, say); the testbed's `metrics` then sees nothing. */
+    metrics?: (logger: InvocationLogger) => InvocationMetrics;
   } = {},
 ): Testbed {
   const deliveries = new InMemoryDeliveryStore();
@@ -127,6 +129,7 @@ export function receiverTestbed(
   const secrets = new MutableSecretSource(options.secrets ?? { current: { value: SECRET, createdAt: new Date('2026-01-01T00:00:00Z') } });
   const logger = new CapturingLogger();
   const metrics = new CapturingMetrics(logger);
+  const invocationLogger = options.logger?.(logger) ?? logger;
   let now = NOW;
   let attempts = 0;
   let lastHeaders: Record<string, string> = {};
@@ -138,8 +141,8 @@ export function receiverTestbed(
     archive,
     batchArchive,
     queue,
-    logger: options.logger?.(logger) ?? logger,
-    metrics,
+    logger: invocationLogger,
+    metrics: options.metrics?.(invocationLogger) ?? metrics,
     now: () => now,
     newAttemptId: () => `attempt-${++attempts}`,
   });
