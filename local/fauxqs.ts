@@ -11,10 +11,9 @@
  * its stdin closes, so it never outlives a killed parent. Jest's module loader
  * cannot load fauxqs at all; a child process does not care.
  */
-import { get } from 'node:http';
 import * as path from 'node:path';
 import { launchEmulator } from './emulator-process';
-import { LOOPBACK_HOST } from './net';
+import { LOOPBACK_HOST, httpGetStatus } from './net';
 import { waitForStartup } from './startup-wait';
 import { EMULATORS_DIR } from './paths';
 
@@ -79,15 +78,7 @@ export async function startFauxqs(options: FauxqsOptions): Promise<LocalFauxqs> 
   }
 }
 
-/** One GET /health on a fresh connection (no pooled socket left open behind it). */
-function getHealth(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const request = get({ host: LOOPBACK_HOST, port, path: '/health', agent: false, timeout: 2000 }, (response) => {
-      response.resume();
-      response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`/health answered ${response.statusCode}`))));
-      response.on('error', reject);
-    });
-    request.on('timeout', () => request.destroy(new Error('/health timed out')));
-    request.on('error', reject);
-  });
+async function getHealth(port: number): Promise<void> {
+  const status = await httpGetStatus(`http://${LOOPBACK_HOST}:${port}/health`);
+  if (status !== 200) throw new Error(`/health answered ${status}`);
 }

@@ -1,5 +1,5 @@
 /** Small network helpers shared by the local stack's servers. Everything binds to loopback. */
-import type { IncomingMessage } from 'node:http';
+import { get, type IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 
 export const LOOPBACK_HOST = '127.0.0.1';
@@ -36,4 +36,17 @@ export async function readJsonBody(request: IncomingMessage, limit: number): Pro
   }
   const text = Buffer.concat(chunks).toString('utf8');
   return text === '' ? undefined : JSON.parse(text);
+}
+
+/** The status of one GET on a fresh connection (no pooled socket left open behind it); rejects when nothing answers. */
+export function httpGetStatus(url: string, timeoutMs = 2000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = get(url, { agent: false, timeout: timeoutMs }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`GET ${url} timed out`)));
+    request.on('error', reject);
+  });
 }

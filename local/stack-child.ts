@@ -23,6 +23,8 @@ export interface StackChildOptions {
   readonly logFile: string;
   /** Modules loaded before the stack (`--import`), relative to the repository root. */
   readonly preloads?: readonly string[];
+  /** Another way to start it, e.g. `['npm', 'start']`. @default node --import tsx <preloads> local/start.ts */
+  readonly command?: readonly [string, ...string[]];
   readonly log?: (message: string) => void;
   /** The checkout whose `local/start.ts` runs (the bench runs the old design's too). @default this repository */
   readonly root?: string;
@@ -46,7 +48,8 @@ export async function startStackChild(options: StackChildOptions): Promise<Stack
   const started = Date.now();
   const logFd = openSync(options.logFile, 'w');
   const preloads = (options.preloads ?? []).flatMap((module) => ['--import', module]);
-  const child = spawn(process.execPath, ['--import', 'tsx', ...preloads, path.join('local', 'start.ts')], {
+  const [command, ...args] = options.command ?? [process.execPath, '--import', 'tsx', ...preloads, path.join('local', 'start.ts')];
+  const child = spawn(command, args, {
     cwd: options.root ?? REPO_ROOT,
     env: options.env,
     stdio: ['ignore', logFd, logFd],

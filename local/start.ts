@@ -8,7 +8,10 @@
  *   jobs table stream -> stream runner -> job-events handler -> EventBridge stand-in -> fauxqs queues (+ tap)
  *
  * Writes `.local/outputs.json` in the `cdk deploy --outputs-file` shape, plus the
- * emulator endpoints, for the ops tools and the tests. Ctrl-C stops everything.
+ * emulator endpoints, for the ops tools and the tests. Ctrl-C, SIGTERM or SIGHUP (to this
+ * process or to the npm that runs it: `npm start` execs it, so npm's signal reaches it) stops
+ * everything; so does the death of its parent. A second start in the same state directory refuses
+ * while this one is alive and answering. A bad environment value stops the start (exit code 2).
  *
  * Environment: WEBHOOK_SIGNING_SECRET (default: a printed dev-only secret), PORT
  * (default 3000; 0 = any free port), LOCAL_DYNAMODB_PORT and LOCAL_FAUXQS_PORT
@@ -18,7 +21,7 @@
  * (`synth` (default), `contract`, or the path of a synthesized template JSON),
  * LOCAL_START_TIMEOUT_SECONDS (default 300: the cap of each emulator's start-up wait,
  * which otherwise lasts while the emulator is alive and still starting, printing progress),
- * LOCAL_EXIT_WITH_PARENT=1 (stop when the parent process goes away; for test runners),
+ * LOCAL_EXIT_WITH_PARENT (default 1: stop when the parent process goes away; 0 to outlive it),
  * AWS_ACCESS_LOG_DIR (record every AWS call the handlers make, by principal, for
  * the IAM check: local/iam/; off by default),
  * LOCAL_RECONCILE_INTERVAL_SECONDS (default 30), LOCAL_STUCK_AFTER_SECONDS (default: the
@@ -46,7 +49,7 @@ import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { openHandlerLogFile, teeInvocationLogger } from './handler-log';
 import { FAUXQS_PROCESS_MARKER, startFauxqs, type LocalFauxqs } from './fauxqs';
 import { DEFAULT_STATE_DIR, OUTPUTS_FILE_NAME, PID_FILE_NAME, TEMPLATE_FILE_NAME, ensureDir } from './paths';
-import { cleanStalePidFile, writePidFile } from './pid-file';
+import { AlreadyRunningError, claimPidFile, localStackRecord, writePidFile, type PidRecord } from './pid-file';
 import { startQueueRunner, type QueueRunner, type QueueRunnerStats } from './queue-runner';
 import { LOCAL_ACCOUNT, LOCAL_NAMES, createLocalResources, localHandlerEnvironment, startArchiveStream } from './resources';
 import { AWS_SERVICE, DEPLOYER } from './iam/access-log';
@@ -58,6 +61,8 @@ import { readStackShape, type CfnTemplate, type StackShape } from './stack-shape
 import { loadStackTemplate } from './synth';
 import { Cleanups } from './cleanups';
 import { READY_PREFIX } from './stack-child';
+import { StartEnvironmentError, readStartEnvironment } from './start-env';
+import { startTimeoutMs } from './startup-wait';
 
 
 export interface LocalStackOptions {
@@ -138,13 +143,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const pidFile = path.join(stateDir, PID_FILE_NAME);
   const { secret: signingSecret } = resolveSigningSecret(process.env, options.signingSecret);
 
-  await cleanStalePidFile(pidFile, log);
+  // A start in the directory of a live stack refuses; a crashed run's leftovers are stopped.
+  await claimPidFile(pidFile, { stateDir, startingGraceMs: 2 * startTimeoutMs(), log });
+  const startedAt = new Date().toISOString();
   // Stale outputs would point tools at dead ports until this run writes its own.
   rmSync(outputsFile, { force: true });
 
   const cleanups = new Cleanups(log);
   const stopAll = (): Promise<void> => cleanups.runAll();
-
+  cleanups.push(async () => rmSync(pidFile, { force: true }));
 
   try {
     const [dynamodb, fauxqs, template] = await Promise.all([
@@ -158,12 +165,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
       loadTemplate(options.template ?? 'synth', cacheDir, log),
     ]);
-    writePidFile(pidFile, [
-      { pid: process.pid, role: 'local stack', markers: ['local/start'] },
+    const processes: PidRecord[] = [
+      localStackRecord(process.pid),
       { pid: dynamodb.pid, role: 'DynamoDB Local', markers: ['LoopbackDynamoDBLocal', 'DynamoDBLocal.jar'] },
       { pid: fauxqs.pid, role: 'fauxqs', markers: [FAUXQS_PROCESS_MARKER] },
-    ]);
-    cleanups.push(async () => rmSync(pidFile, { force: true }));
+    ];
+    writePidFile(pidFile, processes, { startedAt });
 
     // The template this run was built from, for anyone checking the local resources against it.
     writeFileSync(path.join(stateDir, TEMPLATE_FILE_NAME), JSON.stringify(template));
@@ -232,6 +239,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log,
     });
     cleanups.push(() => api.close());
+    // From now on a second start finds this one answering, and refuses.
+    writePidFile(pidFile, processes, { startedAt, webhookUrl: api.webhookUrl });
 
     const runner: QueueRunner = startQueueRunner({
       sqs: principals.workerEventSource.sqs,
@@ -305,39 +314,36 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-function envNumber(name: string): number | undefined {
-  const value = process.env[name];
-  if (value === undefined || value.trim() === '') return undefined;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) throw new Error(`${name} must be an integer between 0 and 65535, got "${value}"`);
-  return parsed;
-}
-
 async function main(): Promise<void> {
+  // Checked before anything starts: a bad value is one line and exit code 2.
+  const environment = readStartEnvironment();
   // EMF metric blobs on stdout only make sense inside Lambda; set it to "false" to see them.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  const { secret, isDevDefault } = resolveSigningSecret();
+  const { secret, isDevDefault } = environment.signingSecret;
   const stack = await startLocalStack({
-    port: envNumber('PORT') ?? 3000,
-    dynamodbPort: envNumber('LOCAL_DYNAMODB_PORT'),
-    fauxqsPort: envNumber('LOCAL_FAUXQS_PORT'),
-    stateDir: process.env.LOCAL_STATE_DIR,
-    cacheDir: process.env.LOCAL_CACHE_DIR,
-    pollers: envNumber('LOCAL_WORKER_POLLERS'),
-    retryDelaySeconds: envNumber('LOCAL_RETRY_DELAY_SECONDS'),
-    template: process.env.LOCAL_STACK_TEMPLATE,
-    archiveFlushSeconds: envNumber('LOCAL_ARCHIVE_FLUSH_SECONDS'),
-    recordAwsCallsDir: process.env[RECORDING_ENV.dir] || undefined,
+    port: environment.port,
+    dynamodbPort: environment.dynamodbPort,
+    fauxqsPort: environment.fauxqsPort,
+    stateDir: environment.stateDir,
+    cacheDir: environment.cacheDir,
+    pollers: environment.pollers,
+    retryDelaySeconds: environment.retryDelaySeconds,
+    template: environment.template,
+    archiveFlushSeconds: environment.archiveFlushSeconds,
+    recordAwsCallsDir: environment.recordAwsCallsDir,
     signingSecret: secret,
   });
 
-  let signals = 0;
+  let firstSignalAt: number | undefined;
   const shutdown = (signal: string): void => {
-    signals += 1;
-    if (signals > 1) {
+    if (firstSignalAt !== undefined) {
+      // Ctrl-C reaches this process twice, from the terminal's process group and forwarded by npm:
+      // only a second signal a moment later is someone who wants out now.
+      if (Date.now() - firstSignalAt < 1000) return;
       console.log(`[local] ${signal} again: exiting now`);
       process.exit(130);
     }
+    firstSignalAt = Date.now();
     console.log(`[local] ${signal}: stopping`);
     stack.stop().then(
       () => process.exit(0),
@@ -346,9 +352,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  if (process.env.LOCAL_EXIT_WITH_PARENT === '1') {
-    // Test runners start the stack as a child: if the runner dies without its
-    // teardown (killed, crashed), the stack must not outlive it.
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+  if (environment.exitWithParent) {
+    // Whatever started the stack (npm, a shell, a test runner) may die without
+    // signalling it (SIGKILL, a crash, a shell that does not forward signals):
+    // the stack and its emulators must not outlive it.
     const parent = process.ppid;
     setInterval(() => {
       if (process.ppid !== parent) shutdown('parent exited');
@@ -367,8 +375,16 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((error: unknown) => {
+    if (error instanceof StartEnvironmentError) {
+      console.error(`[local] cannot start: ${error.message}`);
+      process.exit(2);
+    }
+    if (error instanceof AlreadyRunningError) {
+      console.error(`[local] ${error.message}`);
+      process.exit(1);
+    }
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      console.error(`[local] failed to start: port ${process.env.PORT ?? 3000} is in use (another npm start?). Set PORT to a free port, or PORT=0 for any.`);
+      console.error(`[local] failed to start: port ${process.env.PORT ?? 3000} is in use by another program. Set PORT to a free port, or PORT=0 for any.`);
       process.exit(1);
     }
     console.error(`[local] failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

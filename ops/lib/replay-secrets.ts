@@ -27,11 +27,9 @@ export function chooseSecretSource(
     // arn:aws:secretsmanager:<region>:<account>:secret:<name>
     return { kind: 'arn', arn: options.secretArn, region: options.secretArn.split(':')[3] };
   }
-  const configured = env[SIGNING_SECRET_ENV];
-  if (configured !== undefined && configured !== '') return { kind: 'static', secrets: [configured], origin: SIGNING_SECRET_ENV };
-  if (outputs.Endpoints !== undefined) {
-    return { kind: 'static', secrets: [resolveSigningSecret(env).secret], origin: 'the local dev secret' };
-  }
+  const resolved = resolveSigningSecret(env);
+  if (!resolved.isDevDefault) return { kind: 'static', secrets: [resolved.secret], origin: SIGNING_SECRET_ENV };
+  if (outputs.Endpoints !== undefined) return { kind: 'static', secrets: [resolved.secret], origin: 'the local dev secret' };
   throw new UsageError(`--verify against a deployed stack needs --secret-arn, --secret or ${SIGNING_SECRET_ENV}`);
 }
 

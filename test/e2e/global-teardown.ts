@@ -6,11 +6,11 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { readAccessLogs } from '../../local/iam/access-log';
 import { E2E_ACCESS_LOGS_FILE, type MergedAccessLogs } from '../../local/iam/check';
-import { isAlive, isOurs } from '../../local/pid-file';
+import { isAlive, isOurs, localStackRecord } from '../../local/pid-file';
 import { RUN_DIR_ENV, accessLogDir, contextFile, readContext } from './support/context';
 
 /** The recorded pid is still the stack (not a recycled pid): its command line says so. */
-const isLocalStack = (pid: number): boolean => isOurs({ pid, role: 'local stack', markers: ['local/start'] });
+const isLocalStack = (pid: number): boolean => isOurs(localStackRecord(pid));
 
 export default async function globalTeardown(): Promise<void> {
   if (process.env[RUN_DIR_ENV] === undefined || !existsSync(contextFile())) return;

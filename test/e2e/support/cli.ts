@@ -1,7 +1,7 @@
 /**
  * Runs an ops CLI as operators do (`node --import tsx ops/<tool>.ts ...`, what
- * `npm run <tool>` runs minus npm's wrapper, plus the call recorder) and collects
- * its exit code and output.
+ * `npm run <tool>` runs minus npm's wrapper, plus the call recorder), or any
+ * command (`npm start`), and collects its exit code and output.
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
@@ -20,21 +20,27 @@ export interface CliRun {
 }
 
 export function runTool(tool: 'replay' | 'redrive' | 'send' | 'job' | 'reconcile' | 'events', args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  // Each CLI records its AWS calls as the operator's, for the IAM check after the run.
+  return runCommand([process.execPath, '--import', 'tsx', '--import', './local/iam/record-calls.ts', path.join('ops', `${tool}.ts`), ...args], {
+    ...process.env,
+    ...recordingEnv(accessLogDir(), 'e2e', OPERATOR),
+    ...env,
+  });
+}
+
+/** Runs a command in the repository with exactly this environment and collects its exit code and output. */
+export function runCommand(argv: readonly [string, ...string[]], env: NodeJS.ProcessEnv): Promise<CliRun> {
   const started = Date.now();
+  const [command, ...args] = argv;
   return new Promise((resolve, reject) => {
-    // Each CLI records its AWS calls as the operator's, for the IAM check after the run.
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './local/iam/record-calls.ts', path.join('ops', `${tool}.ts`), ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...recordingEnv(accessLogDir(), 'e2e', OPERATOR), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${tool} ${args.join(' ')} did not finish in ${CLI_TIMEOUT_MS} ms\n${stdout}\n${stderr}`));
+      reject(new Error(`${argv.join(' ')} did not finish in ${CLI_TIMEOUT_MS} ms\n${stdout}\n${stderr}`));
     }, CLI_TIMEOUT_MS);
     child.once('error', (error) => {
       clearTimeout(timer);
