@@ -1,9 +1,12 @@
 /**
  * The Lambda bundles' esbuild settings, in a module free of aws-cdk-lib so the
- * benchmarks and tests build exactly the bundles CDK deploys.
+ * benchmarks, the tests and the package build make exactly the bundles CDK deploys.
  */
 import * as path from 'node:path';
 import type { BuildOptions } from 'esbuild';
+
+/** The file each bundle is written to; its `handler` export is the function's handler. */
+export const BUNDLE_FILE_NAME = 'index.mjs';
 
 /** Must follow `LAMBDA_RUNTIME` (lib/secure-defaults.ts): esbuild may then emit syntax the runtime supports natively. */
 export const ESBUILD_TARGET = 'node24';
@@ -25,9 +28,9 @@ export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
 };
 
 /**
- * The esbuild options CDK's NodejsFunction renders from the construct's
- * `bundling` props (see `createNodeFunction`), for building the same bundle
- * outside CDK: the benchmarks and the bundle smoke test.
+ * The esbuild options of every Lambda bundle: CDK's local bundling at synth
+ * (lib/function-code.ts), the package's prebuilt bundles (scripts/build-package.ts),
+ * the benchmarks and the bundle tests all build with exactly these.
  */
 export function bundleBuildOptions(entry: string, outfile: string): BuildOptions {
   return {

@@ -9,7 +9,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -93,7 +92,7 @@ export interface JobWorkerProps {
 /** Applies queued provider events to the jobs table; failures go to the DLQ, which alarms. */
 export class JobWorker extends Construct {
   public readonly jobsTable: dynamodb.ITable;
-  public readonly worker: NodejsFunction;
+  public readonly worker: lambda.Function;
   public readonly workerRole: iam.Role;
   public readonly workerLogGroup: logs.LogGroup;
   public readonly eventSource: SqsEventSource;

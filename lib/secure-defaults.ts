@@ -7,14 +7,12 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 // The very function cdk-nag's IAM5 rule uses to name a finding, so our acknowledgements cannot drift from it.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { Construct, IConstruct } from 'constructs';
-import * as path from 'node:path';
 import { DEFAULTS } from '../lambda/core/contract';
-import { BUNDLE_ALIASES, BUNDLE_BANNER, BUNDLE_MAIN_FIELDS, ESBUILD_TARGET } from './bundling';
+import { FUNCTION_HANDLER, functionCode } from './function-code';
 
 /**
  * Pinned rather than `NODEJS_LATEST`: a CDK upgrade must not change the runtime
@@ -42,9 +40,6 @@ export const WORKER_MAX_BATCHING_WINDOW_SECONDS = DEFAULTS.workerBatchingWindowS
 /** The default visibility timeout of the work queue, derived so the ratio above holds. */
 export const DEFAULT_QUEUE_VISIBILITY_TIMEOUT_SECONDS =
   VISIBILITY_TIMEOUT_FACTOR * DEFAULTS.workerTimeoutSeconds + WORKER_MAX_BATCHING_WINDOW_SECONDS;
-
-/** The repository root, where `lambda/` and `package-lock.json` live. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** What every construct reports when its props are inconsistent: all problems at once. */
 export class PropsValidationError extends Error {
@@ -104,13 +99,13 @@ export interface NodeFunctionOptions {
 }
 
 export interface NodeFunctionParts {
-  readonly fn: NodejsFunction;
+  readonly fn: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 }
 
 /**
- * A bundled Node.js function with its own role and log group. The explicit role
+ * A bundled Node.js function (lib/function-code.ts) with its own role and log group. The explicit role
  * replaces AWSLambdaBasicExecutionRole (which may write to every log group in the
  * account) with write access to this function's log group only.
  */
@@ -126,11 +121,10 @@ export function createNodeFunction(scope: Construct, id: string, options: NodeFu
   });
   logGroup.grantWrite(role);
 
-  const fn = new NodejsFunction(scope, id, {
-    entry: path.join(PROJECT_ROOT, options.entry),
-    handler: 'handler',
-    projectRoot: PROJECT_ROOT,
-    depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+  const fn = new lambda.Function(scope, id, {
+    // Bundled with lib/bundling.ts's options: from the sources in a checkout, prebuilt in an installed package.
+    code: functionCode(options.entry),
+    handler: FUNCTION_HANDLER,
     description: options.description,
     runtime: LAMBDA_RUNTIME,
     architecture: options.architecture ?? lambda.Architecture.ARM_64,
@@ -149,19 +143,6 @@ export function createNodeFunction(scope: Construct, id: string, options: NodeFu
     environment: {
       POWERTOOLS_SERVICE_NAME: options.serviceName,
       ...options.environment,
-    },
-    bundling: {
-      minify: true,
-      // Stack traces point into minified code, but a source map would double the
-      // cold-start parse work; the handlers log ids and reasons, not traces.
-      sourceMap: false,
-      target: ESBUILD_TARGET,
-      format: OutputFormat.ESM,
-      mainFields: BUNDLE_MAIN_FIELDS,
-      banner: BUNDLE_BANNER,
-      esbuildArgs: Object.fromEntries(Object.entries(BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to])),
-      // Bundle the SDK instead of using the runtime's copy: the versions we test are the ones we run.
-      externalModules: [],
     },
   });
 

@@ -13,7 +13,8 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { ENV, HEADERS } from '../../lambda/core/contract';
-import { bundleBuildOptions } from '../../lib/bundling';
+import { BUNDLE_FILE_NAME, bundleBuildOptions } from '../../lib/bundling';
+import { synthesize } from './support/synth';
 import { deliveryEvent } from '../unit/receiver/support/factories';
 
 const run = promisify(execFile);
@@ -32,7 +33,7 @@ describe('the Lambda bundles', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'bundles-'));
     await Promise.all(
       ['receiver', 'worker'].map((name) =>
-        build(bundleBuildOptions(path.join(REPO_ROOT, 'lambda', 'handlers', `${name}.ts`), path.join(dir, name, 'index.mjs'))),
+        build(bundleBuildOptions(path.join(REPO_ROOT, 'lambda', 'handlers', `${name}.ts`), path.join(dir, name, BUNDLE_FILE_NAME))),
       ),
     );
     // Stands in for Secrets Manager: records who signed, refuses with a non-retryable error.
@@ -56,7 +57,7 @@ describe('the Lambda bundles', () => {
     const script = path.join(dir, `${name}-invoke.mjs`);
     writeFileSync(
       script,
-      `const { handler } = await import(${JSON.stringify(path.join(dir, name, 'index.mjs'))});\n` +
+      `const { handler } = await import(${JSON.stringify(path.join(dir, name, BUNDLE_FILE_NAME))});\n` +
         `const answer = await handler(JSON.parse(process.env.SMOKE_EVENT), {});\n` +
         `process.stdout.write('ANSWER ' + JSON.stringify(answer) + '\\n');\n`,
     );
@@ -122,8 +123,24 @@ describe('the Lambda bundles', () => {
 
   it.each(['receiver', 'worker'])('leaves the SDK default credential chain out of the %s bundle', (name) => {
     // Markers of providers a Lambda never uses: web identity, container credentials, SSO profiles.
-    const code = readFileSync(path.join(dir, name, 'index.mjs'), 'utf8');
+    const code = readFileSync(path.join(dir, name, BUNDLE_FILE_NAME), 'utf8');
     expect(['AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'sso_start_url'].filter((marker) => code.includes(marker))).toEqual([]);
+  });
+
+  it('are byte for byte the bundles a synth stages for deployment', () => {
+    // Prepare
+    const { app, template } = synthesize();
+    const outdir = app.synth().directory;
+
+    // Act: each function's staged asset (its code's S3 key is `<asset hash>.zip`, staged as `asset.<hash>/`)
+    const staged = Object.values(template.findResources('AWS::Lambda::Function')).map((fn) => {
+      const hash = String((fn.Properties.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '');
+      return readFileSync(path.join(outdir, `asset.${hash}`, BUNDLE_FILE_NAME), 'utf8');
+    });
+
+    // Assess
+    const tested = ['receiver', 'worker'].map((name) => readFileSync(path.join(dir, name, BUNDLE_FILE_NAME), 'utf8'));
+    expect(staged.sort()).toEqual(tested.sort());
   });
 
   it('runs the worker, which reports an unreadable message as a batch item failure', async () => {

@@ -7,9 +7,11 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { PROJECT_ROOT } from '../../lib/secure-defaults';
 import { WebhookIngestionStack } from '../../lib/webhook-ingestion-stack';
 import { projectApp, projectContext } from './support/synth';
+
+/** The repository root. */
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 const OPERATOR_ROLE_ARN = 'arn:aws:iam::123456789012:role/webhook-operators';
 

@@ -8,8 +8,10 @@ import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { STACK_NAME } from '../../../lambda/core/contract';
-import { PROJECT_ROOT } from '../../../lib/secure-defaults';
 import { WebhookIngestionStack, type WebhookIngestionStackProps } from '../../../lib/webhook-ingestion-stack';
+
+/** The repository root. */
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 export interface Synthesized {
   readonly app: App;
