@@ -12,6 +12,19 @@ const common = {
 
 const unit = { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] };
 
+/**
+ * `npm run test:e2e:bundles` (E2E_LAMBDA_CODE=bundles): the same e2e setup, its stack running the
+ * deployed bundles of a fresh cloud assembly, for the tests whose outcome depends on the handlers'
+ * code: every receiver answer, the worker's rules, its failures to the DLQ, the template's
+ * resources. Left to the sources run: the 500-delivery burst (load is the bench's business), the
+ * ops CLIs (they run from sources either way) and npm start's own lifecycle (its own stacks).
+ */
+const E2E_BUNDLES_SUBSET = ['lambda-code', 'pipeline', 'rejections', 'idempotency-and-order', 'poison', 'expired-delivery-id', 'resources-match-template'];
+const e2eTestMatch =
+  process.env.E2E_LAMBDA_CODE === 'bundles'
+    ? E2E_BUNDLES_SUBSET.map((name) => `<rootDir>/test/e2e/${name}.test.ts`)
+    : ['<rootDir>/test/e2e/**/*.test.ts'];
+
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
@@ -20,7 +33,7 @@ module.exports = {
     {
       ...common,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      testMatch: e2eTestMatch,
       globalSetup: '<rootDir>/test/e2e/global-setup.ts',
       globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',
       testTimeout: 120000,

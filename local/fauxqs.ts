@@ -51,6 +51,15 @@ export interface LocalFauxqs {
  */
 const QUEUE_URL_HOST = 'localhost';
 
+/**
+ * The origin queue URLs name (`http://sqs.<region>.localhost:<port>`), for a client that
+ * cannot be given an endpoint and so connects where the queue URL points (a deployed
+ * bundle, whose lookups resolve `.localhost` to loopback: runners/bundle-runtime.mjs).
+ */
+export function queueUrlOrigin(endpoint: string, region: string): string {
+  return `http://sqs.${region}.${QUEUE_URL_HOST}:${new URL(endpoint).port}`;
+}
+
 export async function startFauxqs(options: FauxqsOptions): Promise<LocalFauxqs> {
   const args = [SERVER_ENTRY, String(options.port ?? 0), options.region, QUEUE_URL_HOST];
   if (options.logger) args.push('logger');

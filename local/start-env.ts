@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { DEV_SIGNING_SECRET, SIGNING_SECRET_ENV, signingSecretProblem, type ResolvedSecret } from '../ops/lib/dev-secret';
 import { RECORDING_ENV } from './iam/recording';
+import { DEFAULT_CDK_OUT, type LambdaCode } from './lambda-code';
 import { startTimeoutMs } from './startup-wait';
 
 export interface StartEnvironment {
@@ -21,6 +22,7 @@ export interface StartEnvironment {
   readonly stateDir?: string;
   readonly cacheDir?: string;
   readonly template?: string;
+  readonly lambdaCode: LambdaCode;
   readonly signingSecret: ResolvedSecret;
   readonly exitWithParent: boolean;
   readonly recordAwsCallsDir?: string;
@@ -74,6 +76,10 @@ export function readStartEnvironment(env: Env = process.env): StartEnvironment {
   if (template !== undefined && template !== 'synth' && template !== 'contract' && !existsSync(path.resolve(template))) {
     problems.push(`LOCAL_STACK_TEMPLATE must be synth, contract or the path of a template JSON; no file at ${path.resolve(template)}`);
   }
+  const lambdaCode = readLambdaCode(env, problems);
+  if (lambdaCode.kind === 'bundles' && template !== undefined && template !== 'synth') {
+    problems.push('LOCAL_STACK_TEMPLATE and LOCAL_LAMBDA_CODE exclude each other: the bundles run with their cloud assembly\'s template');
+  }
   const exitWithParent = choice('LOCAL_EXIT_WITH_PARENT', ['0', '1'], '1') === '1';
 
   const configuredSecret = env[SIGNING_SECRET_ENV];
@@ -91,8 +97,25 @@ export function readStartEnvironment(env: Env = process.env): StartEnvironment {
     stateDir: set(env, 'LOCAL_STATE_DIR'),
     cacheDir: set(env, 'LOCAL_CACHE_DIR'),
     template,
+    lambdaCode,
     signingSecret: configuredSecret === undefined ? { secret: DEV_SIGNING_SECRET, isDevDefault: true } : { secret: configuredSecret, isDevDefault: false },
     exitWithParent,
     recordAwsCallsDir: set(env, RECORDING_ENV.dir),
   };
+}
+
+/**
+ * `LOCAL_LAMBDA_CODE`: `sources` (default), `bundles` (synthesize a cloud assembly, bundles
+ * included, into `LOCAL_CDK_OUT`, default `cdk.out`, and run its bundles), or the directory of
+ * an existing cloud assembly to run as it is (what a deploy used).
+ */
+function readLambdaCode(env: Env, problems: string[]): LambdaCode {
+  const value = set(env, 'LOCAL_LAMBDA_CODE');
+  if (value === undefined || value === 'sources') return { kind: 'sources' };
+  if (value === 'bundles') return { kind: 'bundles', assemblyDir: path.resolve(set(env, 'LOCAL_CDK_OUT') ?? DEFAULT_CDK_OUT), synthesize: true };
+  const dir = path.resolve(value);
+  if (!existsSync(path.join(dir, 'manifest.json'))) {
+    problems.push(`LOCAL_LAMBDA_CODE must be sources, bundles or the directory of a cloud assembly; ${dir} has no manifest.json`);
+  }
+  return { kind: 'bundles', assemblyDir: dir, synthesize: false };
 }

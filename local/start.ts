@@ -19,7 +19,9 @@
  * the state dir; the compiled launcher and template cache), LOCAL_WORKER_POLLERS
  * (default 3), LOCAL_RETRY_DELAY_SECONDS (default 2), LOCAL_STACK_TEMPLATE
  * (`synth` (default), `contract`, or the path of a synthesized template JSON),
- * LOCAL_START_TIMEOUT_SECONDS (default 300: the cap of each emulator's start-up wait,
+ * LOCAL_LAMBDA_CODE (`sources` (default), `bundles`: synthesize `cdk.out`, or LOCAL_CDK_OUT, and
+ * run the deployed bundles, each function in its own process; or the directory of an existing
+ * cloud assembly to run as it is), LOCAL_START_TIMEOUT_SECONDS (default 300: the cap of each emulator's start-up wait,
  * which otherwise lasts while the emulator is alive and still starting, printing progress),
  * LOCAL_EXIT_WITH_PARENT (default 1: stop when the parent process goes away; 0 to outlive it),
  * AWS_ACCESS_LOG_DIR (record every AWS call the handlers make, by principal, for
@@ -32,6 +34,7 @@
  * principal that made it.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as path from 'node:path';
 import { DEFAULTS, SERVICE_NAMES, STACK_NAME } from '../lambda/core/contract';
 import { StaticSecretSource } from '../lambda/adapters/static-secret-source';
@@ -60,10 +63,14 @@ import { startLocalJobEvents, type LocalJobEvents } from './job-events';
 import { readStackShape, type CfnTemplate, type StackShape } from './stack-shape';
 import { loadStackTemplate } from './synth';
 import { Cleanups } from './cleanups';
+import { prepareBundles, type DeployedBundles, type LambdaCode } from './lambda-code';
 import { READY_PREFIX } from './stack-child';
 import { StartEnvironmentError, readStartEnvironment } from './start-env';
 import { startTimeoutMs } from './startup-wait';
 
+
+const RECEIVER_FUNCTION_NAME = 'webhook-receiver-local';
+const WORKER_FUNCTION_NAME = 'webhook-worker-local';
 
 export interface LocalStackOptions {
   /** API port; 0 picks a free one. Default 3000. */
@@ -80,6 +87,12 @@ export interface LocalStackOptions {
   readonly retryDelaySeconds?: number;
   /** `synth` (default), `contract` (skip the CDK app; contract.ts values), or a template JSON path. */
   readonly template?: string;
+  /**
+   * The handlers' sources in this process, or the deployed bundles of a cloud assembly, each in its
+   * own process, with a Secrets Manager stand-in for the receiver's secret (local/lambda-code.ts).
+   * @default { kind: 'sources' }
+   */
+  readonly lambdaCode?: LambdaCode;
   /** Record every AWS call of the handlers into this directory (local/iam/recording.ts). @default - off */
   readonly recordAwsCallsDir?: string;
   /** The stage throttle, modelled by the API server (see `startApiServer`). @default - none */
@@ -152,6 +165,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const cleanups = new Cleanups(log);
   const stopAll = (): Promise<void> => cleanups.runAll();
   cleanups.push(async () => rmSync(pidFile, { force: true }));
+  const code: LambdaCode = options.lambdaCode ?? { kind: 'sources' };
+  let bundles: DeployedBundles | undefined;
 
   try {
     const [dynamodb, fauxqs, template] = await Promise.all([
@@ -163,7 +178,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         cleanups.push(() => server.stop());
         return server;
       }),
-      loadTemplate(options.template ?? 'synth', cacheDir, log),
+      code.kind === 'sources'
+        ? loadTemplate(options.template ?? 'synth', cacheDir, log)
+        : prepareBundles(code, { region, account: LOCAL_ACCOUNT, signingSecret, log }).then((prepared) => {
+            cleanups.push(() => prepared.stop());
+            bundles = prepared;
+            return prepared.template;
+          }),
     ]);
     const processes: PidRecord[] = [
       localStackRecord(process.pid),
@@ -205,42 +226,49 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const resources = await createLocalResources(shape, principals.setup, region);
     if (recording) recording.log.resources = Object.fromEntries(resources.byLogicalId);
 
-    // The receiver's lines also go to a file, the local stand-in for its log group (the ops console reads it).
+    // The receiver's lines also go to a file, the local stand-in for its log group (the ops console reads it;
+    // a receiver bundle in its own process logs to that process's output instead).
     const logsDir = ensureDir(path.join(stateDir, 'logs'));
     const receiverLogFile = localLogFile(logsDir, SERVICE_NAMES.receiver);
     rmSync(receiverLogFile, { force: true });
     const receiverLog = openHandlerLogFile(receiverLogFile);
     cleanups.push(() => receiverLog.close());
 
-    const receiverEnv = localHandlerEnvironment(shape.receiver, resources);
+    const receiverEnv = localHandlerEnvironment(shape.receiver, resources, bundles?.envOverrides);
     const workerEnv = localHandlerEnvironment(shape.worker, resources);
-    const receiver = createReceiverHandler(
-      receiverDependenciesFromEnv(receiverEnv.env, {
-        secrets: new StaticSecretSource(signingSecret),
-        dynamodb: principals.receiver.dynamodb,
-        s3: principals.receiver.s3,
-        sqs: principals.receiver.sqs,
-        firehose: principals.receiver.firehose,
-        logger: teeInvocationLogger(powertoolsLogger(createLogger(SERVICE_NAMES.receiver)), receiverLog, SERVICE_NAMES.receiver),
-      }),
-    );
-    const worker = createWorkerHandler(
-      workerDependenciesFromEnv(workerEnv.env, { dynamodb: principals.worker.dynamodb, s3: principals.worker.s3, sqs: principals.worker.sqs }),
-    );
+    const receiver = bundles
+      ? bundles.handler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(shape.receiver, RECEIVER_FUNCTION_NAME, receiverEnv.env, endpoints)
+      : createReceiverHandler(
+          receiverDependenciesFromEnv(receiverEnv.env, {
+            secrets: new StaticSecretSource(signingSecret),
+            dynamodb: principals.receiver.dynamodb,
+            s3: principals.receiver.s3,
+            sqs: principals.receiver.sqs,
+            firehose: principals.receiver.firehose,
+            logger: teeInvocationLogger(powertoolsLogger(createLogger(SERVICE_NAMES.receiver)), receiverLog, SERVICE_NAMES.receiver),
+          }),
+        );
+    const worker = bundles
+      ? bundles.handler<SQSEvent, SQSBatchResponse>(shape.worker, WORKER_FUNCTION_NAME, workerEnv.env, endpoints)
+      : createWorkerHandler(
+          workerDependenciesFromEnv(workerEnv.env, { dynamodb: principals.worker.dynamodb, s3: principals.worker.s3, sqs: principals.worker.sqs }),
+        );
+    // The bundles' init phase now: a bundle that cannot load fails the start, not the first delivery.
+    await bundles?.ready();
 
     const api: ApiServer = await startApiServer({
       handler: receiver,
       port: options.port ?? 3000,
       region,
       timeoutSeconds: shape.receiver.timeoutSeconds ?? DEFAULTS.receiverTimeoutSeconds,
-      functionName: 'webhook-receiver-local',
+      functionName: RECEIVER_FUNCTION_NAME,
       throttle: options.throttle,
       webhookPath: options.webhookPath,
       log,
     });
     cleanups.push(() => api.close());
     // From now on a second start finds this one answering, and refuses.
-    writePidFile(pidFile, processes, { startedAt, webhookUrl: api.webhookUrl });
+    writePidFile(pidFile, [...processes, ...(bundles?.processes() ?? [])], { startedAt, webhookUrl: api.webhookUrl });
 
     const runner: QueueRunner = startQueueRunner({
       sqs: principals.workerEventSource.sqs,
@@ -248,6 +276,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueArn: resources.queueArn,
       region,
       handler: worker,
+      functionName: WORKER_FUNCTION_NAME,
       batchSize: shape.workerEventSource.batchSize,
       maxBatchingWindowSeconds: shape.workerEventSource.maxBatchingWindowSeconds,
       reportBatchItemFailures: shape.workerEventSource.reportBatchItemFailures,
@@ -330,6 +359,7 @@ async function main(): Promise<void> {
     retryDelaySeconds: environment.retryDelaySeconds,
     template: environment.template,
     archiveFlushSeconds: environment.archiveFlushSeconds,
+    lambdaCode: environment.lambdaCode,
     recordAwsCallsDir: environment.recordAwsCallsDir,
     signingSecret: secret,
   });

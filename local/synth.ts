@@ -3,6 +3,8 @@
  * Bundling is skipped (`aws:cdk:bundling-stacks: []`): only the template matters
  * here, not the Lambda assets. Loading aws-cdk-lib and synthesizing costs seconds,
  * so the template is cached under `.local/` by a hash of everything it depends on.
+ * The bundles mode asks for a whole cloud assembly instead, bundles included
+ * (`outdir`), as `cdk synth` writes it (cloud-assembly.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,7 +56,17 @@ export interface OperatorGrant {
   readonly consoleRoleArn?: string;
 }
 
-export async function synthesizeStackTemplate(operator?: OperatorGrant): Promise<CfnTemplate> {
+export interface SynthesisOptions {
+  readonly operator?: OperatorGrant;
+  /**
+   * Write a whole cloud assembly here, Lambda bundles included, as `cdk synth` does.
+   * @default - no bundling, an in-memory assembly: only the template matters
+   */
+  readonly outdir?: string;
+}
+
+export async function synthesizeStackTemplate(options: SynthesisOptions = {}): Promise<CfnTemplate> {
+  const { operator } = options;
   if (!existsSync(STACK_MODULE)) throw new Error(`the stack is not there yet: ${path.relative(REPO_ROOT, STACK_MODULE)}`);
   // Resolved at run time: aws-cdk-lib is only loaded when the cache misses.
   const { App } = (await import('aws-cdk-lib')) as typeof import('aws-cdk-lib');
@@ -68,7 +80,10 @@ export async function synthesizeStackTemplate(operator?: OperatorGrant): Promise
   if (typeof stackModule.WebhookIngestionStack !== 'function') {
     throw new Error(`${path.relative(REPO_ROOT, STACK_MODULE)} does not export class WebhookIngestionStack`);
   }
-  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+  const app =
+    options.outdir === undefined
+      ? new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } })
+      : new App({ outdir: options.outdir, context: cdkJsonContext() });
   const stack = new stackModule.WebhookIngestionStack(app, STACK_NAME);
   if (operator !== undefined) {
     if (typeof stack.grantOperatorRole !== 'function') throw new Error('WebhookIngestionStack has no grantOperatorRole');
@@ -100,7 +115,7 @@ export async function loadStackTemplate(options: {
   if (options.useCache !== false && existsSync(cacheFile)) {
     return { template: JSON.parse(readFileSync(cacheFile, 'utf8')) as CfnTemplate, source: 'cache', millis: Date.now() - started };
   }
-  const template = await synthesizeStackTemplate(options.operator);
+  const template = await synthesizeStackTemplate({ operator: options.operator });
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(template));
   renameSync(tmp, cacheFile);

@@ -10,7 +10,7 @@ import { startStackChild } from '../../local/stack-child';
 import { E2E_ACCESS_LOGS_FILE } from '../../local/iam/check';
 import { OPERATOR } from '../../local/iam/access-log';
 import { recordingEnv } from '../../local/iam/recording';
-import { E2E_ROOT, E2E_SIGNING_SECRET, REPO_ROOT, RUN_DIR_ENV, accessLogDir, contextFile, type E2eContext } from './support/context';
+import { E2E_ROOT, E2E_SIGNING_SECRET, REPO_ROOT, RUN_DIR_ENV, accessLogDir, contextFile, e2eLambdaCode, type E2eContext } from './support/context';
 
 /** Run directories of finished runs are kept for their logs until the next run. */
 function removeFinishedRuns(): void {
@@ -23,8 +23,9 @@ function removeFinishedRuns(): void {
 
 export default async function globalSetup(): Promise<void> {
   removeFinishedRuns();
-  // This run's calls replace the last run's only when it finishes (global-teardown.ts).
-  rmSync(E2E_ACCESS_LOGS_FILE, { force: true });
+  const lambdaCode = e2eLambdaCode();
+  // This run's calls replace the last run's only when it finishes (global-teardown.ts); a bundles run records none.
+  if (lambdaCode === 'sources') rmSync(E2E_ACCESS_LOGS_FILE, { force: true });
   const stateDir = path.join(E2E_ROOT, `run-${process.pid}`);
   mkdirSync(stateDir, { recursive: true });
   process.env[RUN_DIR_ENV] = stateDir;
@@ -42,8 +43,11 @@ export default async function globalSetup(): Promise<void> {
       // Always the synthesized template: the tests check the resources against it.
       LOCAL_STACK_TEMPLATE: 'synth',
       WEBHOOK_SIGNING_SECRET: E2E_SIGNING_SECRET,
-      // Every AWS call of the handlers, by principal, for the IAM check after the run (npm run test:iam).
-      ...recordingEnv(accessLogDir(stateDir), 'e2e', OPERATOR),
+      ...(lambdaCode === 'bundles'
+        ? // The deployed bundles of a fresh cloud assembly, each function in its own process (their calls are not recorded).
+          { LOCAL_LAMBDA_CODE: 'bundles', LOCAL_CDK_OUT: path.join(stateDir, 'cdk.out') }
+        : // Every AWS call of the handlers, by principal, for the IAM check after the run (npm run test:iam).
+          recordingEnv(accessLogDir(stateDir), 'e2e', OPERATOR)),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     },
     log: (message) => process.stdout.write(`\n[e2e] ${message}\n`),
@@ -58,7 +62,8 @@ export default async function globalSetup(): Promise<void> {
     templateFile: path.join(stateDir, 'template.json'),
     signingSecret: E2E_SIGNING_SECRET,
     startupMs,
+    lambdaCode,
   };
   writeFileSync(contextFile(stateDir), `${JSON.stringify(context, null, 2)}\n`);
-  process.stdout.write(`\n[e2e] local stack ready in ${context.startupMs} ms (pid ${context.pid}, log ${path.relative(REPO_ROOT, logFile)})\n`);
+  process.stdout.write(`\n[e2e] local stack (${lambdaCode}) ready in ${context.startupMs} ms (pid ${context.pid}, log ${path.relative(REPO_ROOT, logFile)})\n`);
 }

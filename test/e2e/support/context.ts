@@ -15,6 +15,12 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const E2E_ROOT = path.join(REPO_ROOT, '.local', 'e2e');
 export const RUN_DIR_ENV = 'E2E_RUN_DIR';
 export const E2E_SIGNING_SECRET = 'e2e-signing-secret-local-only';
+/** `bundles`: the run's stack runs the deployed bundles of a fresh cloud assembly (npm run test:e2e:bundles). */
+export const LAMBDA_CODE_ENV = 'E2E_LAMBDA_CODE';
+
+export function e2eLambdaCode(env: NodeJS.ProcessEnv = process.env): 'sources' | 'bundles' {
+  return env[LAMBDA_CODE_ENV] === 'bundles' ? 'bundles' : 'sources';
+}
 
 export function runDir(): string {
   const dir = process.env[RUN_DIR_ENV];
@@ -39,6 +45,7 @@ export interface E2eContext {
   readonly templateFile: string;
   readonly signingSecret: string;
   readonly startupMs: number;
+  readonly lambdaCode: 'sources' | 'bundles';
 }
 
 export function readContext(): E2eContext {
