@@ -1,5 +1,6 @@
-// Three projects: unit (pure core, adapters, handlers; no network), infra (CDK Template
-// assertions and cdk-nag), e2e (the real emulators of the local stack).
+// Four projects: unit (pure core, adapters, handlers; no network), infra (CDK Template
+// assertions and cdk-nag), package (the packed library in a team's app; the npm registry on
+// a first run), e2e (the real emulators of the local stack).
 
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] };
 const common = {
@@ -7,7 +8,7 @@ const common = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
   // The emulators' and Stryker's own packages are not ours to scan.
-  modulePathIgnorePatterns: ['<rootDir>/local/emulators/', '<rootDir>/test/mutation/', '<rootDir>/.bench/'],
+  modulePathIgnorePatterns: ['<rootDir>/local/emulators/', '<rootDir>/test/mutation/', '<rootDir>/.bench/', '<rootDir>/dist/', '<rootDir>/examples/'],
 };
 
 const unit = { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] };
@@ -30,6 +31,8 @@ module.exports = {
   projects: [
     unit,
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
+    // The packed library installed into a team's app (examples/team-app) with the lowest and the latest peers.
+    { ...common, displayName: 'package', testMatch: ['<rootDir>/test/package/**/*.test.ts'] },
     {
       ...common,
       displayName: 'e2e',
