@@ -16,6 +16,7 @@
  *                         -c providerApiKeySecretArn=<secret arn> (the reconciler asks the provider's job API;
  *                                                              without it, it detects and alarms only)
  *                         -c providerApiUrl=https://...         (default https://api.removebgvideo.com)
+ *                         -c destroyOnRemoval=true   (dev and test stacks only: cdk destroy deletes the data too)
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -32,6 +33,7 @@ function contextString(key: string): string | undefined {
 // Context from the command line always arrives as a string.
 const allowUnsignedDeliveries = String(app.node.tryGetContext('allowUnsignedDeliveries') ?? 'false') === 'true';
 const deployJobEvents = String(app.node.tryGetContext('deployJobEvents') ?? 'true') !== 'false';
+const destroyOnRemoval = String(app.node.tryGetContext('destroyOnRemoval') ?? 'false') === 'true';
 
 const stack = new WebhookIngestionStack(app, STACK_NAME, {
   alarmEmail: contextString('alarmEmail'),
@@ -42,6 +44,7 @@ const stack = new WebhookIngestionStack(app, STACK_NAME, {
   ingestionProps: { allowUnsignedDeliveries, webhookPathToken: contextString('webhookPathToken') },
   providerApiKeySecretArn: contextString('providerApiKeySecretArn'),
   reconcilerProps: { providerApiUrl: contextString('providerApiUrl') },
+  destroyOnRemoval,
 });
 
 const consoleRoleArn = contextString('consoleRoleArn');

@@ -1,7 +1,7 @@
 /**
  * The processing side: SQS queue -> worker Lambda (partial batch failures) -> jobs table.
  */
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicies, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -63,6 +63,14 @@ export interface JobWorkerProps {
   readonly encryptionKey?: kms.IKey;
   /** Applied to a created jobs table. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Dev and test stacks only: everything this construct creates (a created jobs table, the worker's log group; an existing jobs table is never touched) is
+   * deleted with the stack, or when it leaves the stack, instead of being
+   * retained. Never in production: the jobs table is the product's record of every job.
+   *
+   * @default false - retained (see the README's teardown section)
+   */
+  readonly destroyOnRemoval?: boolean;
 
   /** @default 256 */
   readonly workerMemorySize?: number;
@@ -178,6 +186,7 @@ export class JobWorker extends Construct {
     if (props.alarmTopic) {
       this.deadLetterQueueAlarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
     }
+    if (props.destroyOnRemoval) RemovalPolicies.of(this).destroy();
   }
 
   private createJobsTable(props: JobWorkerProps): dynamodb.Table {
@@ -222,6 +231,10 @@ export function addOpenJobsIndex(table: dynamodb.Table): void {
 /** Every problem with the props, in one error. */
 export function validateJobWorkerProps(props: JobWorkerProps): void {
   const problems = new ProblemCollector('JobWorker');
+  problems.check(
+    !(props.destroyOnRemoval && props.removalPolicy !== undefined && props.removalPolicy !== RemovalPolicy.DESTROY),
+    `destroyOnRemoval deletes every resource; it contradicts removalPolicy ${props.removalPolicy}`,
+  );
   problems.integerInRange('workerMemorySize', props.workerMemorySize, LAMBDA_MEMORY_MIN_MB, LAMBDA_MEMORY_MAX_MB);
   problems.integerInRange('batchSize', props.batchSize, 1, BATCH_SIZE_MAX);
   problems.integerInRange('maxConcurrency', props.maxConcurrency, MAX_CONCURRENCY_MIN, MAX_CONCURRENCY_MAX);

@@ -6,13 +6,12 @@
  * them at a bounded rate and repairs the finished ones through the normal
  * queue and worker. Without a key it detects and alarms only.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicies, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -79,6 +78,14 @@ export interface ReconcilerProps {
   readonly stuckJobsThreshold?: number;
   /** Where the alarms notify. @default - no action on the alarms */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * Dev and test stacks only: everything this construct creates (the reconciler's log group) is
+   * deleted with the stack, or when it leaves the stack, instead of being
+   * retained. Never in production: its log is the record of what each sweep repaired.
+   *
+   * @default false - retained (see the README's teardown section)
+   */
+  readonly destroyOnRemoval?: boolean;
 }
 
 export interface ReconcilerAlarms {
@@ -87,7 +94,7 @@ export interface ReconcilerAlarms {
 }
 
 export class Reconciler extends Construct {
-  public readonly reconciler: NodejsFunction;
+  public readonly reconciler: lambda.Function;
   public readonly reconcilerRole: iam.Role;
   public readonly reconcilerLogGroup: logs.LogGroup;
   public readonly schedule: scheduler.Schedule;
@@ -188,6 +195,7 @@ export class Reconciler extends Construct {
       const action = new cwActions.SnsAction(props.alarmTopic);
       for (const alarm of Object.values(this.alarms)) alarm.addAlarmAction(action);
     }
+    if (props.destroyOnRemoval) RemovalPolicies.of(this).destroy();
   }
 
   /** Exactly the calls a sweep makes, on exactly its resources: the function's role, or an operator who sweeps by hand. */

@@ -7,11 +7,12 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ARCHIVE_PREFIX, OPEN_JOBS_INDEX, OUTPUT_KEYS, RECONCILE_OUTPUT_KEYS } from '../lambda/core/contract';
+import { ARCHIVE_PREFIX, DEPLOY_OUTPUT_KEYS, OPEN_JOBS_INDEX, OUTPUT_KEYS, RECONCILE_OUTPUT_KEYS } from '../lambda/core/contract';
 import { JobEvents, type JobEventsProps } from './job-events';
 import { JobWorker, type JobWorkerProps } from './job-worker';
 import { ProblemCollector, acknowledgeWildcardResource, grantKeyUse } from './secure-defaults';
 import { Operations, type OperationsProps } from './operations';
+import { grantRedrive, grantReplay, type ReplayGrantOptions } from './operator-grants';
 import { Reconciler, type ReconcilerProps } from './reconciler';
 import { WebhookIngestion, type WebhookIngestionProps } from './webhook-ingestion';
 
@@ -71,6 +72,15 @@ export interface WebhookIngestionStackProps extends StackProps {
    * @default - secure defaults, with the quality review deployed (`deployQualityReview: true`)
    */
   readonly jobEventsProps?: Omit<JobEventsProps, 'jobsTable' | 'alarmTopic'>;
+  /**
+   * Dev and test stacks only: `cdk destroy` deletes everything the stack
+   * created (tables, buckets after emptying them, the created secret, log
+   * groups, the alarm topic's KMS key) instead of retaining it; passed to every
+   * construct. An existing jobs table or secret is never touched.
+   *
+   * @default false - retained (see the README's teardown section)
+   */
+  readonly destroyOnRemoval?: boolean;
 }
 
 export class WebhookIngestionStack extends Stack {
@@ -88,7 +98,8 @@ export class WebhookIngestionStack extends Stack {
     });
 
     validateStackProps(props);
-    this.ingestion = new WebhookIngestion(this, 'Ingestion', props.ingestionProps);
+    const destroyOnRemoval = props.destroyOnRemoval ?? false;
+    this.ingestion = new WebhookIngestion(this, 'Ingestion', { destroyOnRemoval, ...props.ingestionProps });
     const importedJobsTable = props.existingJobsTableName
       ? dynamodb.Table.fromTableAttributes(this, 'ExistingJobsTable', {
           tableName: props.existingJobsTableName,
@@ -97,12 +108,14 @@ export class WebhookIngestionStack extends Stack {
       : undefined;
     this.worker = new JobWorker(this, 'Worker', {
       existingJobsTable: importedJobsTable,
+      destroyOnRemoval,
       ...props.workerProps,
       queue: this.ingestion.queue,
       deadLetterQueue: this.ingestion.deadLetterQueue,
       archiveBucket: this.ingestion.archiveBucket,
     });
     this.operations = new Operations(this, 'Operations', {
+      destroyOnRemoval,
       ...props.operationsProps,
       ingestion: this.ingestion,
       worker: this.worker,
@@ -129,6 +142,7 @@ export class WebhookIngestionStack extends Stack {
             : secretsmanager.Secret.fromSecretPartialArn(this, 'ProviderApiKey', arn);
       this.reconciler = new Reconciler(this, 'Reconciler', {
         existingProviderApiKeySecret: importedKey,
+        destroyOnRemoval,
         ...props.reconcilerProps,
         jobsTable: this.worker.jobsTable,
         queue: this.ingestion.queue,
@@ -148,6 +162,14 @@ export class WebhookIngestionStack extends Stack {
     new CfnOutput(this, OUTPUT_KEYS.archiveBucketName, { value: this.ingestion.archiveBucket.bucketName });
     new CfnOutput(this, OUTPUT_KEYS.queueUrl, { value: this.ingestion.queue.queueUrl });
     new CfnOutput(this, OUTPUT_KEYS.deadLetterQueueUrl, { value: this.ingestion.deadLetterQueue.queueUrl });
+    new CfnOutput(this, DEPLOY_OUTPUT_KEYS.signingSecretArn, {
+      value: this.ingestion.signingSecret.secretArn,
+      description: 'Put the provider signing secret here (aws secretsmanager put-secret-value); the ARN only, never the value',
+    });
+    new CfnOutput(this, DEPLOY_OUTPUT_KEYS.dashboardName, {
+      value: this.operations.dashboard.dashboardName,
+      description: 'The CloudWatch dashboard of the pipeline',
+    });
     if (this.reconciler) {
       new CfnOutput(this, RECONCILE_OUTPUT_KEYS.providerApiUrl, { value: this.reconciler.providerApiUrl });
       if (this.reconciler.providerApiKeySecret) {
@@ -267,15 +289,7 @@ export class WebhookIngestionStack extends Stack {
    * cancel-message-move-task` needs an operator's own grant).
    */
   public grantRedrive(grantee: iam.IGrantable): void {
-    const { deadLetterQueue, queue } = this.ingestion;
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks'],
-      resourceArns: [deadLetterQueue.queueArn],
-    });
-    iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
-    deadLetterQueue.encryptionMasterKey?.grantDecrypt(grantee);
-    grantKeyUse(queue.encryptionMasterKey, grantee, 'readWrite');
+    grantRedrive(grantee, this.ingestion);
   }
 
   /**

@@ -2,7 +2,7 @@
  * The ingress side: HTTP API -> receiver Lambda -> deliveries table (dedupe),
  * archive bucket (exact raw bytes) and work queue (+ DLQ), with the signing secret.
  */
-import { Annotations, Duration, RemovalPolicy, type Size, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicies, RemovalPolicy, type Size, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -164,6 +164,14 @@ export interface WebhookIngestionProps {
   readonly encryptionKey?: kms.IKey;
   /** Applied to the deliveries table, the buckets and a created secret. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Dev and test stacks only: everything this construct creates is deleted with
+   * the stack (or when it leaves the stack) (the deliveries table, the secret, the log groups; the archive and access-log buckets are emptied first by CDK's auto-delete custom resource, since CloudFormation cannot delete a non-empty versioned bucket), instead of being
+   * retained. Never in production: the archive is the only copy of the raw deliveries.
+   *
+   * @default false - retained (see the README's teardown section)
+   */
+  readonly destroyOnRemoval?: boolean;
 
   /**
    * Overrides for the deliveries table. The key schema, TTL attribute and
@@ -231,7 +239,8 @@ export class WebhookIngestion extends Construct {
     // BUCKET_OWNER_ENFORCED), whatever feature flags the app sets.
     this.node.setContext(S3_ACCESS_LOGS_USE_BUCKET_POLICY, true);
 
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const destroyOnRemoval = props.destroyOnRemoval ?? false;
+    const removalPolicy = destroyOnRemoval ? RemovalPolicy.DESTROY : (props.removalPolicy ?? RemovalPolicy.RETAIN);
     const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
     const key = props.encryptionKey;
 
@@ -259,6 +268,7 @@ export class WebhookIngestion extends Construct {
         { id: 'ExpireAccessLogs', expiration: Duration.days(props.archiveRetentionDays ?? DEFAULTS.archiveRetentionDays) },
       ],
       removalPolicy,
+      autoDeleteObjects: destroyOnRemoval,
     });
     this.archiveBucket = new s3.Bucket(this, 'ArchiveBucket', {
       encryption: key ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
@@ -274,7 +284,7 @@ export class WebhookIngestion extends Construct {
       versioned: true,
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'archive/',
-      autoDeleteObjects: false,
+      autoDeleteObjects: destroyOnRemoval,
       lifecycleRules: [
         {
           id: 'ArchiveRetention',
@@ -430,6 +440,8 @@ export class WebhookIngestion extends Construct {
     });
 
     this.webhookUrl = `${this.httpApi.apiEndpoint}${this.webhookPath}`;
+    // Also the log groups and anything else below that defaults to retained.
+    if (destroyOnRemoval) RemovalPolicies.of(this).destroy();
   }
 
   private createPlaceholderSecret(removalPolicy: RemovalPolicy): secretsmanager.Secret {
@@ -491,6 +503,10 @@ export function webhookPathFor(token: string | undefined): string {
 /** Every problem with the props, in one error. */
 export function validateWebhookIngestionProps(props: WebhookIngestionProps): void {
   const problems = new ProblemCollector('WebhookIngestion');
+  problems.check(
+    !(props.destroyOnRemoval && props.removalPolicy !== undefined && props.removalPolicy !== RemovalPolicy.DESTROY),
+    `destroyOnRemoval deletes every resource; it contradicts removalPolicy ${props.removalPolicy}`,
+  );
   if (props.webhookPathToken !== undefined) {
     problems.check(
       !Token.isUnresolved(props.webhookPathToken) && WEBHOOK_PATH_TOKEN_PATTERN.test(props.webhookPathToken),

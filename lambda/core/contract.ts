@@ -247,6 +247,17 @@ export const OUTPUT_KEYS = {
   receiverLogGroupName: 'ReceiverLogGroupName',
 } as const;
 
+/**
+ * Outputs of a deployed stack for the people who deploy it (the ops tools read
+ * none of them, and the local stack has neither a dashboard nor a secret ARN):
+ * the signing secret to put the provider's value into, and the dashboard.
+ */
+export const DEPLOY_OUTPUT_KEYS = {
+  /** The secret's ARN, never its value. */
+  signingSecretArn: 'SigningSecretArn',
+  dashboardName: 'DashboardName',
+} as const;
+
 /** Outputs of the reconciler (design 6.2), present only when it is deployed (and the key when configured). */
 export const RECONCILE_OUTPUT_KEYS = {
   providerApiUrl: 'ProviderApiUrl',

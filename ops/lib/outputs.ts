@@ -39,6 +39,9 @@ export interface StackOutputs {
   readonly ArchiveBucketName: string;
   readonly QueueUrl: string;
   readonly DeadLetterQueueUrl: string;
+  /** A deployed stack's (not the local stack's): the signing secret's ARN and the dashboard. */
+  readonly SigningSecretArn?: string;
+  readonly DashboardName?: string;
   /** Present when the reconciler is deployed. */
   readonly ProviderApiUrl?: string;
   /** Present when a provider API key secret is configured. */

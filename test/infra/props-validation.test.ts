@@ -1,4 +1,4 @@
-import { Duration, Size, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -59,6 +59,7 @@ describe('WebhookIngestion props validation', () => {
     ['an unencrypted queue', { queueProps: { encryption: sqs.QueueEncryption.UNENCRYPTED } }, 'queueProps.encryption must not be UNENCRYPTED'],
     ['an unencrypted DLQ', { deadLetterQueueProps: { encryption: sqs.QueueEncryption.UNENCRYPTED } }, 'deadLetterQueueProps.encryption must not be UNENCRYPTED'],
     ['a visibility timeout under six worker timeouts', { queueProps: { visibilityTimeout: Duration.seconds(60) } }, 'queueProps.visibilityTimeout (60 s) must be at least 6x the worker timeout (180 s)'],
+    ['destroyOnRemoval with a retained removal policy', { destroyOnRemoval: true, removalPolicy: RemovalPolicy.RETAIN }, 'destroyOnRemoval deletes every resource; it contradicts removalPolicy retain'],
   ])('rejects %s', (_case, props, message) => {
     expect(errorOf(build(props)).problems).toEqual([expect.stringContaining(message)]);
   });
@@ -102,6 +103,7 @@ describe('JobWorker props validation', () => {
     ['a batching window over five minutes', { maxBatchingWindow: Duration.minutes(6) }, 'maxBatchingWindow must be between 0 and 300 seconds (got 360)'],
     ['a batch over 10 without a batching window', { batchSize: 50, maxBatchingWindow: Duration.seconds(0) }, 'batchSize above 10 needs a maxBatchingWindow greater than 0'],
     ['an existing table with table props', { existingJobsTable: {} as dynamodb.ITable, jobsTableProps: {} }, 'existingJobsTable and jobsTableProps are mutually exclusive'],
+    ['destroyOnRemoval with a snapshot removal policy', { destroyOnRemoval: true, removalPolicy: RemovalPolicy.SNAPSHOT }, 'destroyOnRemoval deletes every resource; it contradicts removalPolicy snapshot'],
   ])('rejects %s', (_case, overrides, message) => {
     expect(errorOf(build(overrides)).problems).toEqual([expect.stringContaining(message)]);
   });

@@ -2,7 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { OUTPUT_KEYS, RECONCILE_OUTPUT_KEYS, STACK_NAME, WEBHOOK_PATH } from '../../lambda/core/contract';
+import { DEPLOY_OUTPUT_KEYS, OUTPUT_KEYS, RECONCILE_OUTPUT_KEYS, STACK_NAME, WEBHOOK_PATH } from '../../lambda/core/contract';
 import { WebhookIngestionStack, type WebhookIngestionStackProps } from '../../lib/webhook-ingestion-stack';
 import { type Synthesized, logicalId, synthesize, projectApp } from './support/synth';
 
@@ -35,8 +35,15 @@ function acknowledgements(scope: IConstruct): { path: string; id: string; reason
 
 describe('WebhookIngestionStack', () => {
   describe('outputs', () => {
-    it('carry exactly the contract keys, and the provider API URL of the reconciler', () => {
-      expect(Object.keys(synth.template.toJSON().Outputs).sort()).toEqual([...Object.values(OUTPUT_KEYS), RECONCILE_OUTPUT_KEYS.providerApiUrl].sort());
+    it('carry exactly the contract keys, the deploy keys and the provider API URL of the reconciler', () => {
+      expect(Object.keys(synth.template.toJSON().Outputs).sort()).toEqual(
+        [...Object.values(OUTPUT_KEYS), ...Object.values(DEPLOY_OUTPUT_KEYS), RECONCILE_OUTPUT_KEYS.providerApiUrl].sort(),
+      );
+    });
+
+    it("name the signing secret (its ARN, never a value) and the dashboard, for the first deploy", () => {
+      synth.template.hasOutput(DEPLOY_OUTPUT_KEYS.signingSecretArn, { Value: { Ref: logicalId(synth.stack.ingestion.signingSecret as never) } });
+      synth.template.hasOutput(DEPLOY_OUTPUT_KEYS.dashboardName, { Value: { Ref: logicalId(synth.stack.operations.dashboard) } });
     });
 
     it('give a webhook URL that ends in /webhooks', () => {
@@ -158,6 +165,58 @@ describe('WebhookIngestionStack', () => {
       } finally {
         acknowledge.mockRestore();
       }
+    });
+  });
+});
+
+/** The resource types that hold data or bill while they exist: what a teardown must account for. */
+const STATEFUL_TYPES = ['AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup', 'AWS::KMS::Key'];
+
+function deletionPolicies(template: Synthesized['template']): Record<string, string[]> {
+  const resources = template.toJSON().Resources as Record<string, { Type: string; DeletionPolicy?: string }>;
+  const byType: Record<string, string[]> = {};
+  for (const resource of Object.values(resources)) {
+    if (STATEFUL_TYPES.includes(resource.Type)) (byType[resource.Type] ??= []).push(resource.DeletionPolicy ?? 'Delete');
+  }
+  return byType;
+}
+
+describe('teardown', () => {
+  it('retains every table, bucket, secret, log group and key by default, and empties no bucket', () => {
+    const policies = deletionPolicies(synth.template);
+    expect(Object.keys(policies).sort()).toEqual([...STATEFUL_TYPES].sort());
+    expect([...new Set(Object.values(policies).flat())]).toEqual(['Retain']);
+    synth.template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+  });
+
+  describe('with destroyOnRemoval (dev and test stacks)', () => {
+    let destroying: Synthesized;
+    beforeAll(() => {
+      destroying = synthesize({ destroyOnRemoval: true }, { bundle: false });
+    });
+
+    it('deletes every table, bucket, secret, log group and key with the stack', () => {
+      const policies = deletionPolicies(destroying.template);
+      expect(Object.keys(policies).sort()).toEqual([...STATEFUL_TYPES].sort());
+      expect([...new Set(Object.values(policies).flat())]).toEqual(['Delete']);
+    });
+
+    it('empties both versioned and log buckets first, since CloudFormation cannot delete a non-empty bucket', () => {
+      const { archiveBucket, accessLogsBucket } = destroying.stack.ingestion;
+      const emptied = Object.values(destroying.template.findResources('Custom::S3AutoDeleteObjects')).map(
+        (resource) => (resource.Properties as { BucketName: { Ref: string } }).BucketName.Ref,
+      );
+      expect(emptied.sort()).toEqual([logicalId(archiveBucket), logicalId(accessLogsBucket)].sort());
+    });
+
+    it('has no unacknowledged cdk-nag finding', () => {
+      expect(nagFindings(destroying.stack)).toEqual([]);
+    });
+
+    it('leaves an existing jobs table alone (it is imported, not a resource of the stack)', () => {
+      const withTable = synthesize({ destroyOnRemoval: true, existingJobsTableName: 'product-jobs' }, { bundle: false });
+      const tables = Object.values(withTable.template.findResources('AWS::DynamoDB::Table'));
+      expect(tables.map((table) => (table.Properties as { KeySchema: { AttributeName: string }[] }).KeySchema[0].AttributeName)).toEqual(['deliveryId']);
     });
   });
 });
