@@ -5,7 +5,7 @@
  * in the environment (the SDK's default chain is aliased away in the bundle).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,11 @@ import { deliveryEvent } from '../unit/receiver/support/factories';
 
 const run = promisify(execFile);
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** Every handler in lambda/handlers/, one bundle each. */
+const HANDLERS = readdirSync(path.join(REPO_ROOT, 'lambda', 'handlers'))
+  .filter((file) => file.endsWith('.ts'))
+  .map((file) => path.basename(file, '.ts'));
+
 const ACCESS_KEY_ID = 'AKIABUNDLESMOKETEST1';
 
 jest.setTimeout(60_000);
@@ -32,7 +37,7 @@ describe('the Lambda bundles', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'bundles-'));
     await Promise.all(
-      ['receiver', 'worker'].map((name) =>
+      HANDLERS.map((name) =>
         build(bundleBuildOptions(path.join(REPO_ROOT, 'lambda', 'handlers', `${name}.ts`), path.join(dir, name, BUNDLE_FILE_NAME))),
       ),
     );
@@ -121,7 +126,7 @@ describe('the Lambda bundles', () => {
     expect(requests.length).toBe(before);
   });
 
-  it.each(['receiver', 'worker'])('leaves the SDK default credential chain out of the %s bundle', (name) => {
+  it.each(HANDLERS)('leaves the SDK default credential chain out of the %s bundle', (name) => {
     // Markers of providers a Lambda never uses: web identity, container credentials, SSO profiles.
     const code = readFileSync(path.join(dir, name, BUNDLE_FILE_NAME), 'utf8');
     expect(['AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'sso_start_url'].filter((marker) => code.includes(marker))).toEqual([]);
@@ -139,7 +144,7 @@ describe('the Lambda bundles', () => {
     });
 
     // Assess
-    const tested = ['receiver', 'worker'].map((name) => readFileSync(path.join(dir, name, BUNDLE_FILE_NAME), 'utf8'));
+    const tested = HANDLERS.map((name) => readFileSync(path.join(dir, name, BUNDLE_FILE_NAME), 'utf8'));
     expect(staged.sort()).toEqual(tested.sort());
   });
 

@@ -169,6 +169,34 @@ describe.each(Object.entries(VARIANTS))('the packed library in a team app with t
     expect(violations(synth.outdir)).toEqual([]);
   });
 
+  it("exports the constructs, the grants and the names a product's own code needs, from its CommonJS entry", async () => {
+    // Act: the installed package as a product's Node code loads it (no TypeScript loader).
+    const script = `const lib = require('webhook-ingestion-stack');
+      process.stdout.write(JSON.stringify({ names: Object.keys(lib).sort(), open: lib.openJobAttributes('job_1', '2026-12-01T10:00:00Z'), lastOrigin: lib.JOB_ATTRIBUTES.lastOrigin }));`;
+    const { stdout } = await run(NODE, ['-e', script], { cwd: app.dir, env: { ...process.env, NODE_OPTIONS: '' } });
+    const loaded = JSON.parse(stdout) as { names: string[]; open: { openShard: number; openedAt: string }; lastOrigin: string };
+
+    // Assess
+    expect(loaded.names).toEqual(
+      expect.arrayContaining(['WebhookIngestion', 'JobWorker', 'Operations', 'Reconciler', 'WebhookIngestionStack', 'grantReplay', 'grantRedrive', 'openJobAttributes', 'JOB_ATTRIBUTES', 'ORIGINS', 'OUTPUT_KEYS', 'DEPLOY_OUTPUT_KEYS']),
+    );
+    expect(loaded.open).toEqual({ openShard: expect.any(Number), openedAt: '2026-12-01T10:00:00.000Z' });
+    expect(loaded.lastOrigin).toBe('lastOrigin');
+  });
+
+  it('gives the operators role exactly what the ops tools call, and the reconciler its sweep', () => {
+    const policies = resources.filter((resource) => resource.Type === 'AWS::IAM::Policy');
+    const operatorPolicies = policies.filter((policy) => JSON.stringify(policy.Properties?.Roles).includes('product-operators'));
+    const actions = new Set(
+      operatorPolicies.flatMap((policy) =>
+        ((policy.Properties?.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement).flatMap((statement) => [statement.Action].flat()),
+      ),
+    );
+    expect([...actions].sort()).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ListMessageMoveTasks', 'sqs:ReceiveMessage', 'sqs:SendMessage', 'sqs:StartMessageMoveTask'].sort(),
+    );
+  });
+
   it('uses the jobs table and the signing secret the app already has, creating neither', () => {
     const policies = JSON.stringify(resources.filter((resource) => resource.Type === 'AWS::IAM::Policy'));
     expect(policies).toContain(':table/product-jobs');
@@ -190,7 +218,8 @@ describe.each(Object.entries(VARIANTS))('the packed library in a team app with t
       .map((fn) => readFileSync(path.join(synth.outdir, `asset.${String((fn.Properties?.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8'));
 
     // Assess
-    expect(staged).toHaveLength(2);
+    // The receiver, the worker and the reconciler.
+    expect(staged).toHaveLength(3);
     for (const bundle of staged) expect(shipped).toContain(bundle);
     expect(existsSync(path.join(app.dir, 'node_modules', 'esbuild'))).toBe(false);
   });
