@@ -3,17 +3,16 @@
  * it (status, model, output, error, credits, history), from the local stack or a
  * deployed one. Exit code 1 when the job has no item.
  */
-import { parseArgs } from 'node:util';
 import { DynamoJobStore } from '../lambda/adapters/dynamo-job-store';
 import { clientsForOutputs } from './lib/clients';
-import { EXIT, UsageError, runCli } from './lib/cli-usage';
+import { EXIT, UsageError, parseCliArgs, runCli } from './lib/cli-usage';
 import { orderJobItem, readJob } from './lib/job-read';
 import { LOCAL_OUTPUTS_FILE, readOutputsFile } from './lib/outputs';
 
 const USAGE = `usage: npm run job -- <jobId> [--outputs FILE]   (default outputs: ${LOCAL_OUTPUTS_FILE})\n`;
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCliArgs({
     args: [...argv],
     options: { outputs: { type: 'string' }, help: { type: 'boolean' } },
     allowPositionals: true,

@@ -14,13 +14,12 @@
  * Exit code: 0 when the sweep had no error, 1 otherwise, 2 on a usage error.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { parseArgs } from 'node:util';
 import { createLogger, createMetrics } from '../lambda/adapters/observability';
 import { DEFAULTS, ENV, SERVICE_NAMES } from '../lambda/core/contract';
 import { formatSweepSummary, type SweepSummary } from '../lambda/core/reconcile/sweep';
 import { createReconcilerHandler, reconcilerDependenciesFromEnv, type ReconcileRequest } from '../lambda/handlers/reconciler';
 import { clientsForOutputs, regionFromQueueUrl } from './lib/clients';
-import { EXIT, parsePositiveNumber, runCli, UsageError } from './lib/cli-usage';
+import { EXIT, parseCliArgs, parsePositiveNumber, runCli, UsageError } from './lib/cli-usage';
 import { LOCAL_OUTPUTS_FILE, readOutputsFile } from './lib/outputs';
 
 export const RECONCILE_USAGE = `usage: npm run reconcile -- [options]
@@ -42,7 +41,7 @@ function nonNegativeInteger(flag: string, value: string | undefined): number | u
 }
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCliArgs({
     args: [...argv],
     options: {
       outputs: { type: 'string' },

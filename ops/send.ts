@@ -6,9 +6,9 @@
  * Exit code: 0 when every answer is 2xx, 1 otherwise, 2 on a usage error.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { EVENT_TYPES, type EventType } from '../lambda/core/contract';
 import { isEventType } from '../lambda/core/payload';
+import { connectionHint, EXIT, parseCliArgs, runCli, UsageError } from './lib/cli-usage';
 import { mapWithConcurrency } from './lib/concurrency';
 import { resolveSigningSecret } from './lib/dev-secret';
 import { LOCAL_OUTPUTS_FILE, readOutputsFile, type StackOutputs } from './lib/outputs';
@@ -35,13 +35,6 @@ Against the local stack every event is also recorded at its provider API
 simulator (Endpoints.providerApi), so the job API answers as the provider would.
 `;
 
-class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
 interface SendOptions {
   readonly event: string;
   readonly jobId?: string;
@@ -65,8 +58,8 @@ function positiveInteger(name: string, value: string | undefined, fallback: numb
   return parsed;
 }
 
-function parseOptions(argv: readonly string[]): SendOptions {
-  const { values, positionals } = parseArgs({
+function parseOptions(argv: readonly string[]): SendOptions | 'help' {
+  const { values, positionals } = parseCliArgs({
     args: [...argv],
     allowPositionals: true,
     options: {
@@ -85,30 +78,31 @@ function parseOptions(argv: readonly string[]): SendOptions {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
+  if (values.help) return 'help';
   const event = positionals[0];
   if (event === undefined || positionals.length > 1) throw new UsageError('exactly one event name is required');
   if (!isEventType(event) && values['body-file'] === undefined) {
     throw new UsageError(`unknown event "${event}" (known: ${EVENT_TYPES.join(', ')}; use --body-file to send anything)`);
   }
   if (values.unsigned && values.secret !== undefined) throw new UsageError('--unsigned and --secret exclude each other');
+  if (values.lose && (values['body-file'] !== undefined || !isEventType(event))) throw new UsageError('--lose records a known event with a canonical payload; not with --body-file');
+  // Every argument is checked before the outputs file is read.
+  const count = positiveInteger('count', values.count, 1);
+  // Copies of one delivery are provider retries, which come one after another; --concurrency races them on purpose.
+  const concurrency = positiveInteger('concurrency', values.concurrency, values['delivery-id'] !== undefined ? 1 : 4);
+  const secret = values.unsigned ? undefined : resolveSigningSecret(process.env, values.secret).secret;
   const outputs = values.url === undefined || values.lose || values.outputs !== undefined ? readOutputsFile(values.outputs ?? LOCAL_OUTPUTS_FILE) : undefined;
   const url = values.url ?? (outputs as StackOutputs).WebhookUrl;
   const endpoints = outputs?.Endpoints;
   const simulator = endpoints?.providerApi !== undefined && endpoints.providerApiKey !== undefined ? { url: endpoints.providerApi, apiKey: endpoints.providerApiKey } : undefined;
   if (values.lose && simulator === undefined) throw new UsageError('--lose needs the local stack (its outputs file names the provider API simulator)');
-  if (values.lose && (values['body-file'] !== undefined || !isEventType(event))) throw new UsageError('--lose records a known event with a canonical payload; not with --body-file');
   return {
     event,
     jobId: values['job-id'],
-    count: positiveInteger('count', values.count, 1),
-    // Copies of one delivery are provider retries, which come one after another; --concurrency races them on purpose.
-    concurrency: positiveInteger('concurrency', values.concurrency, values['delivery-id'] !== undefined ? 1 : 4),
+    count,
+    concurrency,
     url,
-    secret: values.unsigned ? undefined : resolveSigningSecret(process.env, values.secret).secret,
+    secret,
     deliveryId: values['delivery-id'],
     timestamp: values.timestamp,
     bodyFile: values['body-file'],
@@ -159,6 +153,10 @@ function jobIdOf(delivery: Delivery): string | undefined {
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
+  if (options === 'help') {
+    process.stdout.write(USAGE);
+    return EXIT.ok;
+  }
   const deliveries = buildDeliveries(options);
   const started = Date.now();
   const answers = await mapWithConcurrency(deliveries, options.concurrency, async (delivery): Promise<DeliveryAnswer> => {
@@ -171,7 +169,9 @@ async function main(): Promise<number> {
       }
       answer = options.lose ? { status: 0, body: { lost: 'recorded at the provider API simulator, not delivered' }, millis: 0 } : await postDelivery(options.url, delivery);
     } catch (error) {
-      answer = { status: 0, body: { error: error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error) }, millis: 0 };
+      const message = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+      const hint = connectionHint(error);
+      answer = { status: 0, body: { error: hint === undefined ? message : `${message}; ${hint}` }, millis: 0 };
     }
     if (!options.quiet) {
       const job = jobIdOf(delivery);
@@ -195,14 +195,4 @@ async function main(): Promise<number> {
   return answers.every((answer) => answer.status >= 200 && answer.status < 300) ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof UsageError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-      console.error(`send: ${error.message}\n\n${USAGE}`);
-      process.exit(2);
-    }
-    console.error(`send: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(2);
-  },
-);
+runCli('send', main);

@@ -1,10 +1,10 @@
 /**
- * What the ops CLIs (replay, redrive) share about arguments: one error type for
- * bad usage, the parsers for instants and numbers, and the exit-code policy:
- * usage problems print ONE line on stderr and exit 2 before any AWS call, so a
- * typo can never half-run an operation.
+ * What every ops CLI (send, job, replay, redrive, reconcile) shares about
+ * arguments: one error type for bad usage, the parsers for instants and
+ * numbers, and the exit-code policy: usage problems print ONE line on stderr
+ * and exit 2 before any I/O, so a typo can never half-run an operation.
  */
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { parseArgs, type ParseArgsConfig, type ParseArgsOptionsConfig } from 'node:util';
 import { OutputsFileError } from './outputs';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -14,6 +14,30 @@ export class UsageError extends Error {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/**
+ * node:util's parseArgs for the CLIs. A negative number after a flag that takes
+ * a value (`--max -1`) is that flag's value, so the tool's own check answers
+ * ("--max must be a positive integer, got "-1""), not parseArgs' "ambiguous".
+ */
+export function parseCliArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  const valued = new Set(
+    Object.entries(config.options ?? {}).flatMap(([name, option]) => (option.type === 'string' ? [`--${name}`, ...(option.short ? [`-${option.short}`] : [])] : [])),
+  );
+  const given = config.args ?? [];
+  const args: string[] = [];
+  for (let index = 0; index < given.length; index += 1) {
+    const arg = given[index];
+    const next = given[index + 1];
+    if (valued.has(arg) && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${arg}=${next}`);
+      index += 1;
+    } else {
+      args.push(arg);
+    }
+  }
+  return parseArgs<T>({ ...config, args });
 }
 
 /**
@@ -46,7 +70,7 @@ export function toUsageError(error: unknown): UsageError | undefined {
 /** node:util parseArgs for a CLI's options (no positionals, unknown options refused), its errors as UsageErrors. */
 export function parseOptions<T extends ParseArgsOptionsConfig>(argv: readonly string[], options: T) {
   try {
-    return parseArgs({ args: [...argv], allowPositionals: false, strict: true, options });
+    return parseCliArgs({ args: [...argv], allowPositionals: false, strict: true, options });
   } catch (error) {
     throw toUsageError(error) ?? error;
   }
@@ -130,5 +154,22 @@ export function oneLine(text: string): string {
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? ` (${error.cause.name}: ${error.cause.message})` : '';
-  return `${error.name}: ${error.message}${cause}`;
+  const hint = connectionHint(error);
+  return `${error.name}: ${error.message}${cause}${hint === undefined ? '' : `; ${hint}`}`;
+}
+
+export const NOT_RUNNING_HINT = 'nothing listens there: is the local stack running? (npm start)';
+
+/** Node's error codes anywhere in an error's causes (fetch and the SDK wrap the socket's error; happy eyeballs aggregates several). */
+function errorCodes(error: unknown, depth = 0): string[] {
+  if (typeof error !== 'object' || error === null || depth > 5) return [];
+  const own = 'code' in error && typeof error.code === 'string' ? [error.code] : [];
+  const cause = 'cause' in error ? errorCodes(error.cause, depth + 1) : [];
+  const aggregated = 'errors' in error && Array.isArray(error.errors) ? error.errors.flatMap((inner: unknown) => errorCodes(inner, depth + 1)) : [];
+  return [...own, ...cause, ...aggregated];
+}
+
+/** What to tell an operator whose call found no server: the tools' default target is the local stack. */
+export function connectionHint(error: unknown): string | undefined {
+  return errorCodes(error).includes('ECONNREFUSED') ? NOT_RUNNING_HINT : undefined;
 }
