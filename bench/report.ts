@@ -364,7 +364,7 @@ function costSection(cost: NonNullable<Report['cost']>): string {
   return parts.join('\n');
 }
 
-/** The reconciler's sweep, per 10,000 stuck jobs (design 6.2): its own lines, beside the per-delivery ones. */
+/** The reconciler's sweep, per 10,000 stuck jobs (docs/architecture.md, "Open jobs and the reconciler"): its own lines, beside the per-delivery ones. */
 export function sweepCostSection(sweep: ReturnType<typeof sweepCost>): string[] {
   return [
     'Reconciler sweep with 10,000 stuck jobs in the open-jobs index (defaults: every shard queried, 100 provider calls at one per 2 s; from DynamoDB\'s capacity rules and the sweep\'s bounds):',

@@ -209,7 +209,7 @@ export class JobWorker extends Construct {
 }
 
 /**
- * The sparse, sharded open-jobs index the reconciler queries (design 6.2).
+ * The sparse, sharded open-jobs index the reconciler queries (docs/architecture.md, "Open jobs and the reconciler").
  * Only items carrying both keys are in it, so it holds open jobs only. Its
  * write cost: one index write when a job opens and one when it closes (about
  * 2 WRU per job's life, on-demand); updates in between touch neither key nor a

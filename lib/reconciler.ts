@@ -1,5 +1,5 @@
 /**
- * Stuck jobs and reconciliation (design 6.2): a `reconciler` Lambda on an
+ * Stuck jobs and reconciliation (docs/architecture.md, "Open jobs and the reconciler"): a `reconciler` Lambda on an
  * EventBridge Scheduler schedule sweeps the jobs table's open-jobs index for
  * jobs open longer than `stuckAfter`, publishes `StuckJobs` (alarmed) and, when
  * a provider API key secret is configured, asks the provider's job API about

@@ -37,7 +37,7 @@ export interface WebhookIngestionStackProps extends StackProps {
    */
   readonly existingJobsTableName?: string;
   /**
-   * The reconciler of stuck jobs (design 6.2). It needs the open-jobs index on
+   * The reconciler of stuck jobs (docs/architecture.md, "Open jobs and the reconciler"). It needs the open-jobs index on
    * the jobs table: a created table has it; an existing one must have it too.
    *
    * @default true

@@ -1,5 +1,5 @@
 /**
- * The local stack's part of design 6.2: the provider job API simulator, and
+ * The local stack's part of the reconciliation (docs/architecture.md, "Open jobs and the reconciler"): the provider job API simulator, and
  * the reconciler handler on a short schedule (every 30 s by default; the real
  * one runs every 15 min), with `stuckAfter` as the template sets it unless
  * LOCAL_STUCK_AFTER_SECONDS says otherwise. The handler reads its key from the

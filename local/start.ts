@@ -287,7 +287,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanups.push(() => runner.stop());
 
-    // Design 6.2: the provider API simulator and the reconciler on a short schedule.
+    // Open jobs (docs/architecture.md): the provider API simulator and the reconciler on a short schedule.
     const reconcile = await startLocalReconciler({ shape, resources, clients: principals.reconciler, log, env: process.env });
     cleanups.push(() => reconcile.stop());
 

@@ -114,7 +114,7 @@ export const DEFAULTS = {
    * growing the item towards DynamoDB's 400 KB item limit.
    */
   historyMaxEntries: 100,
-  /** Reconciler (design 6.2): how often it sweeps, and when an open job counts as stuck. */
+  /** Reconciler (docs/architecture.md, "Open jobs and the reconciler"): how often it sweeps, and when an open job counts as stuck. */
   reconcileIntervalMinutes: 15,
   stuckAfterSeconds: 2 * 60 * 60,
   /** Past this age a job still open at the provider (or unknown to it) is flagged for ops, never guessed. */
@@ -155,7 +155,7 @@ export const DEFAULTS = {
   jobEventsMaxRecordAgeSeconds: 6 * 60 * 60,
 } as const;
 
-/** The provider's job API (design section 1). */
+/** The provider's job API (docs/architecture.md, "The provider"). */
 export const PROVIDER_API = {
   /** `GET ${base}${jobPath}${encodeURIComponent(jobId)}` */
   jobPath: '/v1/jobs/',
@@ -166,7 +166,7 @@ export const PROVIDER_API = {
 export const RECONCILE_DELIVERY_PREFIX = 'reconcile:';
 
 /**
- * The sparse, sharded GSI over open jobs (design 6.2). Only an open job carries
+ * The sparse, sharded GSI over open jobs (docs/architecture.md, "Open jobs and the reconciler"). Only an open job carries
  * its two keys: the worker sets them with the update that opens the job and
  * removes them with the update that closes it. The shard is derived from the
  * job id (`openJobShard`), so writes spread over `shards` index partitions;
@@ -230,7 +230,7 @@ export function isStackOwnedJobAttribute(name: string): boolean {
   return STACK_OWNED_JOB_ATTRIBUTES.has(name);
 }
 
-/** Exact `CfnOutput` keys (design section 3), also written by the local stack. */
+/** Exact `CfnOutput` keys (README, "Configuration"), also written by the local stack. */
 export const OUTPUT_KEYS = {
   webhookUrl: 'WebhookUrl',
   jobsTableName: 'JobsTableName',
@@ -258,7 +258,7 @@ export const DEPLOY_OUTPUT_KEYS = {
   dashboardName: 'DashboardName',
 } as const;
 
-/** Outputs of the reconciler (design 6.2), present only when it is deployed (and the key when configured). */
+/** Outputs of the reconciler (docs/architecture.md, "Open jobs and the reconciler"), present only when it is deployed (and the key when configured). */
 export const RECONCILE_OUTPUT_KEYS = {
   providerApiUrl: 'ProviderApiUrl',
   /** The secret's ARN, never its value. */

@@ -1,8 +1,8 @@
 /**
  * A stand-in for the provider's job API, for the local stack and the tests.
  *
- * Implements: `GET /v1/jobs/{job_id}` with header `X-Api-Key` (design section
- * 1, from the provider's public docs): 200 with `id`, `status`, `progress`,
+ * Implements: `GET /v1/jobs/{job_id}` with header `X-Api-Key` (docs/architecture.md,
+ * "The provider", from the provider's public docs): 200 with `id`, `status`, `progress`,
  * `output_url`, `error`, `created_at`, `duration_seconds`, `billing_status`
  * (plus `model`, `output_format`, `bg_type`, `credits_used`); 401 without the
  * key or with another; 404 for a job the key has not created. A job's state is

@@ -18,7 +18,7 @@ export interface LocalEndpoints {
   readonly dynamodb: string;
   readonly sqs: string;
   readonly s3: string;
-  /** The provider job API simulator: base URL without a path (design 6.2). */
+  /** The provider job API simulator: base URL without a path (docs/architecture.md, "Open jobs and the reconciler"). */
   readonly providerApi?: string;
   /** The key the simulator checks (a throwaway, per local stack). */
   readonly providerApiKey?: string;

@@ -45,7 +45,7 @@ const PROVIDER_STATUS: Record<EventType, string> = {
   'job.failed': 'failed',
 };
 
-/** The canonical payload of design section 1, with realistic values for each event. */
+/** The canonical payload (docs/architecture.md, "The provider"), with realistic values for each event. */
 export function buildPayload(event: EventType, options: PayloadOptions): Record<string, unknown> {
   const model = options.model ?? 'original';
   const outputFormat = options.outputFormat ?? 'webm';

@@ -4,7 +4,7 @@
  * its own timestamp, as providers do on retries; the body, and so the
  * delivery, stays the same.
  *
- * The strict provider (design section 1, the one the figures count) treats
+ * The strict provider (docs/architecture.md, "The provider", the one the figures count) treats
  * every 4xx as final and retries only 5xx and no answer (reset, time-out), at
  * most 3 times. It ignores Retry-After, as many providers do. The lenient one
  * retries every non-2xx, 11 times.

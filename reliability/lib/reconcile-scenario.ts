@@ -1,6 +1,6 @@
 /**
  * The reconciler under an outage longer than the strict provider's retries
- * (design 6.2): the receiver is unreachable while some jobs finish, the
+ * (docs/architecture.md, "Open jobs and the reconciler"): the receiver is unreachable while some jobs finish, the
  * provider (a strict one: a few retries within seconds, then it gives up) never
  * delivers their terminal webhooks, and after the outage the reconciler's
  * sweeps, asking the provider API simulator, must bring every job to the

@@ -1,5 +1,5 @@
 /**
- * The open-jobs index keys (design 6.2): which shard a job's index entry lives
+ * The open-jobs index keys (docs/architecture.md, "Open jobs and the reconciler"): which shard a job's index entry lives
  * on, and the two attributes that put a job in the index. The worker sets them
  * when a job opens; a product that creates its job items before the provider's
  * `job.started` arrives sets them itself with `openJobAttributes`, so a job

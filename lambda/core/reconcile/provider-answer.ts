@@ -1,5 +1,5 @@
 /**
- * The provider's job API answer (design section 1), validated and mapped to
+ * The provider's job API answer (docs/architecture.md, "The provider"), validated and mapped to
  * what the reconciler does with it. Its pages disagree on status names, so only
  * `completed` and `failed` mean anything here; every other status, known
  * (`pending`, `created`, `processing`) or not, means "still open". An answer
@@ -74,7 +74,7 @@ export function readJobAnswer(jobId: string, text: string): AnswerReading {
 }
 
 /**
- * `reconcile:<jobId>:<status>` (design 6.2). A job id the delivery-id pattern
+ * `reconcile:<jobId>:<status>` (docs/architecture.md, "Open jobs and the reconciler"). A job id the delivery-id pattern
  * cannot carry (other characters, or too long) is replaced by a hash of it,
  * so the id stays deterministic: the same answer always makes the same delivery.
  */

@@ -1,5 +1,5 @@
 /**
- * One reconciler sweep (design 6.2), over ports only:
+ * One reconciler sweep (docs/architecture.md, "Open jobs and the reconciler"), over ports only:
  *
  * 1. Query every shard of the open-jobs index for jobs opened before
  *    now - stuckAfter: the stuck jobs.

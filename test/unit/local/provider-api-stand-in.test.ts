@@ -1,6 +1,6 @@
 /**
- * The provider job API stand-in against what the provider documents (design
- * section 1): the path, the X-Api-Key header, the answer's fields, 401 and 404;
+ * The provider job API stand-in against what the provider documents (docs/architecture.md,
+ * "The provider"): the path, the X-Api-Key header, the answer's fields, 401 and 404;
  * and the reconciler's own adapter talking to it over loopback.
  */
 import { HttpProviderJobApi } from '../../../lambda/adapters/provider-job-api';
