@@ -2,8 +2,9 @@
  * `npm pack` (and `npm publish`) run this as `prepack`: the construct library
  * as it ships, in `dist/`:
  *
- * - `dist/lib/`, `dist/lambda/core/`: lib/index.ts and what it imports, compiled
- *   to CommonJS with declarations (tsconfig.build.json);
+ * - `dist/lib/`, `dist/lambda/`: lib/index.ts and what it imports (the contract,
+ *   the open-jobs helper, the provider URL check), compiled to CommonJS with
+ *   declarations (tsconfig.build.json);
  * - `dist/bundles/<handler>/index.mjs`: every Lambda handler bundled with exactly
  *   lib/bundling.ts's options, the bundles the tests load and invoke, which the
  *   installed constructs deploy as they are (lib/function-code.ts).
