@@ -155,7 +155,7 @@ function receiverSection(r: ReceiverOverheadResult, old: Report['receiverOld'], 
 function bundlesSection(b: BundlesResult): string {
   const parts = ['## 3. Lambda bundles', ''];
   parts.push(
-    "Built with esbuild from `bundleBuildOptions` in lib/bundling.ts, the same options `createNodeFunction` hands CDK's `NodejsFunction` " +
+    "Built with esbuild from `bundleBuildOptions` in lib/bundling.ts, the same options CDK's local bundling of `createNodeFunction` (lib/function-code.ts) and the package's prebuilt bundles are built with " +
       `(bundle, minify, ESM, platform node, target \`${b.target}\`, main fields module,main, the createRequire banner, no externals, no source map, ` +
       'and BUNDLE_ALIASES, which replaces `@aws-sdk/credential-provider-node` with the environment provider of lambda/adapters/lambda-credentials.ts), ' +
       'plus a metafile for the package breakdown: the first two rows are what CDK deploys and what the goals judge. ' +

@@ -9,16 +9,17 @@
  * package (lib/function-code.ts), so the app needs neither esbuild nor Docker.
  */
 
-// The constructs and their props. The stack composes all four; an app may compose them itself.
+// The constructs and their props. The stack composes them all; an app may compose them itself.
 export { WebhookIngestion, type WebhookIngestionProps } from './webhook-ingestion';
 export { JobWorker, addOpenJobsIndex, type JobWorkerProps } from './job-worker';
 export { Operations, type OperationsAlarms, type OperationsProps } from './operations';
 export { Reconciler, type ReconcilerAlarms, type ReconcilerProps } from './reconciler';
+export { JobEvents, type JobEventsProps } from './job-events';
 export { WebhookIngestionStack, type WebhookIngestionStackProps } from './webhook-ingestion-stack';
 export { PropsValidationError } from './secure-defaults';
 
 // What the ops tools need, for the operators' own role (the reconciler's is Reconciler.grantSweep).
-export { grantRedrive, grantReplay, type ReplayGrantOptions } from './operator-grants';
+export { grantConsole, grantEventsRedrive, grantRedrive, grantReplay, type ReplayGrantOptions } from './operator-grants';
 
 // A product that creates its job items before the provider's first webhook opts them in to reconciliation.
 export { openJobAttributes, openJobShard, type OpenJobAttributes } from '../lambda/core/reconcile/open-jobs';

@@ -5,7 +5,7 @@
  * review queue. Teams subscribe their own targets to `eventBus` in their own
  * CDK code (see the README).
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicies, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -13,7 +13,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -93,6 +92,15 @@ export interface JobEventsProps {
   readonly alarmTopic?: sns.ITopic;
   /** Stream iterator age that means events are late (the publisher fails or is throttled). @default Duration.minutes(5) */
   readonly iteratorAgeThreshold?: Duration;
+  /**
+   * Dev and test stacks only: everything this construct creates (the
+   * publisher's log group, a created bus) is deleted with the stack, or when it
+   * leaves the stack, instead of being retained. Never in production: the log is
+   * the record of what was published.
+   *
+   * @default false - retained (see the README's teardown section)
+   */
+  readonly destroyOnRemoval?: boolean;
 }
 
 export interface JobEventsAlarms {
@@ -106,7 +114,7 @@ export interface JobEventsAlarms {
 /** Publishes every status change of a job to EventBridge, once per transition (at least once on the wire). */
 export class JobEvents extends Construct {
   public readonly eventBus: events.IEventBus;
-  public readonly publisher: NodejsFunction;
+  public readonly publisher: lambda.Function;
   public readonly publisherRole: iam.Role;
   public readonly publisherLogGroup: logs.LogGroup;
   public readonly eventSource: DynamoEventSource;
@@ -120,6 +128,8 @@ export class JobEvents extends Construct {
   constructor(scope: Construct, id: string, props: JobEventsProps) {
     super(scope, id);
     validateJobEventsProps(props);
+    // An aspect: it reaches every resource created below, at synth.
+    if (props.destroyOnRemoval) RemovalPolicies.of(this).destroy();
     this.eventBus = props.existingEventBusObj ?? new events.EventBus(this, 'Bus', { description: 'Job status changes of the webhook ingestion stack', ...props.eventBusProps });
 
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {

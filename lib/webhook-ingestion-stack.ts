@@ -7,12 +7,12 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ARCHIVE_PREFIX, DEPLOY_OUTPUT_KEYS, OPEN_JOBS_INDEX, OUTPUT_KEYS, RECONCILE_OUTPUT_KEYS } from '../lambda/core/contract';
+import { DEPLOY_OUTPUT_KEYS, OUTPUT_KEYS, RECONCILE_OUTPUT_KEYS } from '../lambda/core/contract';
 import { JobEvents, type JobEventsProps } from './job-events';
 import { JobWorker, type JobWorkerProps } from './job-worker';
-import { ProblemCollector, acknowledgeWildcardResource, grantKeyUse } from './secure-defaults';
+import { ProblemCollector } from './secure-defaults';
 import { Operations, type OperationsProps } from './operations';
-import { grantRedrive, grantReplay, type ReplayGrantOptions } from './operator-grants';
+import { grantConsole, grantEventsRedrive, grantRedrive, grantReplay, type ReplayGrantOptions } from './operator-grants';
 import { Reconciler, type ReconcilerProps } from './reconciler';
 import { WebhookIngestion, type WebhookIngestionProps } from './webhook-ingestion';
 
@@ -124,6 +124,7 @@ export class WebhookIngestionStack extends Stack {
     if (props.deployJobEvents !== false) {
       this.jobEvents = new JobEvents(this, 'JobEvents', {
         deployQualityReview: true,
+        destroyOnRemoval,
         ...props.jobEventsProps,
         jobsTable: this.worker.jobsTable,
         alarmTopic: this.operations.alarmTopic,
@@ -193,101 +194,17 @@ export class WebhookIngestionStack extends Stack {
     });
   }
 
-  /**
-   * What `npm run replay` calls, and nothing more: list the archive's `raw/`
-   * prefix and read its objects, send to the work queue and read job items (dry
-   * runs). Explicit actions rather than `grantRead`'s wildcards, so cdk-nag has
-   * nothing to excuse but the per-delivery object keys.
-   *
-   * `readSigningSecret` adds the secret read that `--verify --secret-arn` needs.
-   * Off by default: whoever reads the secret can forge deliveries.
-   */
-  public grantReplay(grantee: iam.IGrantable, options: { readonly readSigningSecret?: boolean } = {}): void {
-    const { queue } = this.ingestion;
-    this.grantArchiveRead(grantee);
-    iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
-    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem'], resourceArns: [this.worker.jobsTable.tableArn] });
-    grantKeyUse(queue.encryptionMasterKey, grantee, 'readWrite');
-    this.worker.jobsTable.encryptionKey?.grantDecrypt(grantee);
-    if (options.readSigningSecret) this.grantSigningSecretRead(grantee);
+  /** What `npm run replay` calls, and nothing more (lib/operator-grants.ts). */
+  public grantReplay(grantee: iam.IGrantable, options: ReplayGrantOptions = {}): void {
+    grantReplay(grantee, { ingestion: this.ingestion, worker: this.worker }, options);
   }
 
-  /**
-   * What the read-only views of `npm run console` call, and nothing that
-   * changes anything: job items and dedupe records (GetItem), the stuck jobs
-   * (Query on the open-jobs index), the archive
-   * (list raw/ and read its objects), the receiver's log lines
-   * (FilterLogEvents on its log group: refused deliveries are recorded only
-   * there), the charts' metrics (GetMetricData, which IAM cannot scope to a
-   * resource), and the DLQ's depth and a look at its messages (ReceiveMessage
-   * with a zero visibility timeout, so a look hides nothing). Nothing on the
-   * work queue: its health is the oldest message's age, a metric.
-   * The console's actions (replay, redrive) need `grantReplay` and
-   * `grantRedrive` on top.
-   *
-   * `readSigningSecret` adds the secret read that shows whether an archived
-   * signature verifies (`--secret-arn`). Off by default: whoever reads the
-   * secret can forge deliveries.
-   */
-  public grantConsole(grantee: iam.IGrantable, options: { readonly readSigningSecret?: boolean } = {}): void {
-    const { deliveriesTable, deadLetterQueue, receiverLogGroup } = this.ingestion;
-    const jobsTable = this.worker.jobsTable;
-    this.grantArchiveRead(grantee);
-    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem'], resourceArns: [jobsTable.tableArn, deliveriesTable.tableArn] });
-    // The stuck jobs: the open-jobs index the reconciler sweeps (projected keys only).
-    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: [`${jobsTable.tableArn}/index/${OPEN_JOBS_INDEX.name}`] });
-    iam.Grant.addToPrincipal({ grantee, actions: ['sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], resourceArns: [deadLetterQueue.queueArn] });
-    // CDK's log group ARN ends in `:*`, the form IAM checks FilterLogEvents against.
-    iam.Grant.addToPrincipal({ grantee, actions: ['logs:FilterLogEvents'], resourceArns: [receiverLogGroup.logGroupArn] });
-    iam.Grant.addToPrincipal({ grantee, actions: ['cloudwatch:GetMetricData'], resourceArns: ['*'] });
-    jobsTable.encryptionKey?.grantDecrypt(grantee);
-    deliveriesTable.encryptionKey?.grantDecrypt(grantee);
-    deadLetterQueue.encryptionMasterKey?.grantDecrypt(grantee);
-    if (options.readSigningSecret) this.grantSigningSecretRead(grantee);
-    if (Construct.isConstruct(grantee.grantPrincipal)) {
-      acknowledgeWildcardResource(
-        grantee.grantPrincipal,
-        '*',
-        'The console\'s charts call cloudwatch:GetMetricData, which supports no resource-level permission (Service Authorization Reference); it reads metric values only.',
-      );
-    }
+  /** What the read-only views of `npm run console` call (lib/operator-grants.ts). */
+  public grantConsole(grantee: iam.IGrantable, options: ReplayGrantOptions = {}): void {
+    grantConsole(grantee, { ingestion: this.ingestion, worker: this.worker }, options);
   }
 
-  /** List the archive's raw/ prefix and read its objects: replay and the console. */
-  private grantArchiveRead(grantee: iam.IGrantable): void {
-    const { archiveBucket } = this.ingestion;
-    const archiveObjects = archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`);
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:ListBucket'],
-      resourceArns: [archiveBucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${ARCHIVE_PREFIX}*`] } },
-    });
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [archiveObjects] });
-    archiveBucket.encryptionKey?.grantDecrypt(grantee);
-    // Principals outside the construct tree (an account, a service) carry no policy to check.
-    if (Construct.isConstruct(grantee.grantPrincipal)) {
-      acknowledgeWildcardResource(
-        grantee.grantPrincipal,
-        archiveObjects,
-        'Replay and the console read archived deliveries by key; keys are per delivery, so the resource is the raw/* prefix of the archive bucket only (GetObject only).',
-      );
-    }
-  }
-
-  private grantSigningSecretRead(grantee: iam.IGrantable): void {
-    iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:GetSecretValue'], resourceArns: [this.ingestion.signingSecretResourceArn] });
-    this.ingestion.signingSecret.encryptionKey?.grantDecrypt(grantee);
-  }
-
-  /**
-   * What `npm run redrive` calls: read the DLQ's ARN and depth, start and follow
-   * SQS's message move task from it (the task receives and deletes as the
-   * caller), or move by hand (receive, delete), and send to the work queue. The
-   * work queue's ARN is derived from its URL, so nothing is read from it. No
-   * CancelMessageMoveTask: the tool never cancels (`aws sqs
-   * cancel-message-move-task` needs an operator's own grant).
-   */
+  /** What `npm run redrive` calls (lib/operator-grants.ts). */
   public grantRedrive(grantee: iam.IGrantable): void {
     grantRedrive(grantee, this.ingestion);
   }
@@ -320,19 +237,9 @@ export class WebhookIngestionStack extends Stack {
     return operator;
   }
 
-  /**
-   * What `npm run events -- --redrive` calls: take the given-up batches off the
-   * failure queue, read their records back from the jobs table's stream, put
-   * their events on the bus. Nothing when the stack has no job events.
-   */
+  /** What `npm run events -- --redrive` calls (lib/operator-grants.ts); nothing when the stack has no job events. */
   public grantEventsRedrive(grantee: iam.IGrantable): void {
-    if (this.jobEvents === undefined) return;
-    const { failureQueue, eventBus } = this.jobEvents;
-    const streamArn = this.worker.jobsTable.tableStreamArn;
-    iam.Grant.addToPrincipal({ grantee, actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], resourceArns: [failureQueue.queueArn] });
-    if (streamArn !== undefined) iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetShardIterator', 'dynamodb:GetRecords'], resourceArns: [streamArn] });
-    eventBus.grantPutEventsTo(grantee);
-    this.worker.jobsTable.encryptionKey?.grantDecrypt(grantee);
+    if (this.jobEvents !== undefined) grantEventsRedrive(grantee, { jobEvents: this.jobEvents, worker: this.worker });
   }
 
   /**

@@ -12,14 +12,13 @@
  * read back from the jobs table's stream within its 24 hours (see
  * `lib/events-redrive.ts`); exit code 1 when a batch is left over.
  */
-import { parseArgs } from 'node:util';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { EventBridgeBus } from '../lambda/adapters/eventbridge-bus';
 import { LOCAL_OUTPUT_KEYS, OUTPUT_KEYS } from '../lambda/core/contract';
 import { LOCAL_CREDENTIALS, clientsForOutputs, regionFromQueueUrl } from './lib/clients';
-import { EXIT, UsageError, parsePositiveNumber, runCli } from './lib/cli-usage';
+import { EXIT, parseCliArgs, parsePositiveNumber, runCli, UsageError } from './lib/cli-usage';
 import { eventLine, parseEnvelope } from './lib/event-lines';
 import { redriveJobEvents } from './lib/events-redrive';
 import { LOCAL_OUTPUTS_FILE, readOutputsFile, type StackOutputs } from './lib/outputs';
@@ -62,7 +61,7 @@ async function redrive(outputs: StackOutputs, max: number | undefined): Promise<
 }
 
 export async function main(argv: readonly string[] = process.argv.slice(2), signal?: AbortSignal): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCliArgs({
     args: [...argv],
     options: {
       outputs: { type: 'string' },
@@ -79,8 +78,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2), sign
     process.stdout.write(USAGE);
     return EXIT.ok;
   }
+  // Every argument is checked before the outputs file is read.
+  const max = parsePositiveNumber('--max', values.max, { integer: true });
+  if (max !== undefined && !values.redrive) throw new UsageError('--max goes with --redrive');
   const outputs = readOutputsFile(values.outputs ?? LOCAL_OUTPUTS_FILE);
-  if (values.redrive) return redrive(outputs, parsePositiveNumber('--max', values.max, { integer: true }));
+  if (values.redrive) return redrive(outputs, max);
   const queueUrl = values.queue ?? outputs.JobEventsTapQueueUrl;
   if (queueUrl === undefined) {
     throw new UsageError(

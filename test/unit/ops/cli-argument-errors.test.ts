@@ -48,6 +48,7 @@ const BAD_VALUES: Record<string, { readonly args: readonly string[]; readonly li
   replay: { args: ['--from', 'tuesday', '--to', '2026-11-27T11:00:00Z'], line: /^replay: --from "tuesday" is not an ISO 8601/ },
   redrive: { args: ['--max', '-1'], line: /^redrive: --max must be a positive integer, got "-1"/ },
   reconcile: { args: ['--stuck-after', 'soon'], line: /^reconcile: --stuck-after must be a positive integer, got "soon"/ },
+  events: { args: ['--redrive', '--max', '-1'], line: /^events: --max must be a positive integer, got "-1"/ },
 };
 
 function expectOneUsageLine(result: ToolRun, line: RegExp): void {
