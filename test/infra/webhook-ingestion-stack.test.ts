@@ -214,7 +214,14 @@ describe('teardown', () => {
     });
 
     it('leaves an existing jobs table alone (it is imported, not a resource of the stack)', () => {
-      const withTable = synthesize({ destroyOnRemoval: true, existingJobsTableName: 'product-jobs' }, { bundle: false });
+      const withTable = synthesize(
+        {
+          destroyOnRemoval: true,
+          existingJobsTableName: 'product-jobs',
+          existingJobsTableStreamArn: 'arn:aws:dynamodb:eu-west-1:111122223333:table/product-jobs/stream/2026-01-01T00:00:00.000',
+        },
+        { bundle: false },
+      );
       const tables = Object.values(withTable.template.findResources('AWS::DynamoDB::Table'));
       expect(tables.map((table) => (table.Properties as { KeySchema: { AttributeName: string }[] }).KeySchema[0].AttributeName)).toEqual(['deliveryId']);
     });
