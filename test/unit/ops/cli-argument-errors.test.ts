@@ -49,6 +49,7 @@ const BAD_VALUES: Record<string, { readonly args: readonly string[]; readonly li
   redrive: { args: ['--max', '-1'], line: /^redrive: --max must be a positive integer, got "-1"/ },
   reconcile: { args: ['--stuck-after', 'soon'], line: /^reconcile: --stuck-after must be a positive integer, got "soon"/ },
   events: { args: ['--redrive', '--max', '-1'], line: /^events: --max must be a positive integer, got "-1"/ },
+  console: { args: ['--port', '70000'], line: /^console: --port must be at most 65535, got "70000"/ },
 };
 
 function expectOneUsageLine(result: ToolRun, line: RegExp): void {
