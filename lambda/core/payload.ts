@@ -106,19 +106,29 @@ export function isEventType(value: string | undefined): value is EventType {
   return value !== undefined && (EVENT_TYPES as readonly string[]).includes(value);
 }
 
-/** Strict ISO-8601 with a zone; normalised to UTC milliseconds, or undefined when malformed. */
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * Strict ISO-8601 with a zone; normalised to UTC milliseconds (extra fraction
+ * digits cut, as Date.parse does), or undefined when malformed. The instant is
+ * built from the fields, not with Date.parse: where a string is out of range
+ * (24:00, 30 February) the language lets Date.parse guess (V8 rolls it over),
+ * and the signed timestamp and the job's event time must not be guessed.
+ */
 export function normaliseInstant(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.exec(value);
-  if (!match) return undefined;
-  const [, year, month, day, hour, minute, second, , zone] = match;
-  const m = Number(month);
-  const d = Number(day);
-  if (m < 1 || m > 12 || d < 1 || d > new Date(Date.UTC(Number(year), m, 0)).getUTCDate()) return undefined;
-  if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return undefined;
-  if (zone !== 'Z' && (Number(zone.slice(1, 3)) > 23 || Number(zone.slice(4, 6)) > 59)) return undefined;
-  const millis = Date.parse(value);
-  return Number.isNaN(millis) ? undefined : new Date(millis).toISOString();
+  const match = value === undefined ? null : INSTANT.exec(value);
+  if (match === null) return undefined;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+  const [fraction, sign, zoneHours, zoneMinutes] = match.slice(7);
+  if (hour > 23 || minute > 59 || second > 59 || Number(zoneHours) > 23 || Number(zoneMinutes) > 59) return undefined;
+  const date = new Date(0);
+  // setUTCFullYear, not Date.UTC, which reads the years 0-99 as 1900-1999.
+  date.setUTCFullYear(year, month - 1, day);
+  // A month or a day out of range (month 13, day 0, 31 April, 29 February 2026) rolls over into another month.
+  if (date.getUTCMonth() !== month - 1) return undefined;
+  date.setUTCHours(hour, minute, second, Number((fraction ?? '').slice(0, 3).padEnd(3, '0')));
+  const offsetMinutes = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(zoneHours) * 60 + Number(zoneMinutes));
+  return new Date(date.getTime() - offsetMinutes * 60_000).toISOString();
 }
 
 /**

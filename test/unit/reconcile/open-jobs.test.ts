@@ -16,6 +16,13 @@ describe('the open-jobs index keys', () => {
       );
     });
 
+    it('keeps every job on the shard earlier releases gave it (the shard is stored on open job items)', () => {
+      // Known answers: the first four bytes of SHA-256 of the UTF-8 id, modulo 16
+      expect(openJobShard('job_8f3a')).toBe(14);
+      expect(openJobShard('job_1')).toBe(15);
+      expect(openJobShard('é-job')).toBe(15);
+    });
+
     it('spreads sequential job ids evenly over the shards', () => {
       // Act
       const counts = new Array<number>(OPEN_JOBS_INDEX.shards).fill(0);
@@ -42,6 +49,22 @@ describe('the open-jobs index keys', () => {
       ['an invalid date', 'job_1', new Date(Number.NaN)],
     ])('refuses %s', (_what, jobId, openedAt) => {
       expect(() => openJobAttributes(jobId, openedAt)).toThrow(RangeError);
+    });
+
+    it('says which argument is wrong', () => {
+      expect(() => openJobAttributes('', NOW)).toThrow(new RangeError('openJobAttributes: jobId must be a non-empty string'));
+      expect(() => openJobAttributes(42 as unknown as string, NOW)).toThrow(new RangeError('openJobAttributes: jobId must be a non-empty string'));
+      expect(() => openJobAttributes('job_1', '2026-11-27T10:00:00')).toThrow(
+        new RangeError('openJobAttributes: openedAt must be a valid instant (ISO 8601 with a zone, or a Date)'),
+      );
+    });
+
+    it('accepts a time with a negative offset', () => {
+      expect(openJobAttributes('job_1', '2026-11-27T05:00:00-05:00').openedAt).toBe('2026-11-27T10:00:00.000Z');
+    });
+
+    it('refuses a time whose zone-like text is not at its end (read in the machine zone otherwise)', () => {
+      expect(() => openJobAttributes('job_1', 'Zone 27 Nov 2026 10:00')).toThrow(RangeError);
     });
   });
 
