@@ -72,8 +72,8 @@ export interface ApplyOptions {
   readonly force: boolean;
 }
 
+/** Every status the worker writes (the job-events stream filter passes exactly these). */
 export const JOB_STATUSES: readonly JobStatus[] = ['started', 'completed', 'failed'];
-export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed'];
 
 /**
  * Fields describing the job (not its outcome): an applied event overwrites them,
@@ -159,7 +159,7 @@ export function beats(current: JobItem | undefined, event: JobEvent, options: Ap
   if (rankOf(statusOf(event.event)) === 2) return true;
   const order = compareKeys(event, current);
   if (order === undefined) return true;
-  return order === 0 ? options.force : order > 0;
+  return order > 0 || (order === 0 && options.force);
 }
 
 /** The event's origin, `webhook` unless told otherwise. */
@@ -175,9 +175,9 @@ export function hasDelivery(current: JobItem | undefined, deliveryId: string): b
 export function decide(current: JobItem | undefined, event: JobEvent, options: ApplyOptions): Decision {
   if (!options.force && hasDelivery(current, event.deliveryId)) return 'duplicate';
   if (beats(current, event, options)) return 'apply';
+  // A terminal event loses only to a terminal winner (it beats `started`), so here both are terminal.
   const status = statusOf(event.event);
-  const bothTerminal = rankOf(status) === 2 && rankOf(current?.status) === 2;
-  return bothTerminal && current?.status !== status ? 'conflict' : 'stale';
+  return rankOf(status) === 2 && current?.status !== status ? 'conflict' : 'stale';
 }
 
 /** A full history takes no more entries; the write counts the one it drops in `historyDropped`. */

@@ -68,3 +68,59 @@ describe('PutEvents entries', () => {
     });
   });
 });
+
+describe('PutEvents entries, at their bounds', () => {
+  it('keeps the whole detail of an entry of exactly the request size', () => {
+    // Prepare
+    const message = jobEventOf(change(startedItem(), completedItem({ userId: 'u_1' })))!;
+    const exact = prepareEntry(message).size;
+
+    // Act
+    const fits = prepareEntry(message, exact);
+    const over = prepareEntry(message, exact - 1);
+
+    // Assess
+    expect(fits).toMatchObject({ productOmitted: false, size: exact });
+    expect(over.productOmitted).toBe(true);
+    expect(over.size).toBe(entrySize(over.entry));
+    expect(detailOf(over.entry)).toEqual({ ...JSON.parse(JSON.stringify(message.detail)), product: {}, productOmitted: 'too_large' });
+    expect(over.entry).toMatchObject({ source: JOB_EVENTS.source, detailType: 'Job Completed', time: message.time });
+  });
+
+  it('gives an entry a time only when the change has one', () => {
+    // Prepare
+    const message = jobEventOf(change(startedItem(), completedItem(), { changedAt: undefined }))!;
+
+    // Act
+    const prepared = prepareEntry(message);
+
+    // Assess
+    expect(prepared.entry).not.toHaveProperty('time');
+    expect(prepared.size).toBe(entrySize(prepared.entry));
+  });
+
+  it('fills a call up to exactly the request size, and starts the next one past it', () => {
+    expect(planCalls([{ key: 'a', size: 60 }, { key: 'b', size: 40 }, { key: 'c', size: 1 }], 100)).toEqual([[0, 1], [2]]);
+  });
+
+  it('counts a call from zero bytes again after it starts a new one', () => {
+    expect(planCalls([{ key: 'a', size: 70 }, { key: 'b', size: 70 }, { key: 'c', size: 30 }, { key: 'd', size: 1 }], 100)).toEqual([[0], [1, 2], [3]]);
+  });
+
+  it('forgets the jobs of a call once it starts a new one', () => {
+    expect(planCalls([{ key: 'a', size: 1 }, { key: 'a', size: 1 }, { key: 'b', size: 1 }, { key: 'a', size: 1 }])).toEqual([[0], [1, 2], [3]]);
+  });
+
+  it('sends an entry larger than a request on its own rather than never', () => {
+    expect(planCalls([{ key: 'a', size: 500 }, { key: 'b', size: 10 }], 100)).toEqual([[0], [1]]);
+  });
+
+  it('plans no call for no entry', () => {
+    expect(planCalls([])).toEqual([]);
+  });
+
+  it('fits 10 entries in a call, and an 11th in the next', () => {
+    const entries = Array.from({ length: 11 }, (_, index) => ({ key: `job_${index}`, size: 1 }));
+    expect(planCalls(entries).map((call) => call.length)).toEqual([10, 1]);
+  });
+});

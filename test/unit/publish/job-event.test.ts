@@ -113,3 +113,73 @@ describe('jobEventOf', () => {
     });
   });
 });
+
+describe('jobEventOf, on items it cannot fully read', () => {
+  it('publishes nothing for an item without a string job id', () => {
+    expect(jobEventOf(change(undefined, startedItem({ jobId: 42 })))).toBeUndefined();
+  });
+
+  it('publishes nothing for a REMOVE record, even one that carries a new image', () => {
+    expect(jobEventOf(change(undefined, startedItem(), { eventName: 'REMOVE' }))).toBeUndefined();
+  });
+
+  it('leaves out every field that is not a string where a string belongs', () => {
+    // Prepare
+    const item = completedItem({ model: 1, outputFormat: null, background: ['x'], inputRef: {}, outputUrl: 7, lastEventAt: 0, lastDeliveryId: false });
+
+    // Act
+    const detail = jobEventOf(change(startedItem(), item))?.detail;
+
+    // Assess
+    for (const name of ['model', 'outputFormat', 'background', 'inputRef', 'outputUrl', 'eventAt', 'deliveryId']) expect(detail).not.toHaveProperty(name);
+    expect(detail).toMatchObject({ eventId: 'job_8f3a#completed', status: 'completed', creditsUsed: 12 });
+  });
+
+  it.each([
+    ['a string', 'boom'],
+    ['null', null],
+    ['an error without a message', { code: 'c' }],
+    ['an error without a code', { message: 'm' }],
+    ['an error whose code is not a string', { code: 3, message: 'm' }],
+  ])('leaves out an error that is %s', (_what, error) => {
+    const detail = jobEventOf(change(startedItem(), startedItem({ status: 'failed', error })))?.detail;
+    expect(detail?.status).toBe('failed');
+    expect(detail).not.toHaveProperty('error');
+  });
+
+  it('keeps only the code and message of an error', () => {
+    const detail = jobEventOf(change(startedItem(), startedItem({ status: 'failed', error: { code: 'c', message: '', trace: 'x' } })))?.detail;
+    expect(detail?.error).toEqual({ code: 'c', message: '' });
+  });
+
+  it.each([
+    ['infinite', Infinity],
+    ['not a number', Number.NaN],
+    ['a string', '12'],
+  ])('leaves out credits that are %s, and keeps zero', (_what, creditsUsed) => {
+    expect(jobEventOf(change(startedItem(), completedItem({ creditsUsed })))?.detail).not.toHaveProperty('creditsUsed');
+    expect(jobEventOf(change(startedItem(), completedItem({ creditsUsed: 0 })))?.detail.creditsUsed).toBe(0);
+  });
+
+  it.each([
+    ['absent', undefined],
+    ['not an origin', 'email'],
+  ])('calls the origin webhook when it is %s (items from before origins were recorded)', (_what, lastOrigin) => {
+    expect(jobEventOf(change(startedItem(), completedItem({ lastOrigin })))?.detail.origin).toBe('webhook');
+  });
+
+  it.each(['webhook', 'replay', 'reconcile'])('carries the origin %s', (lastOrigin) => {
+    expect(jobEventOf(change(startedItem(), completedItem({ lastOrigin })))?.detail.origin).toBe(lastOrigin);
+  });
+
+  it('gives the event no time when the stream gave none', () => {
+    const message = jobEventOf(change(startedItem(), completedItem(), { changedAt: undefined }));
+    expect(message).toBeDefined();
+    expect(message).not.toHaveProperty('time');
+  });
+
+  it('publishes a change from one terminal status to the other, with the previous one', () => {
+    const message = jobEventOf(change(completedItem(), startedItem({ status: 'failed', error: { code: 'c', message: 'm' } })));
+    expect(message).toMatchObject({ detailType: JOB_EVENTS.detailTypes.failed, detail: { eventId: 'job_8f3a#failed', previousStatus: 'completed' } });
+  });
+});

@@ -121,3 +121,170 @@ describe('publishChanges', () => {
     expect(detailOf(bus.accepted[0])).toMatchObject({ productOmitted: 'too_large' });
   });
 });
+
+describe('publishChanges, in detail', () => {
+  const oneEach = (...jobIds: string[]) => jobIds.map((jobId) => jobChanges(jobId)[0]);
+
+  it('logs what a batch published, and nothing for a batch without events', async () => {
+    // Prepare
+    const changes = oneEach('a', 'b');
+    const recorded = ports(new ScriptedBus());
+    const quiet = ports(new ScriptedBus());
+
+    // Act
+    await publishChanges([...changes, change(startedItem(), startedItem({ note: 'x' }))], recorded);
+    await publishChanges([change(startedItem(), startedItem({ note: 'x' }))], quiet);
+
+    // Assess
+    expect(recorded.logs).toEqual([{ level: 'info', message: 'Job events published', attributes: { records: 3, events: 2, published: 2, retried: 0 } }]);
+    expect(quiet.logs).toEqual([]);
+    expect(quiet.metrics.size).toBe(0);
+  });
+
+  it('logs a partial failure with its codes before retrying, and counts only what got out', async () => {
+    // Prepare
+    const bus = new ScriptedBus([
+      (entries) => entries.map((_, index) => (index === 0 ? ok() : index === 1 ? throttled() : { ok: false, code: 'InternalFailure', retryable: true })),
+      (entries) => entries.map(() => throttled()),
+    ]);
+    const recorded = ports(bus);
+
+    // Act
+    const result = await publishChanges(oneEach('a', 'b', 'c'), recorded);
+
+    // Assess
+    expect(result).toEqual({ published: 3, unchanged: 0, retried: 4 });
+    expect(recorded.logs.slice(0, 2)).toEqual([
+      {
+        level: 'warn',
+        message: 'PutEvents partly failed; retrying the failed entries',
+        attributes: { failedEntries: 2, entries: 3, codes: { ThrottlingException: 1, InternalFailure: 1 }, attempt: 1, delayMs: 50 },
+      },
+      { level: 'warn', message: 'PutEvents partly failed; retrying the failed entries', attributes: { failedEntries: 2, entries: 2, codes: { ThrottlingException: 2 }, attempt: 2, delayMs: 100 } },
+    ]);
+    expect(recorded.metrics.get(METRIC.jobEventPublished)).toBe(3);
+    expect(recorded.metrics.get(METRIC.jobEventPublishRetried)).toBe(4);
+  });
+
+  it('caps the backoff at maxDelayMs', async () => {
+    // Prepare
+    const bus = new ScriptedBus([(entries) => entries.map(throttled), (entries) => entries.map(throttled), (entries) => entries.map(throttled)]);
+    const recorded = ports(bus);
+
+    // Act
+    await publishChanges(oneEach('a'), recorded, { baseDelayMs: 100, maxDelayMs: 150, reserveMs: 0 });
+
+    // Assess
+    expect(recorded.sleeps).toEqual([50, 75, 75]);
+  });
+
+  it('retries while exactly the reserve is left after the backoff, and gives up below it', async () => {
+    // Prepare: a 50 ms backoff with 9050 ms left leaves the 9000 ms reserve; with 9049 ms it would not
+    const retrying = ports(new ScriptedBus([(entries) => entries.map(throttled)]), { remainingMs: () => 9050 });
+    const giving = ports(new ScriptedBus([(entries) => entries.map(throttled)]), { remainingMs: () => 9049 });
+
+    // Act
+    const retried = await publishChanges(oneEach('a'), retrying);
+    const gaveUp = await publishChanges(oneEach('a'), giving);
+
+    // Assess
+    expect(retried).toMatchObject({ published: 1, retried: 1 });
+    expect(retried.failedSequenceNumber).toBeUndefined();
+    expect(gaveUp.failedSequenceNumber).toBeDefined();
+  });
+
+  it('reports the lowest record of a call when several fail, with every key of the first', async () => {
+    // Prepare
+    const changes = oneEach('a', 'b', 'c');
+    const denied = (entries: readonly BusEntry[]) => entries.map((_, index): PutOutcome => (index === 0 ? ok() : { ok: false, code: 'AccessDeniedException', retryable: false }));
+    const recorded = ports(new ScriptedBus([denied]));
+
+    // Act
+    const result = await publishChanges(changes, recorded);
+
+    // Assess
+    expect(result).toEqual({ published: 1, unchanged: 0, retried: 0, failedSequenceNumber: changes[1].sequenceNumber });
+    expect(recorded.logs).toEqual([
+      {
+        level: 'error',
+        message: 'Job events not published; the stream retries from the first one',
+        attributes: {
+          jobId: 'b',
+          eventId: 'b#started',
+          status: 'started',
+          deliveryId: 'dlv_started_1',
+          sequenceNumber: changes[1].sequenceNumber,
+          failedEntries: 2,
+          codes: { AccessDeniedException: 2 },
+          attempts: 1,
+          reason: 'permanent_error',
+        },
+      },
+    ]);
+    expect(recorded.metrics.get(METRIC.jobEventPublishFailed)).toBe(1);
+  });
+
+  it('gives up on a call where one failure is permanent, even when the others could be retried', async () => {
+    const mixed = (entries: readonly BusEntry[]) => entries.map((_, index): PutOutcome => (index === 0 ? throttled() : { ok: false, code: 'ValidationException', retryable: false }));
+    const recorded = ports(new ScriptedBus([mixed]));
+
+    const result = await publishChanges(oneEach('a', 'b'), recorded);
+
+    expect(result.failedSequenceNumber).toBeDefined();
+    expect(recorded.sleeps).toEqual([]);
+  });
+
+  it('retries a call whose answer does not have one outcome per entry', async () => {
+    // Prepare
+    const recorded = ports(new ScriptedBus([() => [ok()]]));
+
+    // Act
+    const result = await publishChanges(oneEach('a', 'b'), recorded);
+
+    // Assess
+    expect(result).toMatchObject({ published: 2, retried: 2 });
+    expect(recorded.logs[0].attributes).toMatchObject({ codes: { MalformedResponse: 2 } });
+  });
+
+  it.each<[string, unknown, Record<string, number>]>([
+    ['an error that is not the bus error', new TypeError('socket hang up'), { TypeError: 1 }],
+    ['something that is not an error', 'down', { Error: 1 }],
+  ])('retries a call that threw %s, named by what it was', async (_what, thrown, codes) => {
+    // Prepare
+    const bus = new ScriptedBus();
+    let first = true;
+    const throwing = {
+      put: async (entries: readonly BusEntry[]) => {
+        if (first) {
+          first = false;
+          throw thrown;
+        }
+        return bus.put(entries);
+      },
+    };
+    const recorded = ports(throwing);
+
+    // Act
+    const result = await publishChanges(oneEach('a'), recorded);
+
+    // Assess
+    expect(result).toMatchObject({ published: 1, retried: 1 });
+    expect(recorded.logs[0].attributes).toMatchObject({ codes });
+  });
+
+  it('logs an event sent without its product attributes, by its keys', async () => {
+    // Prepare
+    const big = change(startedItem(), completedItem({ notes: 'x'.repeat(300 * 1024) }));
+    const recorded = ports(new ScriptedBus());
+
+    // Act
+    await publishChanges([big], recorded);
+
+    // Assess
+    expect(recorded.logs[0]).toEqual({
+      level: 'warn',
+      message: 'Job event published without product attributes (too large)',
+      attributes: { jobId: 'job_8f3a', eventId: 'job_8f3a#completed', status: 'completed', deliveryId: 'dlv_completed_1', sequenceNumber: big.sequenceNumber },
+    });
+  });
+});

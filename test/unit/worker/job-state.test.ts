@@ -1,5 +1,5 @@
-import { DEFAULTS } from '../../../lambda/core/contract';
-import { applyToItem, beats, decide, type JobEvent, type JobItem } from '../../../lambda/core/job-state';
+import { DEFAULTS, EVENT_TYPES } from '../../../lambda/core/contract';
+import { JOB_STATUSES, applyToItem, beats, decide, statusOf, type JobEvent, type JobItem } from '../../../lambda/core/job-state';
 import { NOW, completed, failed, jobEvent } from './factories';
 
 const normal = { force: false };
@@ -10,6 +10,10 @@ function fold(events: readonly JobEvent[], seed?: JobItem, options = normal): Jo
 }
 
 describe('job state', () => {
+  it('lists in JOB_STATUSES exactly the statuses the events set (the job-events stream filter passes these)', () => {
+    expect([...JOB_STATUSES].sort()).toEqual(EVENT_TYPES.map(statusOf).sort());
+  });
+
   describe('decide', () => {
     it('applies the first event of a job that has no item yet', () => {
       // Prepare
@@ -325,6 +329,18 @@ describe('job state', () => {
       expect(item).toMatchObject({ model: 'pro', outputFormat: 'mov', inputRef: 'https://in.example.com/v.mp4' });
     });
 
+    it('adds no attribute an ignored event does not carry', () => {
+      // Prepare: a finished job without a model, and a late job.started without one either
+      const done = fold([completed({ model: undefined })]);
+
+      // Act
+      const item = applyToItem(done, jobEvent({ model: undefined }), normal, NOW);
+
+      // Assess
+      expect(Object.keys(item)).not.toContain('model');
+      expect(item.history?.at(-1)?.outcome).toBe('stale');
+    });
+
     it('changes nothing when the same delivery is applied twice', () => {
       // Prepare
       const once = fold([jobEvent(), completed()]);
@@ -450,6 +466,19 @@ describe('job state', () => {
       // Assess
       expect(lowerId).toBe(false);
       expect(sameId).toBe(true);
+    });
+
+    it('is the only way the started winner itself beats its own record', () => {
+      // Prepare: the item's own bookkeeping, without the delivery id list (so no duplicate guard)
+      const item = { ...fold([jobEvent({ deliveryId: 'b' })])!, deliveryIds: [] };
+
+      // Act
+      const unforced = beats(item, jobEvent({ deliveryId: 'b' }), normal);
+      const later = beats(item, jobEvent({ deliveryId: 'c' }), normal);
+
+      // Assess
+      expect(unforced).toBe(false);
+      expect(later).toBe(true);
     });
   });
 });
