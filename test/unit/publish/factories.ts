@@ -78,6 +78,8 @@ export function ports(bus: EventBus, options: { remainingMs?: () => number } = {
   const metrics = new Map<PublishMetricName, number>();
   const logs: RecordedPorts['logs'] = [];
   const sleeps: number[] = [];
+  // The invocation's budget shrinks as the publisher sleeps, as it would in Lambda; a retry loop that never gives up ends on it.
+  let slept = 0;
   const logger: PublishLogger = {
     info: (message, attributes) => logs.push({ level: 'info', message, attributes }),
     warn: (message, attributes) => logs.push({ level: 'warn', message, attributes }),
@@ -87,9 +89,12 @@ export function ports(bus: EventBus, options: { remainingMs?: () => number } = {
     bus,
     logger,
     count: (metric, value = 1) => metrics.set(metric, (metrics.get(metric) ?? 0) + value),
-    remainingMs: options.remainingMs ?? (() => 30_000),
+    remainingMs: options.remainingMs ?? (() => 30_000 - slept),
     sleep: async (ms) => {
       sleeps.push(ms);
+      slept += ms;
+      // A real sleep lets timers run: a publisher that loops forever then fails its test instead of hanging the runner.
+      await new Promise((resolve) => setImmediate(resolve));
     },
     random: () => 0.5,
     metrics,

@@ -224,6 +224,19 @@ describe('publishChanges, in detail', () => {
     expect(recorded.metrics.get(METRIC.jobEventPublishFailed)).toBe(1);
   });
 
+  it('counts nothing published for a call of which nothing got out', async () => {
+    // Prepare
+    const denied = (entries: readonly BusEntry[]) => entries.map((): PutOutcome => ({ ok: false, code: 'AccessDeniedException', retryable: false }));
+    const recorded = ports(new ScriptedBus([denied]));
+
+    // Act
+    const result = await publishChanges(oneEach('a', 'b'), recorded);
+
+    // Assess
+    expect(result).toMatchObject({ published: 0, failedSequenceNumber: expect.any(String) });
+    expect(recorded.metrics.has(METRIC.jobEventPublished)).toBe(false);
+  });
+
   it('gives up on a call where one failure is permanent, even when the others could be retried', async () => {
     const mixed = (entries: readonly BusEntry[]) => entries.map((_, index): PutOutcome => (index === 0 ? throttled() : { ok: false, code: 'ValidationException', retryable: false }));
     const recorded = ports(new ScriptedBus([mixed]));
