@@ -74,11 +74,12 @@ export interface RecordedPorts extends PublisherPorts {
   readonly sleeps: number[];
 }
 
-export function ports(bus: EventBus, options: { remainingMs?: () => number } = {}): RecordedPorts {
+/** `budgetMs`: the invocation's time left at the start; it shrinks as the publisher sleeps, as it would in Lambda. */
+export function ports(bus: EventBus, options: { budgetMs?: number } = {}): RecordedPorts {
   const metrics = new Map<PublishMetricName, number>();
   const logs: RecordedPorts['logs'] = [];
   const sleeps: number[] = [];
-  // The invocation's budget shrinks as the publisher sleeps, as it would in Lambda; a retry loop that never gives up ends on it.
+  const budgetMs = options.budgetMs ?? 30_000;
   let slept = 0;
   const logger: PublishLogger = {
     info: (message, attributes) => logs.push({ level: 'info', message, attributes }),
@@ -89,11 +90,13 @@ export function ports(bus: EventBus, options: { remainingMs?: () => number } = {
     bus,
     logger,
     count: (metric, value = 1) => metrics.set(metric, (metrics.get(metric) ?? 0) + value),
-    remainingMs: options.remainingMs ?? (() => 30_000 - slept),
+    remainingMs: () => budgetMs - slept,
     sleep: async (ms) => {
       sleeps.push(ms);
       slept += ms;
-      // A real sleep lets timers run: a publisher that loops forever then fails its test instead of hanging the runner.
+      // Lambda ends an invocation that outlives its budget: a publisher that never stops retrying fails here, not by hanging.
+      if (slept > budgetMs) throw new Error('the invocation outlived its time budget');
+      // And lets timers run, so even a loop of zero-length sleeps meets jest's time-out rather than hanging the runner.
       await new Promise((resolve) => setImmediate(resolve));
     },
     random: () => 0.5,

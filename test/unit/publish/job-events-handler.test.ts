@@ -57,16 +57,25 @@ const EVENT: DynamoDBStreamEvent = {
   Records: [record('100', 'INSERT', undefined, STARTED), record('200', 'MODIFY', STARTED, { ...STARTED, updatedAt: { S: 'x' } }), record('300', 'MODIFY', OTHER_STARTED, COMPLETED)],
 };
 
+/** Time the handler spent sleeping and calling, so the invocation's budget shrinks as it would in Lambda. */
+let elapsedMs = 0;
+
 function context(remainingMs: number): Context {
-  return { getRemainingTimeInMillis: () => remainingMs } as unknown as Context;
+  return { getRemainingTimeInMillis: () => remainingMs - elapsedMs } as unknown as Context;
 }
 
 function handler() {
   const deps = jobEventsDependenciesFromEnv({ [ENV.jobEventsBusName]: BUS }, { eventBridge: new EventBridgeClient({ region: 'eu-west-1' }) });
-  return createJobEventsHandler({ ...deps, sleep: async () => undefined, random: () => 0 });
+  const sleep = async (ms: number) => {
+    // A retry costs its backoff and at least a call's round trip; yielding lets jest's timers run.
+    elapsedMs += ms + 100;
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return createJobEventsHandler({ ...deps, sleep, random: () => 0 });
 }
 
 beforeEach(() => {
+  elapsedMs = 0;
   eventBridge.reset();
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);

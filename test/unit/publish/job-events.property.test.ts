@@ -233,7 +233,7 @@ async function drainThroughFlakyBus(records: readonly JobChange[], seed: number,
       },
     };
     const budget = calm() ? 30_000 : 5_000 + random() * 20_000;
-    const recorded = ports(crashingBus, { remainingMs: () => budget });
+    const recorded = ports(crashingBus, { budgetMs: budget });
     let result;
     try {
       result = await publishChanges(batch, { ...recorded, random });

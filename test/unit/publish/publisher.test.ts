@@ -84,7 +84,7 @@ describe('publishChanges', () => {
       const changes = [aStarted, bStarted, aCompleted, bCompleted];
       const failB = (entries: readonly BusEntry[]) => entries.map((entry) => (detailOf(entry).jobId === 'b' ? throttled() : ok()));
       const bus = new ScriptedBus([failB]);
-      const recorded = ports(bus, { remainingMs: () => 5_000 });
+      const recorded = ports(bus, { budgetMs: 5_000 });
 
       // Act
       const result = await publishChanges(changes, recorded);
@@ -180,8 +180,8 @@ describe('publishChanges, in detail', () => {
 
   it('retries while exactly the reserve is left after the backoff, and gives up below it', async () => {
     // Prepare: a 50 ms backoff with 9050 ms left leaves the 9000 ms reserve; with 9049 ms it would not
-    const retrying = ports(new ScriptedBus([(entries) => entries.map(throttled)]), { remainingMs: () => 9050 });
-    const giving = ports(new ScriptedBus([(entries) => entries.map(throttled)]), { remainingMs: () => 9049 });
+    const retrying = ports(new ScriptedBus([(entries) => entries.map(throttled)]), { budgetMs: 9050 });
+    const giving = ports(new ScriptedBus([(entries) => entries.map(throttled)]), { budgetMs: 9049 });
 
     // Act
     const retried = await publishChanges(oneEach('a'), retrying);
