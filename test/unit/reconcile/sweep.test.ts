@@ -442,6 +442,21 @@ describe('a reconciler sweep, in detail', () => {
       expect(table.queries.map((q) => q.shard).sort()).toEqual([0, 1, 2]);
     });
 
+    it('still asks, without flagging, about a job opened exactly giveUpAfter ago', async () => {
+      // Prepare
+      const table = new InMemoryJobsTable(50);
+      table.open('job_week', 7 * 24);
+      const clock = new FakeClock();
+      const { ports } = sweepPorts(table, clock, new FakeJobApi(clock, (jobId) => answer(jobId, 'processing')));
+
+      // Act
+      const summary = await runSweep(configAt(clock), ports);
+
+      // Assess
+      expect(summary).toMatchObject({ checked: 1, stillOpen: 1, flagged: 0 });
+      expect(await table.get('job_week')).not.toHaveProperty('reconcileFlag');
+    });
+
     it('counts a flagged job as flagged, never as skipped or asked', async () => {
       // Prepare
       const table = new InMemoryJobsTable(50);
@@ -617,6 +632,27 @@ describe('a reconciler sweep, in detail', () => {
       // Assess
       expect(api.calls.map((c) => c.jobId)).toEqual(['job_0']);
       expect(summary).toMatchObject({ checked: 1, skipped: 1, stoppedEarly: 'time budget spent' });
+    });
+
+    it('sleeps no more once a slow call has spent the time budget', async () => {
+      // Prepare: the first call takes 3 s of a 2.5 s budget
+      const table = new InMemoryJobsTable(50);
+      table.open('job_0', 4);
+      table.open('job_1', 3);
+      const clock = new FakeClock();
+      const api = new FakeJobApi(clock, (jobId) => {
+        clock.advance(3000);
+        return answer(jobId, 'processing');
+      });
+      const { ports } = sweepPorts(table, clock, api);
+
+      // Act
+      const summary = await runSweep(sweepConfig({ deadline: T0.getTime() + 2500 }), ports);
+
+      // Assess
+      expect(api.calls.map((c) => c.jobId)).toEqual(['job_0']);
+      expect(clock.sleeps).toEqual([]);
+      expect(summary.stoppedEarly).toBe('time budget spent');
     });
 
     it('starts no call at all with a budget already spent', async () => {
