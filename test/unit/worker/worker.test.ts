@@ -242,6 +242,40 @@ describe('worker core', () => {
       expect(order.filter((id) => id.startsWith('a'))).toEqual(['a1', 'a2', 'a3']);
     });
 
+    it.each([
+      { maxConcurrency: 3, jobs: 7, expected: 3 },
+      { maxConcurrency: undefined, jobs: 12, expected: 10 },
+      { maxConcurrency: 0, jobs: 4, expected: 1 },
+    ])('keeps at most $expected jobs in flight when a batch holds $jobs jobs and maxConcurrency is $maxConcurrency', async ({ maxConcurrency, jobs, expected }) => {
+      // Prepare
+      let overall = 0;
+      let maxOverall = 0;
+      const applied: string[] = [];
+      const jobStore: JobStore = {
+        apply: async (event: JobEvent): Promise<ApplyOutcome> => {
+          overall += 1;
+          maxOverall = Math.max(maxOverall, overall);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          overall -= 1;
+          applied.push(event.jobId);
+          return 'applied';
+        },
+        get: async () => undefined,
+      };
+      const { ports } = recordingPorts({ jobStore });
+      const batch = Array.from({ length: jobs }, (_, index) =>
+        record(`m${index}`, queueMessage({ jobId: `job_${index}`, deliveryId: `dlv_${index}`, payload: payloadFor('job.started', `job_${index}`) })),
+      );
+
+      // Act
+      const results = await processBatch(batch, { ...ports, maxConcurrency });
+
+      // Assess: the limit is reached, never passed, and every job is still applied.
+      expect(maxOverall).toBe(expected);
+      expect(results.every((result) => result.ok)).toBe(true);
+      expect(applied.sort()).toEqual(batch.map((_, index) => `job_${index}`).sort());
+    });
+
     describe('when a claim-checked object does not exist', () => {
       it('drops the message once its archiveBy has passed: the attempt that sent it never acknowledged', async () => {
         // Prepare
