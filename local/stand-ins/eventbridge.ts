@@ -30,12 +30,13 @@
  * publisher's retries against the real wire protocol.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { toAsciiJson } from '../../lambda/core/ascii-json';
 import { LOOPBACK_HOST, sleep } from '../net';
 import { type CompiledPattern, compilePattern } from './event-pattern';
+import { answerAwsJson, readRequestText } from './aws-json';
 
 export const PUT_EVENTS_TARGET = 'AWSEvents.PutEvents';
 const MAX_ENTRIES = 10;
@@ -129,25 +130,7 @@ class CallError extends Error {
   }
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
 
-function answer(response: ServerResponse, status: number, body: unknown, errorType?: string): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-  });
-  response.end(text);
-}
 
 function entrySize(entry: PutEventsRequestEntry): number {
   const bytes = (value: unknown): number => (typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : 0);
@@ -275,14 +258,14 @@ export async function startLocalEventBus(options: LocalEventBusOptions): Promise
         counters.putCalls += 1;
         let body: unknown;
         try {
-          body = JSON.parse(await readBody(request));
+          body = JSON.parse(await readRequestText(request));
         } catch {
           throw new CallError('SerializationException', 'request body is not JSON');
         }
-        answer(response, 200, putEvents(body as { Entries?: unknown }));
+        answerAwsJson(response, 200, putEvents(body as { Entries?: unknown }));
       } catch (error) {
         const type = error instanceof CallError ? error.type : 'InternalException';
-        answer(response, type === 'InternalException' ? 500 : 400, { __type: type, message: error instanceof Error ? error.message : String(error) }, type);
+        answerAwsJson(response, type === 'InternalException' ? 500 : 400, { __type: type, message: error instanceof Error ? error.message : String(error) }, type);
       }
     })();
   });

@@ -35,12 +35,13 @@
  * "Data Delivery Format" section of basic-deliver.html.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SERVICE_LIMITS } from '../../lambda/core/contract';
 import { LOOPBACK_HOST } from '../net';
+import { answerAwsJson, readRequestText } from './aws-json';
 
 export interface LocalStreamConfig {
   readonly name: string;
@@ -86,7 +87,6 @@ export interface FirehoseStandIn {
 }
 
 const TARGET_PREFIX = 'Firehose_20150804.';
-const JSON_11 = 'application/x-amz-json-1.1';
 
 interface Buffered {
   readonly data: Buffer;
@@ -143,22 +143,7 @@ class AwsJsonError extends Error {
   }
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
-function answer(response: ServerResponse, status: number, body: unknown, type?: string): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': JSON_11,
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-    ...(type ? { 'x-amzn-errortype': type } : {}),
-  });
-  response.end(text);
-}
 
 export async function startFirehoseStandIn(options: FirehoseStandInOptions): Promise<FirehoseStandIn> {
   const log = options.log ?? (() => undefined);
@@ -242,16 +227,16 @@ export async function startFirehoseStandIn(options: FirehoseStandInOptions): Pro
   const server: Server = createServer((request, response) => {
     void (async () => {
       try {
-        const body = await readBody(request);
+        const body = await readRequestText(request);
         const target = String(request.headers['x-amz-target'] ?? '');
         if (request.method !== 'POST' || !target.startsWith(TARGET_PREFIX)) throw new AwsJsonError('UnknownOperationException', 'Unknown operation.');
         const operation = target.slice(TARGET_PREFIX.length);
         if (operation !== 'PutRecordBatch') throw new AwsJsonError('UnknownOperationException', `${operation} is not implemented by the local Firehose stand-in.`);
         stats.calls += 1;
-        answer(response, 200, putRecordBatch(JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>));
+        answerAwsJson(response, 200, putRecordBatch(JSON.parse(body || '{}') as Record<string, unknown>));
       } catch (error) {
-        if (error instanceof AwsJsonError) answer(response, error.status, { __type: error.type, message: error.message }, error.type);
-        else answer(response, 500, { __type: 'InternalFailure', message: error instanceof Error ? error.message : String(error) }, 'InternalFailure');
+        if (error instanceof AwsJsonError) answerAwsJson(response, error.status, { __type: error.type, message: error.message }, error.type);
+        else answerAwsJson(response, 500, { __type: 'InternalFailure', message: error instanceof Error ? error.message : String(error) }, 'InternalFailure');
       }
     })();
   });

@@ -33,9 +33,10 @@
  * authentication (any SigV4 credentials are accepted, none are checked).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LOOPBACK_HOST } from '../net';
+import { answerAwsJson, readRequestText } from './aws-json';
 
 export const GET_SECRET_VALUE_TARGET = 'secretsmanager.GetSecretValue';
 const STAGES = { current: 'AWSCURRENT', previous: 'AWSPREVIOUS' } as const;
@@ -82,25 +83,7 @@ class ApiError extends Error {
   }
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
 
-function answer(response: ServerResponse, status: number, body: unknown, errorType?: string): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-  });
-  response.end(text);
-}
 
 /** AWS appends a hyphen and six random characters to the name in the ARN. */
 function randomSuffix(): string {
@@ -159,7 +142,7 @@ export async function startLocalSecretsManager(options: LocalSecretsManagerOptio
     void (async () => {
       const target = request.headers['x-amz-target'];
       try {
-        const body = await readBody(request);
+        const body = await readRequestText(request);
         if (request.method !== 'POST' || target !== GET_SECRET_VALUE_TARGET) {
           throw new ApiError('UnknownOperationException', `the local Secrets Manager implements only ${GET_SECRET_VALUE_TARGET}, not ${String(target)}`);
         }
@@ -170,10 +153,10 @@ export async function startLocalSecretsManager(options: LocalSecretsManagerOptio
           throw new ApiError('SerializationException', 'the request body is not JSON');
         }
         calls += 1;
-        answer(response, 200, getSecretValue(typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {}));
+        answerAwsJson(response, 200, getSecretValue(typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {}));
       } catch (error) {
-        if (error instanceof ApiError) answer(response, 400, { __type: error.type, message: error.message }, error.type);
-        else answer(response, 500, { __type: 'InternalServiceError', message: 'local Secrets Manager failed' }, 'InternalServiceError');
+        if (error instanceof ApiError) answerAwsJson(response, 400, { __type: error.type, message: error.message }, error.type);
+        else answerAwsJson(response, 500, { __type: 'InternalServiceError', message: 'local Secrets Manager failed' }, 'InternalServiceError');
       }
     })();
   });
