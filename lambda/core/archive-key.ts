@@ -75,9 +75,9 @@ export function archivePrefixesForWindow(from: Date, to: Date): string[] {
   const start = Math.floor(from.getTime() / HOUR_MS) * HOUR_MS;
   const end = to.getTime();
   if (Number.isNaN(start) || Number.isNaN(end)) throw new RangeError('invalid replay window');
-  const prefixes: string[] = [];
-  for (let hour = start; hour <= end; hour += HOUR_MS) prefixes.push(hourPrefix(new Date(hour)));
-  return prefixes;
+  // A count rather than a loop on the clock: a wrong bound gives a wrong list, never an endless loop.
+  const hours = Math.floor((end - start) / HOUR_MS) + 1;
+  return Array.from({ length: Math.max(hours, 0) }, (_, index) => hourPrefix(new Date(start + index * HOUR_MS)));
 }
 
 /**
