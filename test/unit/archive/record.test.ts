@@ -80,6 +80,35 @@ describe('an archive line', () => {
   });
 });
 
+describe('a line that holds no delivery', () => {
+  const valid = (): Record<string, unknown> => JSON.parse(encodeArchiveLine(delivery('{}')));
+
+  it('names every field that is wrong, in one reason', () => {
+    const result = decodeArchiveLine(JSON.stringify({ ...valid(), bodySha256: 'A'.repeat(64), jobId: '' }), 7);
+    expect(result).toEqual({
+      ok: false,
+      line: 7,
+      reason: 'bodySha256: invalid regex (expected /^[0-9a-f]{64}$/); jobId: invalid min_length (expected >=1)',
+    });
+  });
+
+  it.each([
+    ['a character before it', `x${'a'.repeat(64)}`],
+    ['a character after it', `${'a'.repeat(64)}x`],
+    ['63 digits', 'a'.repeat(63)],
+  ])('refuses a body hash with %s', (_name, hash) => {
+    expect(decodeArchiveLine(JSON.stringify({ ...valid(), bodySha256: hash }))).toMatchObject({ ok: false, reason: expect.stringMatching(/^bodySha256: /) });
+  });
+
+  it('is a blank one, whitespace only: skipped, and the lines after it keep their numbers', () => {
+    const line = encodeArchiveLine(delivery('{}'));
+    expect(decodeArchiveLines(`${line}   \n\t\n${line}`).map((entry) => [entry.line, entry.ok])).toEqual([
+      [1, true],
+      [4, true],
+    ]);
+  });
+});
+
 describe('the entry to trust among several for one delivery', () => {
   it('is the latest attempt (an earlier one may have archived, then failed to enqueue)', () => {
     const first = delivery('{"a":1}', { attemptAt: '2026-11-27T10:00:01.000Z' });

@@ -1,6 +1,6 @@
 import { DEFAULTS, ENV } from '../../../lambda/core/contract';
 import { ConfigurationError } from '../../../lambda/core/errors';
-import { loadReceiverConfig } from '../../../lambda/core/receiver-config';
+import { DEFAULT_RECEIVER_POLICY, loadReceiverConfig } from '../../../lambda/core/receiver-config';
 
 const REQUIRED = {
   [ENV.deliveriesTable]: 'deliveries',
@@ -40,6 +40,20 @@ describe('loadReceiverConfig', () => {
       archiveStream: undefined,
       claimCheckDelaySeconds: DEFAULTS.claimCheckDelaySeconds,
     });
+  });
+
+  it('gives, unconfigured, exactly the policy the handler tests run under', () => {
+    expect(loadReceiverConfig(REQUIRED)).toMatchObject({ ...DEFAULT_RECEIVER_POLICY });
+  });
+
+  it('reads the signature flag in any case', () => {
+    expect(loadReceiverConfig({ ...REQUIRED, [ENV.requireSignature]: 'TRUE' }).requireSignature).toBe(true);
+    expect(loadReceiverConfig({ ...REQUIRED, [ENV.requireSignature]: 'False' }).requireSignature).toBe(false);
+  });
+
+  it('accepts the largest value a bounded setting allows', () => {
+    const config = loadReceiverConfig({ ...REQUIRED, [ENV.inlinePayloadMaxBytes]: String(1024 * 1024), [ENV.claimCheckDelaySeconds]: '900' });
+    expect(config).toMatchObject({ inlinePayloadMaxBytes: 1024 * 1024, claimCheckDelaySeconds: 900 });
   });
 
   it('reads every override', () => {
@@ -95,6 +109,13 @@ describe('loadReceiverConfig', () => {
       [ENV.claimCheckDelaySeconds, '901'],
     ])('rejects %s=%s', (name, value) => {
       expect(problemsOf({ ...REQUIRED, [name]: value })).toEqual([expect.stringContaining(`${name} must be an integer`)]);
+    });
+
+    it('says what a setting accepts: a lower bound, or both bounds when it has an upper one', () => {
+      expect(problemsOf({ ...REQUIRED, [ENV.leaseSeconds]: 'thirty', [ENV.claimCheckDelaySeconds]: '901' })).toEqual([
+        `${ENV.leaseSeconds} must be an integer >= 1, got "thirty"`,
+        `${ENV.claimCheckDelaySeconds} must be an integer between 1 and 900, got "901"`,
+      ]);
     });
 
     it('rejects a signature flag that is neither true nor false', () => {
