@@ -2,21 +2,7 @@ import fc from 'fast-check';
 import { bodySha256 } from '../../../lambda/core/body-hash';
 import { decodeArchiveLine, decodeArchiveLines, encodeArchiveLine, latestAttempt } from '../../../lambda/core/archive/record';
 import type { ArchivedDelivery } from '../../../lambda/core/ports';
-
-function delivery(body: Uint8Array | string, overrides: Partial<ArchivedDelivery> = {}): ArchivedDelivery {
-  const rawBody = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-  return {
-    rawBody,
-    event: 'job.completed',
-    deliveryId: 'dlv_1',
-    timestamp: '2026-11-27T10:00:00.000Z',
-    signature: `sha256=${'a'.repeat(64)}`,
-    receivedAt: '2026-11-27T10:00:01.000Z',
-    bodySha256: bodySha256(rawBody),
-    jobId: 'job_8f3a',
-    ...overrides,
-  };
-}
+import { archivedDelivery as delivery } from '../receiver/support/factories';
 
 function decoded(line: string): ArchivedDelivery {
   const result = decodeArchiveLine(line.trimEnd());

@@ -1,25 +1,15 @@
 import { archiveLineBytes } from '../../../lambda/core/archive/line';
 import { chooseArchiveRoute } from '../../../lambda/core/archive/route';
 import { archiveAndEnqueue, type StoreDeps, type StoreInput } from '../../../lambda/core/archive/store';
-import { bodySha256 } from '../../../lambda/core/body-hash';
 import { SERVICE_LIMITS } from '../../../lambda/core/contract';
+import { archivedDelivery } from '../receiver/support/factories';
 import { InMemoryArchive, InMemoryBatchArchive, InMemoryQueue } from '../receiver/support/in-memory';
 
 const LIMIT = SERVICE_LIMITS.firehoseMaxRecordBytes;
 
 function input(body: string): StoreInput {
-  const rawBody = new TextEncoder().encode(body);
   return {
-    delivery: {
-      rawBody,
-      event: 'job.completed',
-      deliveryId: 'dlv_1',
-      jobId: 'job_8f3a',
-      timestamp: '2026-11-27T10:00:00.000Z',
-      signature: `sha256=${'a'.repeat(64)}`,
-      receivedAt: '2026-11-27T10:00:01.000Z',
-      bodySha256: bodySha256(rawBody),
-    },
+    delivery: { ...archivedDelivery(body), event: 'job.completed', jobId: 'job_8f3a' },
     payload: JSON.parse(body),
     bodyText: body,
     now: new Date('2026-11-27T10:00:01.000Z'),

@@ -6,7 +6,8 @@ import jobCompleted from '../../../fixtures/receiver/job-completed.json';
 import jobFailed from '../../../fixtures/receiver/job-failed.json';
 import jobStarted from '../../../fixtures/receiver/job-started.json';
 import type { EventType } from '../../../../lambda/core/contract';
-import type { SigningSecrets } from '../../../../lambda/core/ports';
+import type { ArchivedDelivery, SigningSecrets } from '../../../../lambda/core/ports';
+import { bodySha256 } from '../../../../lambda/core/body-hash';
 import { DEFAULT_RECEIVER_POLICY, type ReceiverPolicy } from '../../../../lambda/core/receiver-config';
 import type { InvocationLogger, InvocationMetrics } from '../../../../lambda/adapters/powertools-ports';
 import { createReceiverHandler, type ReceiverHandler } from '../../../../lambda/handlers/receiver';
@@ -165,5 +166,21 @@ export function receiverTestbed(
     },
     lastHeaders: () => lastHeaders,
     nothingWritten: () => deliveries.calls.length === 0 && archive.puts === 0 && (batchArchive?.appends ?? 0) === 0 && queue.sends === 0,
+  };
+}
+
+/** A delivery as the archive holds it (the receiver's fields for job_8f3a's completion, unless overridden). */
+export function archivedDelivery(body: Uint8Array | string, overrides: Partial<ArchivedDelivery> = {}): ArchivedDelivery {
+  const rawBody = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+  return {
+    rawBody,
+    event: 'job.completed',
+    deliveryId: 'dlv_1',
+    timestamp: '2026-11-27T10:00:00.000Z',
+    signature: `sha256=${'a'.repeat(64)}`,
+    receivedAt: '2026-11-27T10:00:01.000Z',
+    bodySha256: bodySha256(rawBody),
+    jobId: 'job_8f3a',
+    ...overrides,
   };
 }
