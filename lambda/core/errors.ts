@@ -2,15 +2,12 @@
  * Domain errors of the webhook module. Adapters convert SDK errors into these at
  * the boundary, so the core decides on kinds, never on AWS exception names.
  */
+import { DomainError, type DomainErrorOptions } from './domain-error';
 
-export class WebhookError extends Error {
-  /** True when a later attempt may succeed (the provider's retry, or ours). */
-  readonly transient: boolean;
-
-  constructor(message: string, options?: { cause?: unknown; transient?: boolean }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+export class WebhookError extends DomainError {
+  constructor(message: string, options?: DomainErrorOptions) {
+    super(message, options);
     this.name = 'WebhookError';
-    this.transient = options?.transient ?? false;
   }
 }
 

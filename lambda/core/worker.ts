@@ -9,22 +9,20 @@ import { DEFAULTS, DELIVERY_ID_PATTERN, EVENT_TYPES, METRIC, ORIGINS, QUEUE_MESS
 import type { JobEvent } from './job-state';
 import { checkParsedPayload, describeIssue, toJobEvent, type WebhookPayload } from './payload';
 import { ArchiveObjectMissingError } from './errors';
+import { DomainError, type DomainErrorOptions } from './domain-error';
 import type { ApplyOutcome, Archive, JobStore, QueueMessage } from './ports';
 
 /** Base of the worker's errors. `transient` says whether a later receive may succeed. */
-export class WorkerError extends Error {
-  readonly transient: boolean;
-
-  constructor(message: string, options?: { cause?: unknown; transient?: boolean }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+export class WorkerError extends DomainError {
+  constructor(message: string, options?: DomainErrorOptions) {
+    super(message, options);
     this.name = 'WorkerError';
-    this.transient = options?.transient ?? false;
   }
 }
 
 /** The jobs table could not be read or written (throttling, network, ...). */
 export class JobStoreError extends WorkerError {
-  constructor(message: string, options?: { cause?: unknown; transient?: boolean }) {
+  constructor(message: string, options?: DomainErrorOptions) {
     super(message, { cause: options?.cause, transient: options?.transient ?? true });
     this.name = 'JobStoreError';
   }

@@ -1,13 +1,10 @@
 /** Errors of the job-events publisher; adapters convert SDK errors into these. */
+import { DomainError, type DomainErrorOptions } from '../domain-error';
 
-export class PublishError extends Error {
-  /** True when a later attempt may succeed. */
-  readonly transient: boolean;
-
-  constructor(message: string, options?: { cause?: unknown; transient?: boolean }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+export class PublishError extends DomainError {
+  constructor(message: string, options?: DomainErrorOptions) {
+    super(message, options);
     this.name = 'PublishError';
-    this.transient = options?.transient ?? false;
   }
 }
 
