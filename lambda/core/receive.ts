@@ -163,9 +163,14 @@ function bounded(value: string | undefined): string | undefined {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Decoded body text for JSON parsing, or undefined when the bytes are not UTF-8. */
-function bodyText(request: WebhookRequest, bytes: Buffer): string | undefined {
-  if (!request.isBase64Encoded) return request.body ?? '';
+/**
+ * The body as the JSON parser reads it: the bytes decoded, however API Gateway
+ * handed them over, so one delivery reads alike either way and alike to the
+ * replay, which parses the archived bytes (a leading byte-order mark is
+ * dropped; a lone surrogate of a text body, which UTF-8 cannot carry, reads as
+ * the U+FFFD its bytes hold). Undefined when the bytes are not UTF-8.
+ */
+function bodyText(bytes: Buffer): string | undefined {
   try {
     return utf8.decode(bytes);
   } catch {
@@ -302,7 +307,7 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
     }
 
     // 6-7. JSON, schema and event consistency (checkPayload keeps this order).
-    const text = bodyText(request, rawBytes);
+    const text = bodyText(rawBytes);
     if (text === undefined) return reject(facts, headers, 'invalid_json', ['body is not valid UTF-8']);
     const checked = checkPayload(text, facts.event);
     if (!checked.ok) return reject(facts, headers, checked.reason, checked.issues);
@@ -369,7 +374,7 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
         },
         payload,
         // The request's own string encodes to exactly these bytes; a base64 body's decoded text may have lost a byte-order mark.
-        bodyText: request.isBase64Encoded ? undefined : (request.body ?? ''),
+        bodyText: request.isBase64Encoded ? undefined : request.body,
         now: request.receivedAt,
       },
     );

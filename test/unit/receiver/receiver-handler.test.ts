@@ -83,6 +83,32 @@ describe('receiver handler', () => {
       expect(testbed.queue.messages[0].jobId).toBe('job_ü');
     });
 
+    it.each([false, true])('reads a body that starts with a byte-order mark alike as text and as base64, and archives the mark (base64: %s)', async (base64) => {
+      // Prepare: JSON parsers may ignore a BOM (RFC 8259 8.1); the signature covers it.
+      const body = `\uFEFF${rawBodyOf({})}`;
+      const testbed = receiverTestbed();
+
+      // Act
+      const answer = await testbed.send(deliveryEvent({ body, base64 }));
+
+      // Assess
+      expect(answer.statusCode).toBe(202);
+      expect(testbed.queue.messages[0].payload).toEqual(PAYLOADS['job.completed']);
+      expect(Buffer.from([...testbed.archive.objects.values()][0].rawBody).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    });
+
+    it('hands the worker the text the archived bytes hold, even where the request string held a lone surrogate', async () => {
+      // Prepare: UTF-8 cannot carry a lone surrogate; the bytes (and so the archive a replay reads) hold U+FFFD.
+      const body = '{"event":"job.completed","data":{"job_id":"job_8f3a","output_url":"https://cdn.example.com/o.webm","note":"\ud800!"}}';
+      const testbed = receiverTestbed();
+
+      // Act
+      await testbed.send(deliveryEvent({ body }));
+
+      // Assess
+      expect((testbed.queue.messages[0].payload as { data: { note: string } }).data.note).toBe('\uFFFD!');
+    });
+
     it('accepts a timestamp with an offset and keeps it as sent', async () => {
       const testbed = receiverTestbed();
       const answer = await testbed.send(deliveryEvent({ timestamp: '2026-11-27T11:01:00.250+01:00' }));
