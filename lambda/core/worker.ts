@@ -335,7 +335,7 @@ export async function processMessage(record: BatchRecord, message: QueueMessage,
  * concurrently. Never throws.
  */
 export async function processBatch(records: readonly BatchRecord[], ports: WorkerPorts): Promise<RecordResult[]> {
-  const results: RecordResult[] = new Array(records.length);
+  const results: RecordResult[] = [];
   const lanes = new Map<string, { index: number; message: QueueMessage }[]>();
   const tasks: (() => Promise<void>)[] = [];
 
@@ -376,14 +376,11 @@ export async function processBatch(records: readonly BatchRecord[], ports: Worke
   return results;
 }
 
+/** Runs the tasks, at most `limit` at a time: each runner takes the next task off one shared iterator. */
 async function runWithLimit(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
-  let next = 0;
+  const queue = tasks.values();
   const runners = Array.from({ length: Math.min(Math.max(1, limit), tasks.length) }, async () => {
-    while (next < tasks.length) {
-      const task = tasks[next];
-      next += 1;
-      await task();
-    }
+    for (const task of queue) await task();
   });
   await Promise.all(runners);
 }

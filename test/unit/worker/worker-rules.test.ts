@@ -113,6 +113,8 @@ describe('parseQueueMessage, field by field', () => {
   it.each([
     ['a JSON array', '[1]'],
     ['JSON null', 'null'],
+    ['a JSON number', '42'],
+    ['a JSON string', '"dlv_1"'],
   ])('refuses %s as an invalid message (not as a wrong version)', (_name, text) => {
     expect(poisonOf(text)).toMatchObject({ reason: 'invalid_message', deliveryId: undefined });
   });
@@ -294,6 +296,17 @@ describe('processBatch, at its edges', () => {
       expect.objectContaining({ attributes: expect.objectContaining({ deliveryId: 'dlv_fail_again', replay: true }) }),
     ]);
     expect(logs[1].attributes).not.toHaveProperty('force');
+  });
+
+  it('marks a forced replay of a losing terminal event as forced in its conflict line', async () => {
+    const jobStore = new InMemoryJobStore();
+    const { ports, logs } = recordingPorts({ jobStore });
+    const done = queueMessage({ event: 'job.completed', deliveryId: 'dlv_done' });
+    const fail = queueMessage({ event: 'job.failed', deliveryId: 'dlv_fail', force: true, replay: true, origin: 'replay' });
+    await processBatch([{ messageId: 'm1', body: body(done) }], ports);
+    const results = await processBatch([{ messageId: 'm2', body: body(fail) }], ports);
+    expect(results).toEqual([{ messageId: 'm2', ok: true, outcome: 'conflict', deliveryId: 'dlv_fail' }]);
+    expect(logs).toEqual([expect.objectContaining({ correlationId: 'dlv_fail', attributes: expect.objectContaining({ outcome: 'conflict', replay: true, force: true }) })]);
   });
 
   it('logs an orphan with the archive key it looked for', async () => {
