@@ -15,9 +15,8 @@
  *   travel inline fails in each of those ways; its delayed message, sent beside
  *   it, is dropped by the worker once its archiveBy passes without the object.
  */
-import type { FaultKind, FaultPlan, Step } from './fault-types';
-import { CLAIM_CHECK_PADDING_BYTES, sendContext, settle, workload, type Pending, type RunContext, type ScenarioResult } from './scenarios';
-import { sendAll } from './provider-sim';
+import type { FaultKind, Step } from './fault-types';
+import { CLAIM_CHECK_PADDING_BYTES, settle, startFaultScenario, type RunContext, type ScenarioResult } from './scenarios';
 
 interface ArchiveScenario {
   readonly name: string;
@@ -50,19 +49,12 @@ export const ARCHIVE_SCENARIOS: readonly ArchiveScenario[] = [
 ];
 
 export async function runArchiveFaults(context: RunContext, deliveriesEach: number, rate: number): Promise<ScenarioResult[]> {
-  const pending = ARCHIVE_SCENARIOS.map((scenario): Pending => {
-    const prefix = `a-${scenario.name.replace(/\s+/g, '-')}-`;
-    const plan: FaultPlan = { prefix, rules: [{ step: scenario.step, rate, kinds: scenario.kinds, maxPerDelivery: 2 }] };
-    context.stack.faults.activate(plan);
-    const count = Math.max(4, Math.round(deliveriesEach * (scenario.share ?? 1)));
-    const built = workload(context, prefix, count, { resendRate: 0.1, paddingBytes: scenario.paddingBytes });
-    return {
-      name: `fault: ${scenario.name}`,
-      description: scenario.description,
-      workload: built,
-      started: Date.now(),
-      outcomes: sendAll(built.sends, 4, sendContext(context)),
-    };
-  });
+  const pending = ARCHIVE_SCENARIOS.map((scenario) =>
+    startFaultScenario(context, {
+      ...scenario,
+      plan: { prefix: `a-${scenario.name.replace(/\s+/g, '-')}-`, rules: [{ step: scenario.step, rate, kinds: scenario.kinds, maxPerDelivery: 2 }] },
+      deliveries: Math.max(4, Math.round(deliveriesEach * (scenario.share ?? 1))),
+    }),
+  );
   return settle(context, pending);
 }

@@ -150,27 +150,44 @@ export const STEP_SCENARIOS: readonly StepScenario[] = [
   { name: 'update-job', steps: ['worker.updateJob'], description: 'worker: job UpdateItem fails' },
 ];
 
+/** One fault scenario as the fault phases start it. */
+export interface FaultScenarioStart {
+  readonly name: string;
+  readonly description: string;
+  /** Scoped to its delivery-id prefix, so scenarios run side by side. */
+  readonly plan: FaultPlan;
+  readonly deliveries: number;
+  readonly paddingBytes?: number;
+}
+
+/** Activates a scenario's fault plan and starts sending its workload (10 % resent, 4 at a time). */
+export function startFaultScenario(context: RunContext, scenario: FaultScenarioStart): Pending {
+  context.stack.faults.activate(scenario.plan);
+  const built = workload(context, scenario.plan.prefix, scenario.deliveries, { resendRate: 0.1, paddingBytes: scenario.paddingBytes });
+  return {
+    name: `fault: ${scenario.name}`,
+    description: scenario.description,
+    workload: built,
+    started: Date.now(),
+    outcomes: sendAll(built.sends, 4, sendContext(context)),
+  };
+}
+
 /** Phase 1: one scenario per pipeline step, side by side (fault plans are scoped by delivery-id prefix). */
 export async function runStepFaults(context: RunContext, deliveriesEach: number, rate: number): Promise<ScenarioResult[]> {
-  const pending = STEP_SCENARIOS.map((scenario): Pending => {
-    const prefix = `f-${scenario.name}-`;
-    const plan: FaultPlan = {
-      prefix,
-      // Two faults per delivery and step at most: enough to hit every retry path
-      // (including a fault on the retry itself) and still finish inside the
-      // provider's retries and under the queue's five receives.
-      rules: scenario.steps.map((step) => ({ step, rate, kinds: ALL_KINDS, maxPerDelivery: 2 })),
-    };
-    context.stack.faults.activate(plan);
-    const built = workload(context, prefix, deliveriesEach, { resendRate: 0.1, paddingBytes: scenario.paddingBytes });
-    return {
-      name: `fault: ${scenario.name}`,
-      description: scenario.description,
-      workload: built,
-      started: Date.now(),
-      outcomes: sendAll(built.sends, 4, sendContext(context)),
-    };
-  });
+  const pending = STEP_SCENARIOS.map((scenario) =>
+    startFaultScenario(context, {
+      ...scenario,
+      plan: {
+        prefix: `f-${scenario.name}-`,
+        // Two faults per delivery and step at most: enough to hit every retry path
+        // (including a fault on the retry itself) and still finish inside the
+        // provider's retries and under the queue's five receives.
+        rules: scenario.steps.map((step) => ({ step, rate, kinds: ALL_KINDS, maxPerDelivery: 2 })),
+      },
+      deliveries: deliveriesEach,
+    }),
+  );
   return settle(context, pending);
 }
 
