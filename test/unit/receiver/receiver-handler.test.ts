@@ -1,9 +1,7 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { METRIC } from '../../../lambda/core/contract';
 import type { QueueMessage } from '../../../lambda/core/ports';
-import { deliveryEvent, NOW, PAYLOADS, providerSignature, rawBodyOf, receiverTestbed, SECRET } from './support/factories';
-
-const sha256Of = (text: string) => createHash('sha256').update(text).digest('hex');
+import { deliveryEvent, NOW, PAYLOADS, providerSignature, rawBodyOf, receiverTestbed, SECRET, sha256Of } from './support/factories';
 
 describe('receiver handler', () => {
   describe('when a new, valid delivery arrives', () => {

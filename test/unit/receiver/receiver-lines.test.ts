@@ -4,13 +4,11 @@
  * keys), the counts behind the alarms, and the Retry-After a provider waits.
  * The receiver-handler tests prove the outcomes; these pin how each is told.
  */
-import { createHash } from 'node:crypto';
 import { METRIC } from '../../../lambda/core/contract';
 import { SecretUnavailableError } from '../../../lambda/core/errors';
 import { transientResult } from '../../../lambda/core/receive';
-import { deliveryEvent, NOW, rawBodyOf, receiverTestbed, SECRET } from './support/factories';
+import { deliveryEvent, NOW, rawBodyOf, receiverTestbed, SECRET, sha256Of } from './support/factories';
 
-const sha256Of = (text: string): string => createHash('sha256').update(text).digest('hex');
 const BODY = rawBodyOf({});
 /** What every line about the default delivery says of its request. */
 const REQUEST = {

@@ -1,6 +1,7 @@
 /** Factories and in-memory ports for the worker tests. */
 import type { EventType } from '../../../lambda/core/contract';
 import { QUEUE_MESSAGE_VERSION } from '../../../lambda/core/contract';
+import { ArchiveObjectMissingError } from '../../../lambda/core/errors';
 import { applyToItem, decide, type JobEvent, type JobItem } from '../../../lambda/core/job-state';
 import type { ApplyOutcome, Archive, ArchivedDelivery, ArchiveLocation, JobStore, QueueMessage } from '../../../lambda/core/ports';
 import type { WorkerLogger, WorkerMetricName, WorkerPorts } from '../../../lambda/core/worker';
@@ -108,6 +109,24 @@ export class InMemoryArchive implements Archive {
     if (object === undefined) throw new Error(`NoSuchKey: ${location.key}`);
     return object;
   }
+}
+
+/** An archive that has no object at all, and says so as S3 does to a reader allowed s3:ListBucket. */
+export class MissingObjects extends InMemoryArchive {
+  /** `reason` replaces the default message (an object that does not exist). */
+  constructor(private readonly reason?: string) {
+    super();
+  }
+
+  async get(location: ArchiveLocation): Promise<ArchivedDelivery> {
+    this.reads.push(location);
+    throw new ArchiveObjectMissingError(this.reason ?? `archive object ${location.key} does not exist`);
+  }
+}
+
+/** One SQS record of the batch: a body given as a string is sent as is, anything else as its JSON. */
+export function record(messageId: string, body: unknown): { messageId: string; body: string } {
+  return { messageId, body: typeof body === 'string' ? body : JSON.stringify(body) };
 }
 
 export function archivedDelivery(message: QueueMessage, rawBody: string): ArchivedDelivery {

@@ -5,7 +5,6 @@
  * the keys of every log line an operator searches by.
  */
 import { METRIC, QUEUE_MESSAGE_VERSION } from '../../../lambda/core/contract';
-import { ArchiveObjectMissingError } from '../../../lambda/core/errors';
 import type { JobStore } from '../../../lambda/core/ports';
 import {
   ClaimCheckOrphanError,
@@ -19,14 +18,7 @@ import {
   WorkerError,
   type DeadLetter,
 } from '../../../lambda/core/worker';
-import { archivedDelivery, InMemoryArchive, InMemoryJobStore, NOW, payloadFor, queueMessage, recordingPorts } from './factories';
-
-class MissingObjects extends InMemoryArchive {
-  async get(location: Parameters<InMemoryArchive['get']>[0]): ReturnType<InMemoryArchive['get']> {
-    this.reads.push(location);
-    throw new ArchiveObjectMissingError('NoSuchKey');
-  }
-}
+import { archivedDelivery, InMemoryArchive, InMemoryJobStore, MissingObjects, NOW, payloadFor, queueMessage, record, recordingPorts } from './factories';
 
 const at = (ms: number): Date => new Date(NOW.getTime() + ms);
 const body = (value: unknown): string => JSON.stringify(value);
@@ -195,7 +187,7 @@ describe('loadPayload', () => {
   });
 
   describe('when the claim-checked object is missing', () => {
-    const missing = new MissingObjects();
+    const missing = new MissingObjects('NoSuchKey');
     const attempt = (overrides: Parameters<typeof queueMessage>[0], read: { now: Date; sentAt?: Date }) =>
       loadPayload(queueMessage({ payload: undefined, ...overrides }), missing, read).catch((caught: unknown) => caught);
 
@@ -240,7 +232,7 @@ describe('processBatch, at its edges', () => {
       queueMessage({ jobId: 'job_a', payload: payloadFor('job.started', 'job_a') }),
       queueMessage({ jobId: 'job_b', payload: payloadFor('job.started', 'job_b'), replay: true, origin: 'replay' }),
     ];
-    await processBatch(messages.map((message, index) => ({ messageId: `m${index}`, body: body(message) })), ports);
+    await processBatch(messages.map((message, index) => (record(`m${index}`, message))), ports);
     expect(jobStore.calls.map((event) => [event.jobId, event.replay, event.origin])).toEqual([
       ['job_a', undefined, undefined],
       ['job_b', true, 'replay'],
@@ -254,7 +246,7 @@ describe('processBatch, at its edges', () => {
     ] as const) {
       const jobStore = new InMemoryJobStore();
       const { ports } = recordingPorts({ jobStore });
-      const results = await processBatch([{ messageId: 'm1', body: body(queueMessage()) }], {
+      const results = await processBatch([record('m1', queueMessage())], {
         ...ports,
         recordBudgetMs: 5_000,
         remainingMs: () => remaining,
@@ -267,7 +259,7 @@ describe('processBatch, at its edges', () => {
   it('needs only some time left when no budget is given', async () => {
     const jobStore = new InMemoryJobStore();
     const { ports } = recordingPorts({ jobStore });
-    const batch = [{ messageId: 'm1', body: body(queueMessage()) }];
+    const batch = [record('m1', queueMessage())];
     expect((await processBatch(batch, { ...ports, remainingMs: () => 1 }))[0].ok).toBe(true);
     expect((await processBatch(batch, { ...ports, remainingMs: () => 0 }))[0]).toEqual({ messageId: 'm1', ok: false, poison: false, unstarted: true });
   });
@@ -283,9 +275,9 @@ describe('processBatch, at its edges', () => {
     const done = queueMessage({ event: 'job.completed', deliveryId: 'dlv_done' });
     const fail = (deliveryId: string, extra: object) =>
       queueMessage({ event: 'job.failed', deliveryId, payload: { ...payloadFor('job.failed'), created_at: '2026-11-27T11:00:00.000Z' }, ...extra });
-    await processBatch([{ messageId: 'm1', body: body(done) }], ports);
-    await processBatch([{ messageId: 'm2', body: body(fail('dlv_fail', {})) }], ports);
-    await processBatch([{ messageId: 'm3', body: body(fail('dlv_fail_again', { replay: true, origin: 'replay' })) }], ports);
+    await processBatch([record('m1', done)], ports);
+    await processBatch([record('m2', fail('dlv_fail', {}))], ports);
+    await processBatch([record('m3', fail('dlv_fail_again', { replay: true, origin: 'replay' }))], ports);
     expect(logs).toEqual([
       {
         level: 'warn',
@@ -303,16 +295,16 @@ describe('processBatch, at its edges', () => {
     const { ports, logs } = recordingPorts({ jobStore });
     const done = queueMessage({ event: 'job.completed', deliveryId: 'dlv_done' });
     const fail = queueMessage({ event: 'job.failed', deliveryId: 'dlv_fail', force: true, replay: true, origin: 'replay' });
-    await processBatch([{ messageId: 'm1', body: body(done) }], ports);
-    const results = await processBatch([{ messageId: 'm2', body: body(fail) }], ports);
+    await processBatch([record('m1', done)], ports);
+    const results = await processBatch([record('m2', fail)], ports);
     expect(results).toEqual([{ messageId: 'm2', ok: true, outcome: 'conflict', deliveryId: 'dlv_fail' }]);
     expect(logs).toEqual([expect.objectContaining({ correlationId: 'dlv_fail', attributes: expect.objectContaining({ outcome: 'conflict', replay: true, force: true }) })]);
   });
 
   it('logs an orphan with the archive key it looked for', async () => {
-    const { ports, logs } = recordingPorts({ jobStore: new InMemoryJobStore(), archive: new MissingObjects() });
+    const { ports, logs } = recordingPorts({ jobStore: new InMemoryJobStore(), archive: new MissingObjects('NoSuchKey') });
     const message = queueMessage({ deliveryId: 'dlv_orphan', payload: undefined, archiveBy: at(-60_000).toISOString() });
-    await processBatch([{ messageId: 'm1', body: body(message) }], ports);
+    await processBatch([record('m1', message)], ports);
     expect(logs).toEqual([
       {
         level: 'warn',
@@ -324,8 +316,8 @@ describe('processBatch, at its edges', () => {
   });
 
   it('logs a pending claim check at info with its retry', async () => {
-    const { ports, logs } = recordingPorts({ jobStore: new InMemoryJobStore(), archive: new MissingObjects() });
-    await processBatch([{ messageId: 'm1', body: body(queueMessage({ payload: undefined, archiveBy: at(2_000).toISOString() })) }], ports);
+    const { ports, logs } = recordingPorts({ jobStore: new InMemoryJobStore(), archive: new MissingObjects('NoSuchKey') });
+    await processBatch([record('m1', queueMessage({ payload: undefined, archiveBy: at(2_000).toISOString() }))], ports);
     expect(logs).toEqual([
       expect.objectContaining({
         level: 'info',
@@ -338,7 +330,7 @@ describe('processBatch, at its edges', () => {
   it('logs a retryable failure by its name, message, transience and cause', async () => {
     const cause = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
     const { ports, logs } = recordingPorts({ jobStore: throwingStore(new JobStoreError('could not apply delivery dlv_started_1', { cause })) });
-    await processBatch([{ messageId: 'm1', body: body(queueMessage()) }], ports);
+    await processBatch([record('m1', queueMessage())], ports);
     expect(logs).toEqual([
       {
         level: 'error',
@@ -362,7 +354,7 @@ describe('processBatch, at its edges', () => {
       ['a string', { errorName: 'string' }],
     ] as const) {
       const { ports, logs, metrics } = recordingPorts({ jobStore: throwingStore(thrown) });
-      const results = await processBatch([{ messageId: 'm1', body: body(queueMessage()) }], ports);
+      const results = await processBatch([record('m1', queueMessage())], ports);
       expect(results).toEqual([{ messageId: 'm1', ok: false, poison: false }]);
       expect(metrics).toEqual([METRIC.workerRecordFailure]);
       expect(logs[0].attributes).toEqual({ ...RECORD_KEYS, ...expected });
@@ -375,7 +367,7 @@ describe('processBatch, at its edges', () => {
       jobStore: throwingStore(new JobStoreError('condition rejected delivery dlv_started_1', { transient: false })),
       deadLetters: { send: async (letter) => void letters.push(letter) },
     });
-    const results = await processBatch([{ messageId: 'm1', body: body(queueMessage()) }], ports);
+    const results = await processBatch([record('m1', queueMessage())], ports);
     expect(results).toEqual([{ messageId: 'm1', ok: false, poison: true, deadLettered: true }]);
     expect(letters).toEqual([expect.objectContaining({ deliveryId: 'dlv_started_1', reason: 'store_refused', issues: ['condition rejected delivery dlv_started_1'] })]);
     expect(logs).toEqual([
@@ -410,7 +402,7 @@ describe('processBatch, at its edges', () => {
       },
     });
     const message = { ...queueMessage({ deliveryId: 'dlv_v2' }), v: 2 };
-    await processBatch([{ messageId: 'm1', body: body(message) }], ports);
+    await processBatch([record('m1', message)], ports);
     expect(logs).toEqual([
       {
         level: 'error',

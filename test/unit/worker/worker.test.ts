@@ -1,31 +1,20 @@
 import { METRIC, QUEUE_MESSAGE_VERSION } from '../../../lambda/core/contract';
 import type { JobEvent } from '../../../lambda/core/job-state';
 import type { ApplyOutcome, JobStore } from '../../../lambda/core/ports';
-import { ArchiveObjectMissingError } from '../../../lambda/core/errors';
 import { LEGACY_CLAIM_CHECK_WINDOW_SECONDS, parseQueueMessage, PoisonMessageError, processBatch } from '../../../lambda/core/worker';
 import {
   archivedDelivery,
   InMemoryArchive,
   InMemoryJobStore,
+  MissingObjects,
   NOW,
   payloadFor,
   queueMessage,
+  record,
   recordingPorts,
 } from './factories';
 
-/** An archive that has no object at all, and says so as S3 does to a reader allowed s3:ListBucket. */
-class MissingObjects extends InMemoryArchive {
-  async get(location: Parameters<InMemoryArchive['get']>[0]): ReturnType<InMemoryArchive['get']> {
-    this.reads.push(location);
-    throw new ArchiveObjectMissingError(`archive object ${location.key} does not exist`);
-  }
-}
-
 const seconds = (n: number): Date => new Date(NOW.getTime() + n * 1000);
-
-function record(messageId: string, body: unknown) {
-  return { messageId, body: typeof body === 'string' ? body : JSON.stringify(body) };
-}
 
 describe('worker core', () => {
   describe('parseQueueMessage', () => {

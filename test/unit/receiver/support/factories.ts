@@ -29,6 +29,11 @@ export const PAYLOADS: Record<EventType, unknown> = {
   'job.failed': jobFailed,
 };
 
+/** SHA-256 hex of a body's UTF-8 bytes, computed here rather than by the code under test. */
+export function sha256Of(text: string): string {
+  return crypto.createHash('sha256').update(text).digest('hex');
+}
+
 /** Signs the way the provider's guide does (string concatenation, hex digest), independent of the code under test. */
 export function providerSignature(rawBody: string, timestamp: string, secret: string): string {
   const signed = `${timestamp}.${rawBody}`;
